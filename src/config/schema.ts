@@ -55,7 +55,7 @@ export const ImageConfig = z.strictObject({
     .refine((r) => !/[@]/.test(r) && !/:[^/]*$/.test(r.replace(/^[^/]+\//, '')), {
       message: 'expected a repository without a tag or digest',
     }),
-  interval: duration.default(DEFAULT_INTERVAL),
+  interval: duration.prefault(DEFAULT_INTERVAL),
   exclude: z.array(regexSource).default(DEFAULT_EXCLUDE),
 });
 export type ImageConfig = z.output<typeof ImageConfig>;
@@ -110,7 +110,7 @@ export const AutomationConfig = z.strictObject({
   policies: z.array(name).optional(),
   update: z.enum(['markers', 'auto']).default('markers'),
   commitMessage: z.string().min(1).optional(),
-  interval: duration.default('10m'),
+  interval: duration.prefault('10m'),
   pullRequest: z
     .strictObject({ provider: z.enum(['gitlab', 'github']), tokenEnv: z.string().min(1) })
     .optional(),
@@ -159,8 +159,8 @@ export const Config = z.strictObject({
   automations: z.array(AutomationConfig).default([]),
   registries: z.array(RegistryConfig).default([]),
   webhooks: z.array(WebhookConfig).default([]),
-  server: ServerConfig.default({ host: '0.0.0.0', port: 8080 }),
-  queue: QueueConfig.default({}),
+  server: ServerConfig.prefault({}),
+  queue: QueueConfig.prefault({}),
   stateDir: z.string().min(1).default('.tagpilot'),
 });
 export type Config = z.output<typeof Config>;

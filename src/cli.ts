@@ -1,0 +1,116 @@
+// The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
+import { parseArgs } from 'node:util';
+import { Pipeline } from './automation/pipeline.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
+import { ConfigError, errorMessage } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { startService } from './serve.js';
+
+const USAGE = `usage: tagpilot <command> [--config PATH]
+
+commands:
+  serve                      HTTP server, schedules and queue workers until SIGTERM
+  reconcile [--automation N] one full pass: scan, pick, update, push; then exit
+  check                      validate the config and print every error
+`;
+
+type Out = (text: string) => void;
+
+/** Runs one command; resolves to the exit code. */
+export async function runCli(
+  argv: string[],
+  io: { out: Out; err: Out; env: NodeJS.ProcessEnv } = {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    env: process.env,
+  },
+): Promise<number> {
+  const [command, ...rest] = argv;
+  let args;
+  try {
+    args = parseArgs({
+      args: rest,
+      options: {
+        config: { type: 'string' },
+        automation: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    io.err(`${errorMessage(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (!command || command === 'help' || command === '--help' || args.values.help) {
+    io.out(USAGE);
+    return command ? 0 : 2;
+  }
+  const configPath = args.values.config ?? io.env.TAGPILOT_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const log = createLogger(io.env.TAGPILOT_LOG_LEVEL);
+
+  const load = (): LoadedConfig | null => {
+    try {
+      return loadConfig(configPath, io.env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      io.err(`${err.message}\n`);
+      return null;
+    }
+  };
+
+  switch (command) {
+    case 'check': {
+      const loaded = load();
+      if (!loaded) return 1;
+      const { config } = loaded;
+      io.out(
+        `${loaded.files.join(', ')}: valid (${config.images.length} images, ${config.policies.length} policies, ${config.automations.length} automations)\n`,
+      );
+      return 0;
+    }
+    case 'reconcile': {
+      const loaded = load();
+      if (!loaded) return 1;
+      return reconcile(loaded, log, io.out, args.values.automation);
+    }
+    case 'serve': {
+      const loaded = load();
+      if (!loaded) return 1;
+      const service = await startService(loaded.config, log);
+      await waitForSignal();
+      await service.stop();
+      return 0;
+    }
+    default:
+      io.err(`unknown command: ${command}\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function reconcile(loaded: LoadedConfig, log: Logger, out: Out, automation: string | undefined): Promise<number> {
+  const { config } = loaded;
+  if (automation && !config.automations.some((a) => a.name === automation)) {
+    out(`no automation named ${automation}\n`);
+    return 1;
+  }
+  const pipeline = new Pipeline(config, log);
+  const { ok, results } = await pipeline.reconcile({ automation });
+  for (const result of results) {
+    out(result.commit ? `${result.automation}: pushed ${result.commit.slice(0, 12)} ${result.subject}\n` : `${result.automation}: no change\n`);
+  }
+  for (const [name, status] of pipeline.automations) if (status.error) out(`${name}: failed: ${status.error}\n`);
+  for (const [name, status] of pipeline.images) if (status.error) out(`image ${name}: failed: ${status.error}\n`);
+  return ok ? 0 : 1;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
+  });
+}

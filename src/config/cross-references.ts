@@ -1,0 +1,52 @@
+// Checks the schema cannot express: unique names, references between sections, policy validity.
+import { policyProblems } from '../policy/policy.js';
+import type { Config } from './schema.js';
+import type { LocatedProblem } from './located-problem.js';
+
+/** Every cross-reference problem in a schema-valid config. */
+export function crossReferenceProblems(config: Config): LocatedProblem[] {
+  const problems: LocatedProblem[] = [
+    ...duplicates(config.images, 'images', (i) => i.name),
+    ...duplicates(config.policies, 'policies', (p) => p.name),
+    ...duplicates(config.automations, 'automations', (a) => a.name),
+    ...duplicates(config.webhooks, 'webhooks', (w) => w.name),
+    ...duplicates(config.registries, 'registries', (r) => r.host, 'host'),
+  ];
+  const images = new Set(config.images.map((i) => i.name));
+  const policies = new Set(config.policies.map((p) => p.name));
+
+  config.policies.forEach((policy, i) => {
+    if (!images.has(policy.image)) {
+      problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images` });
+    }
+    for (const p of policyProblems(policy)) {
+      problems.push({ path: ['policies', i, ...p.field.split('.')], message: `policy ${policy.name}: ${p.message}` });
+    }
+  });
+
+  config.automations.forEach((automation, i) => {
+    automation.policies?.forEach((name, j) => {
+      if (!policies.has(name)) {
+        problems.push({ path: ['automations', i, 'policies', j], message: `automation ${automation.name} names policy "${name}", which is not in policies` });
+      }
+    });
+    if (automation.pullRequest && !automation.git.pushBranch) {
+      problems.push({ path: ['automations', i, 'pullRequest'], message: `automation ${automation.name}: pullRequest needs git.pushBranch` });
+    }
+    if (automation.git.pushBranch === automation.git.branch) {
+      problems.push({ path: ['automations', i, 'git', 'pushBranch'], message: `automation ${automation.name}: pushBranch must differ from branch` });
+    }
+  });
+  return problems;
+}
+
+function duplicates<T>(items: T[], section: string, key: (item: T) => string, field = 'name'): LocatedProblem[] {
+  const seen = new Set<string>();
+  const problems: LocatedProblem[] = [];
+  items.forEach((item, i) => {
+    const value = key(item);
+    if (seen.has(value)) problems.push({ path: [section, i, field], message: `${section}: ${field} "${value}" is used twice` });
+    seen.add(value);
+  });
+  return problems;
+}

@@ -1,0 +1,132 @@
+// The default queue: jobs in this process's memory. A crash loses waiting jobs, which is safe here
+// because every job is recomputed from the registry and git on the next scheduled pass.
+import { TransientError } from '../errors.js';
+import { DEFAULT_JOB_RETRY, jobBackoff, type JobHandlers, type JobKind, type JobQueue, type RetryPolicy } from './job-queue.js';
+
+interface Slot {
+  running: boolean;
+  /** Another run was asked for while this one was waiting or running. */
+  again: boolean;
+}
+
+/** Where failed jobs are reported. */
+export interface QueueLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** An in-memory JobQueue: one run at a time per key, coalescing, bounded concurrency per kind. */
+export class InProcessQueue implements JobQueue {
+  private handlers: JobHandlers | null = null;
+  private readonly slots = new Map<string, Slot>();
+  private readonly waiting: Array<{ kind: JobKind; key: string }> = [];
+  private readonly active: Record<JobKind, number> = { scan: 0, write: 0 };
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly options: { concurrency?: Partial<Record<JobKind, number>>; retry?: RetryPolicy; log?: QueueLogger } = {},
+  ) {}
+
+  async start(handlers: JobHandlers): Promise<void> {
+    this.handlers = handlers;
+    this.pump();
+  }
+
+  async add(kind: JobKind, key: string): Promise<void> {
+    if (this.closed) return;
+    const id = `${kind}:${key}`;
+    const slot = this.slots.get(id);
+    if (slot) {
+      slot.again = slot.running;
+      return;
+    }
+    this.slots.set(id, { running: false, again: false });
+    this.waiting.push({ kind, key });
+    this.pump();
+  }
+
+  async idle(): Promise<void> {
+    if (this.slots.size === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async ready(): Promise<boolean> {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.waiting.length = 0;
+    for (const [id, slot] of this.slots) if (!slot.running) this.slots.delete(id);
+    this.notifyIdle();
+    await this.idle();
+  }
+
+  private limit(kind: JobKind): number {
+    return this.options.concurrency?.[kind] ?? (kind === 'scan' ? 8 : 2);
+  }
+
+  private pump(): void {
+    if (!this.handlers || this.closed) return;
+    for (let i = 0; i < this.waiting.length; ) {
+      const job = this.waiting[i]!;
+      if (this.active[job.kind] >= this.limit(job.kind)) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      void this.run(job.kind, job.key, 1);
+    }
+  }
+
+  private async run(kind: JobKind, key: string, attempt: number): Promise<void> {
+    const id = `${kind}:${key}`;
+    const slot = this.slots.get(id)!;
+    slot.running = true;
+    slot.again = false;
+    this.active[kind]++;
+    let retryIn: number | null = null;
+    try {
+      await this.handlers![kind](key);
+    } catch (err) {
+      const retry = this.options.retry ?? DEFAULT_JOB_RETRY;
+      if (err instanceof TransientError && attempt < retry.attempts && !this.closed) {
+        retryIn = err.retryAfterMs ?? jobBackoff(retry, attempt);
+        this.options.log?.warn({ kind, key, attempt, retryInMs: retryIn, err: err.message }, 'job failed; retrying');
+      } else {
+        this.options.log?.error({ kind, key, attempt, err: (err as Error).message }, 'job failed');
+      }
+    } finally {
+      this.active[kind]--;
+      slot.running = false;
+    }
+    if (retryIn !== null && !slot.again) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.closed) return this.finish(id);
+        void this.run(kind, key, attempt + 1);
+      }, retryIn);
+      this.timers.add(timer);
+    } else if (slot.again && !this.closed) {
+      slot.again = false;
+      this.waiting.push({ kind, key });
+    } else {
+      this.finish(id);
+    }
+    this.pump();
+  }
+
+  private finish(id: string): void {
+    this.slots.delete(id);
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.slots.size > 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,40 @@
+// The queue between the stages (SPEC §7): scans per image, writes per automation. Two backends
+// share this interface and one contract test suite: in-process (default) and BullMQ on Redis.
+
+/** Scan an image's registry, or write an automation's picks to git. */
+export type JobKind = 'scan' | 'write';
+
+/** What runs a job; a thrown TransientError is retried with backoff, anything else fails the job. */
+export type JobHandlers = Record<JobKind, (key: string) => Promise<void>>;
+
+/** A queue of deduplicated jobs keyed by image or automation name. */
+export interface JobQueue {
+  /** Begins running jobs with these handlers. */
+  start(handlers: JobHandlers): Promise<void>;
+  /**
+   * Asks for a run of `kind` for `key`. A waiting job for the same key absorbs the request; a
+   * running one is followed by exactly one more run, so a burst makes one run with the latest state.
+   */
+  add(kind: JobKind, key: string): Promise<void>;
+  /** Resolves once no job is waiting or running. */
+  idle(): Promise<void>;
+  /** Whether the backend can take jobs now (for /readyz). */
+  ready(): Promise<boolean>;
+  /** Stops taking jobs and waits for the running ones. */
+  close(): Promise<void>;
+}
+
+/** Retry policy for failed jobs. */
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_JOB_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
+
+/** Exponential backoff with jitter for attempt `n` (1-based). */
+export function jobBackoff(policy: RetryPolicy, attempt: number): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(exp / 2 + Math.random() * (exp / 2));
+}

@@ -1,0 +1,29 @@
+// The JSON shape of GET /api/v1/status, built from the pipeline's memory of its last results.
+import type { Pipeline } from '../automation/pipeline.js';
+
+/** Images, policies and automations with their last outcome. */
+export function statusReport(pipeline: Pipeline) {
+  return {
+    images: [...pipeline.images].map(([name, s]) => ({
+      name,
+      lastScan: s.lastScan?.toISOString() ?? null,
+      tagCount: s.tags.length,
+      excluded: s.excluded,
+      error: s.error,
+    })),
+    policies: [...pipeline.policies].map(([name, s]) => ({
+      name,
+      latest: s.pick ? { tag: s.pick.tag, digest: s.pick.digest ?? null } : null,
+      stats: s.evaluation?.stats ?? null,
+      error: s.error,
+    })),
+    automations: [...pipeline.automations].map(([name, s]) => ({
+      name,
+      lastRun: s.lastRun?.toISOString() ?? null,
+      lastCommit: s.lastCommit ? { sha: s.lastCommit.sha, subject: s.lastCommit.subject, at: s.lastCommit.at.toISOString() } : null,
+      changes: s.result?.changes.map((c) => ({ file: c.file, policy: c.policy, repository: c.repository, from: c.from, to: c.to })) ?? [],
+      problems: s.result?.problems ?? [],
+      error: s.error,
+    })),
+  };
+}

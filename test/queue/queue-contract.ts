@@ -1,0 +1,134 @@
+// One contract suite for every JobQueue backend (STYLE rule 6).
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { InputError, TransientError } from '../../src/errors.js';
+import type { JobHandlers, JobQueue } from '../../src/queue/job-queue.js';
+
+/** Makes a fresh, not yet started queue; retries must back off in a few milliseconds. */
+export type QueueFactory = () => Promise<JobQueue>;
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A gate a handler waits on until the test opens it. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+export function queueContract(name: string, makeQueue: QueueFactory): void {
+  describe(`JobQueue contract: ${name}`, () => {
+    let queue: JobQueue | null = null;
+    afterEach(async () => {
+      await queue?.close();
+      queue = null;
+    });
+
+    async function started(handlers: Partial<JobHandlers>): Promise<JobQueue> {
+      queue = await makeQueue();
+      await queue.start({ scan: async () => {}, write: async () => {}, ...handlers });
+      return queue;
+    }
+
+    it('runs a job and then is idle', async () => {
+      const seen: string[] = [];
+      const q = await started({ scan: async (key) => void seen.push(key) });
+      await q.add('scan', 'app');
+      await q.idle();
+      assert.deepEqual(seen, ['app']);
+    });
+
+    it('absorbs requests for a key that is still waiting', async () => {
+      const blocker = gate();
+      const runs: string[] = [];
+      const q = await started({
+        write: async (key) => {
+          runs.push(key);
+          if (key === 'first') await blocker.opened;
+        },
+      });
+      // One write slot busy with "first" would not stop "other" in every backend, so use one key.
+      await q.add('write', 'first');
+      await wait(20);
+      for (let i = 0; i < 5; i++) await q.add('write', 'first');
+      blocker.open();
+      await q.idle();
+      assert.deepEqual(runs, ['first', 'first'], 'a burst while running makes exactly one more run');
+    });
+
+    it('never runs two jobs of one key at once', async () => {
+      let running = 0;
+      let maxRunning = 0;
+      let runs = 0;
+      const q = await started({
+        write: async () => {
+          running++;
+          runs++;
+          maxRunning = Math.max(maxRunning, running);
+          await wait(15);
+          running--;
+        },
+      });
+      for (let i = 0; i < 4; i++) {
+        await q.add('write', 'fleet');
+        await wait(5);
+      }
+      await q.idle();
+      assert.equal(maxRunning, 1);
+      assert.ok(runs >= 2 && runs <= 3, `coalesced to a few runs, got ${runs}`);
+    });
+
+    it('runs different keys concurrently', async () => {
+      const both = gate();
+      let started2 = 0;
+      const q = await started({
+        scan: async () => {
+          if (++started2 === 2) both.open();
+          await both.opened;
+        },
+      });
+      await q.add('scan', 'a');
+      await q.add('scan', 'b');
+      await Promise.race([both.opened, wait(5000).then(() => assert.fail('scans did not overlap'))]);
+      await q.idle();
+    });
+
+    it('retries a transient failure, not a bad-input one', async () => {
+      const attempts: Record<string, number> = { flaky: 0, bad: 0 };
+      const q = await started({
+        scan: async (key) => {
+          attempts[key]!++;
+          if (key === 'flaky' && attempts[key]! < 3) throw new TransientError('registry answered HTTP 503');
+          if (key === 'bad') throw new InputError('no such image');
+        },
+      });
+      await q.add('scan', 'flaky');
+      await q.add('scan', 'bad');
+      await q.idle();
+      assert.equal(attempts.flaky, 3);
+      assert.equal(attempts.bad, 1);
+    });
+
+    it('close waits for the running job and takes no more', async () => {
+      const blocker = gate();
+      let finished = false;
+      let runs = 0;
+      const q = await started({
+        write: async () => {
+          runs++;
+          await blocker.opened;
+          finished = true;
+        },
+      });
+      await q.add('write', 'fleet');
+      await wait(20);
+      const closing = q.close();
+      await q.add('write', 'fleet');
+      blocker.open();
+      await closing;
+      assert.equal(finished, true);
+      assert.equal(runs, 1);
+      queue = null;
+    });
+  });
+}

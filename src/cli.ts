@@ -1,16 +1,18 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
+import { renderPlan } from './automation/render-plan.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { startService } from './serve.js';
+import { Service } from './serve.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
 commands:
   serve                      HTTP server, schedules and queue workers until SIGTERM
   reconcile [--automation N] one full pass: scan, pick, update, push; then exit
+  plan [--automation N]      the same, pushing nothing: prints a unified diff per automation
   check                      validate the config and print every error
 `;
 
@@ -68,16 +70,20 @@ export async function runCli(
       );
       return 0;
     }
-    case 'reconcile': {
+    case 'reconcile':
+    case 'plan': {
       const loaded = load();
       if (!loaded) return 1;
-      return reconcile(loaded, log, io.out, args.values.automation);
+      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan' });
     }
     case 'serve': {
       const loaded = load();
       if (!loaded) return 1;
-      const service = await startService(loaded.config, log);
+      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
+      const reload = () => void service.reload();
+      process.on('SIGHUP', reload);
       await waitForSignal();
+      process.off('SIGHUP', reload);
       await service.stop();
       return 0;
     }
@@ -87,16 +93,23 @@ export async function runCli(
   }
 }
 
-async function reconcile(loaded: LoadedConfig, log: Logger, out: Out, automation: string | undefined): Promise<number> {
+async function reconcile(
+  loaded: LoadedConfig,
+  log: Logger,
+  out: Out,
+  { automation, dryRun }: { automation?: string; dryRun: boolean },
+): Promise<number> {
   const { config } = loaded;
   if (automation && !config.automations.some((a) => a.name === automation)) {
     out(`no automation named ${automation}\n`);
     return 1;
   }
   const pipeline = new Pipeline(config, log);
-  const { ok, results } = await pipeline.reconcile({ automation });
+  const { ok, results } = await pipeline.reconcile({ automation, dryRun });
   for (const result of results) {
-    out(result.commit ? `${result.automation}: pushed ${result.commit.slice(0, 12)} ${result.subject}\n` : `${result.automation}: no change\n`);
+    if (dryRun) out(renderPlan(result));
+    else if (result.commit) out(`${result.automation}: pushed ${result.commit.slice(0, 12)} ${result.subject}\n`);
+    else out(`${result.automation}: no change\n`);
   }
   for (const [name, status] of pipeline.automations) if (status.error) out(`${name}: failed: ${status.error}\n`);
   for (const [name, status] of pipeline.images) if (status.error) out(`image ${name}: failed: ${status.error}\n`);

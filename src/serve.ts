@@ -1,75 +1,185 @@
-// `tagpilot serve`: schedules and (later) webhooks feed scan jobs; a pick that changed feeds one
-// write job per automation; the HTTP server shows the state. Runs until stop() (SIGTERM).
+// `tagpilot serve` (SPEC §6, §7): schedules and webhooks feed scan jobs; a pick that changed feeds
+// one write job per automation; the HTTP server shows the state. A valid new config (SIGHUP or a
+// changed file) swaps in; an invalid one is logged and the running one stays.
+import { watch, type FSWatcher } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pipeline } from './automation/pipeline.js';
-import type { Config } from './config/schema.js';
+import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
-import { InProcessQueue } from './queue/in-process-queue.js';
-import type { JobQueue } from './queue/job-queue.js';
+import { Metrics } from './metrics.js';
+import { createQueue } from './queue/create-queue.js';
+import type { JobKind, JobQueue } from './queue/job-queue.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createApp } from './server/create-app.js';
 
+/** How to start: where the config came from (for reloads) and what to read secrets from. */
+export interface ServiceOptions {
+  configPath: string;
+  env?: NodeJS.ProcessEnv;
+  /** Reload when a config file changes (SIGHUP always reloads via reload()). */
+  watchConfig?: boolean;
+}
+
 /** A running service. */
-export interface Service {
+export class Service {
+  private pipelineNow: Pipeline;
+  private scheduler: Scheduler;
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  private constructor(
+    loaded: LoadedConfig,
+    private readonly options: ServiceOptions,
+    private readonly log: Logger,
+    readonly queue: JobQueue,
+    readonly metrics: Metrics,
+    private server: Server | null = null,
+  ) {
+    this.pipelineNow = new Pipeline(loaded.config, log, { metrics });
+    this.scheduler = this.makeScheduler();
+  }
+
+  /** Starts queue workers, schedules, the start-up pass and the HTTP server. */
+  static async start(loaded: LoadedConfig, options: ServiceOptions, log: Logger): Promise<Service> {
+    const metrics = new Metrics();
+    const queue = await createQueue(loaded.config.queue, log.child({ stage: 'queue' }));
+    const service = new Service(loaded, options, log, queue, metrics);
+    await queue.start({
+      scan: (image) => service.scan(image),
+      write: (automation) => service.write(automation),
+    });
+    metrics.queueDepthSource = () => queue.depth();
+    service.scheduler.start();
+    await service.startupPass();
+    const app = createApp({
+      pipeline: () => service.pipelineNow,
+      queue,
+      metrics,
+      log,
+      trigger: (kind, name) => service.trigger(kind, name),
+    });
+    service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
+    log.info({ host: loaded.config.server.host, port: service.port }, 'serving');
+    if (options.watchConfig) service.watch(loaded.files);
+    return service;
+  }
+
   /** The port the HTTP server listens on (useful with port 0). */
-  port: number;
-  pipeline: Pipeline;
-  queue: JobQueue;
-  /** Stops intake, waits for running jobs, closes the server. */
-  stop(): Promise<void>;
-}
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
 
-/** Starts the service for a loaded config. */
-export async function startService(config: Config, log: Logger): Promise<Service> {
-  const pipeline = new Pipeline(config, log);
-  const queue: JobQueue = new InProcessQueue({ log: log.child({ stage: 'queue' }) });
+  /** The pipeline of the config in force. */
+  get pipeline(): Pipeline {
+    return this.pipelineNow;
+  }
 
-  await queue.start({
-    scan: async (image) => {
-      const changed = await pipeline.scanImage(image);
-      const automations = new Set(changed.flatMap((policy) => pipeline.automationsUsing(policy)));
-      for (const automation of automations) await queue.add('write', automation);
-    },
-    write: async (automation) => {
-      await pipeline.runAutomation(automation);
-    },
-  });
+  private async scan(image: string): Promise<void> {
+    const pipeline = this.pipelineNow;
+    if (!pipeline.images.has(image)) return; // removed by a reload while queued
+    const changed = await pipeline.scanImage(image);
+    const automations = new Set(changed.flatMap((policy) => pipeline.automationsUsing(policy)));
+    for (const automation of automations) await this.queue.add('write', automation);
+  }
 
-  const schedule = [
-    ...config.images.map((i) => ({ key: `scan:${i.name}`, intervalMs: i.interval })),
-    ...config.automations.map((a) => ({ key: `write:${a.name}`, intervalMs: a.interval })),
-  ];
-  const scheduler = new Scheduler(schedule, (key) => {
-    const [kind, name] = splitKey(key);
-    void queue.add(kind, name).catch((err: unknown) => log.error({ err: errorMessage(err), key }, 'cannot queue job'));
-  });
-  scheduler.start();
-  // A pass at start-up, so a restart does not wait a whole interval to catch up.
-  for (const image of config.images) await queue.add('scan', image.name);
+  private async write(automation: string): Promise<void> {
+    const pipeline = this.pipelineNow;
+    if (!pipeline.automations.has(automation)) return;
+    // Another replica may have run the scan that queued this job, so its picks are not ours: ask
+    // the registry again. In one process the scan that queued it just ran here.
+    if (this.queue.shared) await pipeline.scanImagesOf(automation);
+    await pipeline.runAutomation(automation);
+  }
 
-  const app = createApp({ pipeline: () => pipeline, queue });
-  const server = await listen(app, config.server.host, config.server.port);
-  const port = (server.address() as AddressInfo).port;
-  log.info({ host: config.server.host, port }, 'serving');
+  /** Queues a scan or run now (API triggers, webhooks); false when the name is unknown. */
+  async trigger(kind: JobKind, name: string): Promise<boolean> {
+    const known = kind === 'scan' ? this.pipelineNow.images.has(name) : this.pipelineNow.automations.has(name);
+    if (!known || this.stopping) return false;
+    await this.queue.add(kind, name);
+    return true;
+  }
 
-  return {
-    port,
-    pipeline,
-    queue,
-    async stop() {
-      log.info('stopping');
-      await scheduler.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close();
-    },
-  };
-}
+  private makeScheduler(): Scheduler {
+    const { config } = this.pipelineNow;
+    const entries = [
+      ...config.images.map((i) => ({ key: `scan:${i.name}`, intervalMs: i.interval })),
+      ...config.automations.map((a) => ({ key: `write:${a.name}`, intervalMs: a.interval })),
+    ];
+    return new Scheduler(entries, (key) => {
+      const colon = key.indexOf(':');
+      void this.queue
+        .add(key.slice(0, colon) as JobKind, key.slice(colon + 1))
+        .catch((err: unknown) => this.log.error({ err: errorMessage(err), key }, 'cannot queue a scheduled job'));
+    });
+  }
 
-function splitKey(key: string): ['scan' | 'write', string] {
-  const colon = key.indexOf(':');
-  return [key.slice(0, colon) as 'scan' | 'write', key.slice(colon + 1)];
+  /** A pass at start-up (and after a reload), so nothing waits a whole interval to catch up. */
+  private async startupPass(): Promise<void> {
+    for (const image of this.pipelineNow.config.images) await this.queue.add('scan', image.name);
+  }
+
+  /** Loads the config again; swaps it in if valid. Returns the problems when it is not. */
+  async reload(): Promise<{ ok: true } | { ok: false; problems: string }> {
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadConfig(this.options.configPath, this.options.env ?? process.env);
+    } catch (err) {
+      this.log.error({ problems: errorMessage(err) }, 'config reload rejected; the running config stays');
+      return { ok: false, problems: errorMessage(err) };
+    }
+    const previous = this.pipelineNow;
+    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics });
+    next.adoptStatus(previous);
+    for (const key of ['queue', 'server', 'stateDir'] as const) {
+      if (JSON.stringify(previous.config[key]) !== JSON.stringify(loaded.config[key])) {
+        this.log.warn({ key }, `config reload: a change to ${key} takes effect after a restart`);
+      }
+    }
+    await this.scheduler.stop();
+    this.pipelineNow = next;
+    this.scheduler = this.makeScheduler();
+    this.scheduler.start();
+    await this.startupPass();
+    this.log.info({ files: loaded.files }, 'config reloaded');
+    return { ok: true };
+  }
+
+  private watch(files: string[]): void {
+    for (const file of files) {
+      try {
+        // Editors replace files (rename), so watch and debounce rather than trusting one event.
+        this.watchers.push(
+          watch(file, () => {
+            if (this.reloadTimer) clearTimeout(this.reloadTimer);
+            this.reloadTimer = setTimeout(() => void this.reload(), 300);
+          }),
+        );
+      } catch (err) {
+        this.log.warn({ file, err: errorMessage(err) }, 'cannot watch config file; reload with SIGHUP');
+      }
+    }
+  }
+
+  /** Stops intake (server, schedules), waits for the running jobs, and closes the queue. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info('stopping');
+    for (const w of this.watchers) w.close();
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    await this.scheduler.stop();
+    const server = this.server;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    }
+    await this.queue.close();
+    this.log.info('stopped');
+  }
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

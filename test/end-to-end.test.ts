@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { runCli } from '../src/cli.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/log.js';
-import { startService } from '../src/serve.js';
+import { Service } from '../src/serve.js';
 import { startGitServer, type TestGitServer } from './helpers/git-server.js';
 import { startRegistry, type TestRegistry } from './helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
@@ -80,9 +80,9 @@ server: { host: 127.0.0.1, port: 0 }
   });
 
   const env = () => ({ ...process.env, GIT_TOKEN: 'git-token', TAGPILOT_LOG_LEVEL: 'silent' });
-  async function reconcile(): Promise<{ code: number; out: string }> {
+  async function reconcile(command = 'reconcile'): Promise<{ code: number; out: string }> {
     let out = '';
-    const code = await runCli(['reconcile', '--config', configPath], {
+    const code = await runCli([command, '--config', configPath], {
       out: (t) => (out += t),
       err: () => {},
       env: env(),
@@ -92,6 +92,29 @@ server: { host: 127.0.0.1, port: 0 }
 
   it('writes the newest allowed tag, changing only that scalar, then stays quiet', async () => {
     for (const tag of ['1.0.0', '1.2.3', '2.0.0-rc.1']) await registry.pushImage('acme/app', tag);
+
+    const plan = await reconcile('plan');
+    assert.equal(plan.code, 0, plan.out);
+    assert.equal(
+      plan.out,
+      [
+        '# automation fleet-prod: 1 file would change',
+        'diff --git a/clusters/prod/app.yaml b/clusters/prod/app.yaml',
+        '--- a/clusters/prod/app.yaml',
+        '+++ b/clusters/prod/app.yaml',
+        '@@ -8,7 +8,7 @@',
+        '     spec:',
+        '       containers:',
+        '         - name: app',
+        `-          image: "${registry.host}/acme/app:0.9.0" # {"$imagepolicy": "app-stable"}`,
+        `+          image: "${registry.host}/acme/app:1.2.3" # {"$imagepolicy": "app-stable"}`,
+        '           ports:   [ {containerPort: 8080} ]',
+        '         - name: sidecar',
+        '           image: busybox:1.36',
+        '',
+      ].join('\n'),
+    );
+    assert.equal((await gitServer.log('fleet', 'main')).length, 1, 'plan pushes nothing');
 
     const first = await reconcile();
     assert.equal(first.code, 0, first.out);
@@ -142,8 +165,7 @@ server: { host: 127.0.0.1, port: 0 }
 
   it('serve picks up a new tag at start-up and commits it', async () => {
     await registry.pushImage('acme/app', '1.12.0');
-    const { config } = loadConfig(configPath, env());
-    const service = await startService(config, createLogger('silent'));
+    const service = await Service.start(loadConfig(configPath, env()), { configPath, env: env() }, createLogger('silent'));
     try {
       await service.queue.idle();
       assert.match(await gitServer.readFile('fleet', 'main', 'clusters/prod/app.yaml'), /acme\/app:1\.12\.0"/);

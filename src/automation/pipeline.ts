@@ -1,8 +1,9 @@
 // The pipeline for one loaded config: registry → policy → (queue) → git. It scans images, keeps
 // the picks and the last results for status, and runs automations. Serve and reconcile both use it.
-import type { Config, ImageConfig } from '../config/schema.js';
+import type { AutomationConfig, Config, ImageConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js';
 import { RegistryClient } from '../registry/registry-client.js';
 import type { ImagePick } from '../update/apply-setters.js';
@@ -38,12 +39,15 @@ export class Pipeline {
   readonly automations = new Map<string, AutomationStatus>();
   private readonly compiled: Policy[];
   readonly registry: RegistryClient;
+  private readonly metrics: Metrics | undefined;
 
   constructor(
     readonly config: Config,
     private readonly log: Logger,
-    registry?: RegistryClient,
+    options: { registry?: RegistryClient; metrics?: Metrics } = {},
   ) {
+    this.metrics = options.metrics;
+    const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
     this.compiled = config.policies.map(compilePolicy);
     for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
@@ -58,18 +62,24 @@ export class Pipeline {
     const image = this.image(name);
     const status = this.images.get(name)!;
     const log = this.log.child({ image: name });
+    const timer = this.metrics?.scanDuration.startTimer({ image: name });
     try {
       const all = await this.registry.listTags(image.repository);
       const tags = withoutExcluded(all, image);
       Object.assign(status, { lastScan: new Date(), tags, excluded: all.length - tags.length, error: null });
       log.debug({ tags: all.length, excluded: all.length - tags.length }, 'scanned');
+      this.metrics?.scans.inc({ image: name, result: 'ok' });
+      this.metrics?.tagsSeen.set({ image: name }, tags.length);
     } catch (err) {
+      this.metrics?.scans.inc({ image: name, result: 'error' });
       Object.assign(status, { lastScan: new Date(), error: errorMessage(err) });
       log.warn({ err: errorMessage(err) }, 'scan failed');
       for (const policy of this.compiled.filter((p) => p.image === name)) {
         this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
       }
       throw err;
+    } finally {
+      timer?.();
     }
     const changed: string[] = [];
     for (const policy of this.compiled.filter((p) => p.image === name)) {
@@ -95,19 +105,30 @@ export class Pipeline {
       throw err;
     }
     if (evaluation.reason) this.log.info({ policy: policy.name, reason: evaluation.reason }, 'no pick');
-    return before?.tag !== pick?.tag || before?.digest !== pick?.digest;
+    const changed = before?.tag !== pick?.tag || before?.digest !== pick?.digest;
+    if (changed) {
+      this.metrics?.picksChanged.inc({ policy: policy.name });
+      this.log.info({ policy: policy.name, from: before?.tag ?? null, to: pick?.tag ?? null }, 'pick changed');
+    }
+    return changed;
   }
 
   /** The current picks of the policies an automation uses. */
   picksFor(automation: string): Map<string, ImagePick> {
-    const config = this.automation(automation);
-    const names = config.policies ?? this.config.policies.map((p) => p.name);
+    const names = this.policiesOf(this.automation(automation));
     const picks = new Map<string, ImagePick>();
     for (const name of names) {
       const pick = this.policies.get(name)?.pick;
       if (pick) picks.set(name, pick);
     }
     return picks;
+  }
+
+  /** Scans every image an automation's policies watch (failures are recorded, not thrown). */
+  async scanImagesOf(automation: string): Promise<void> {
+    const names = new Set(this.policiesOf(this.automation(automation)));
+    const images = new Set(this.config.policies.filter((p) => names.has(p.name)).map((p) => p.image));
+    await Promise.all([...images].map((image) => this.scanImage(image).catch(() => undefined)));
   }
 
   /** Automations that use `policy`. */
@@ -123,12 +144,17 @@ export class Pipeline {
       const result = await runAutomation(config, this.picksFor(name), {
         stateDir: this.config.stateDir,
         log: this.log,
+        knownPolicies: new Set(this.config.policies.map((p) => p.name)),
         dryRun: options.dryRun,
       });
       Object.assign(status, { lastRun: new Date(), result, error: null });
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };
+      this.metrics?.automationRuns.inc({ automation: name, result: result.changes.length > 0 ? 'changed' : 'unchanged' });
+      if (result.commit) this.metrics?.commits.inc({ automation: name });
+      if (result.pushAttempts > 1) this.metrics?.pushRetries.inc({ automation: name }, result.pushAttempts - 1);
       return result;
     } catch (err) {
+      this.metrics?.automationRuns.inc({ automation: name, result: 'error' });
       Object.assign(status, { lastRun: new Date(), error: errorMessage(err) });
       throw err;
     }
@@ -137,7 +163,7 @@ export class Pipeline {
   /** One full pass: every image, then every (or the named) automation. False if anything failed. */
   async reconcile(options: { automation?: string; dryRun?: boolean } = {}): Promise<{ ok: boolean; results: AutomationResult[] }> {
     const automations = options.automation ? [this.automation(options.automation)] : this.config.automations;
-    const wantedPolicies = new Set(automations.flatMap((a) => a.policies ?? this.config.policies.map((p) => p.name)));
+    const wantedPolicies = new Set(automations.flatMap((a) => this.policiesOf(a)));
     const wantedImages = new Set(this.config.policies.filter((p) => wantedPolicies.has(p.name)).map((p) => p.image));
     const images = options.automation ? this.config.images.filter((i) => wantedImages.has(i.name)) : this.config.images;
     let ok = true;
@@ -160,13 +186,27 @@ export class Pipeline {
     return { ok, results };
   }
 
+  /**
+   * Carries over the last scans and runs of a pipeline this one replaces (config reload), for names
+   * both know. Picks are not carried: a changed policy must be evaluated afresh, and a fresh pick
+   * makes every automation run once against the new config.
+   */
+  adoptStatus(previous: Pipeline): void {
+    for (const [name, status] of previous.images) if (this.images.has(name)) this.images.set(name, status);
+    for (const [name, status] of previous.automations) if (this.automations.has(name)) this.automations.set(name, status);
+  }
+
   private image(name: string): ImageConfig {
     const image = this.config.images.find((i) => i.name === name);
     if (!image) throw new Error(`no image named ${name}`);
     return image;
   }
 
-  private automation(name: string) {
+  private policiesOf(automation: AutomationConfig): string[] {
+    return automation.policies ?? this.config.policies.map((p) => p.name);
+  }
+
+  private automation(name: string): AutomationConfig {
     const automation = this.config.automations.find((a) => a.name === name);
     if (!automation) throw new Error(`no automation named ${name}`);
     return automation;

@@ -4,10 +4,11 @@
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
 import { TransientError } from '../errors.js';
-import { defaultCommitMessage } from '../git/commit-message.js';
+import { defaultCommitMessage, type CommitChange } from '../git/commit-message.js';
 import { GitRepository, type TreeFile } from '../git/git-repository.js';
 import { applySetters, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
-import { isManifestPath } from '../update/manifest-path.js';
+import { isManifestPath } from '../update/is-manifest-path.js';
+import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
 
 export const MAX_PUSH_ATTEMPTS = 5;
@@ -38,7 +39,14 @@ interface Edit {
 export async function runAutomation(
   automation: AutomationConfig,
   picks: ReadonlyMap<string, ImagePick>,
-  options: { stateDir: string; log: Logger; dryRun?: boolean; pushRetryDelayMs?: number },
+  options: {
+    stateDir: string;
+    log: Logger;
+    /** Every configured policy: markers naming one that has no pick yet are left alone quietly. */
+    knownPolicies: ReadonlySet<string>;
+    dryRun?: boolean;
+    pushRetryDelayMs?: number;
+  },
 ): Promise<AutomationResult> {
   const { git } = automation;
   const repo = new GitRepository(
@@ -51,7 +59,7 @@ export async function runAutomation(
 
   for (let attempt = 1; attempt <= MAX_PUSH_ATTEMPTS; attempt++) {
     const head = await repo.fetchHead(git.branch);
-    const edit = await editHead(repo, head, automation, picks);
+    const edit = await editHead(repo, head, automation, picks, options.knownPolicies);
     const result = (commit: string | null, subject: string | null): AutomationResult => ({
       automation: automation.name,
       commit,
@@ -64,7 +72,7 @@ export async function runAutomation(
     for (const problem of edit.problems) log.warn({ file: problem.file, line: problem.line }, problem.message);
     if (edit.changes.length === 0 || options.dryRun) return result(null, null);
 
-    const message = defaultCommitMessage(automation.name, edit.changes);
+    const message = defaultCommitMessage(automation.name, edit.changes.map(commitChange));
     const commit = await repo.writeCommit(head, edit.files, message, git.author);
     // Never force the checkout branch; the review branch is ours and rebuilt from it every run.
     const outcome = await repo.push(commit, target, { force: git.pushBranch !== undefined });
@@ -85,14 +93,15 @@ async function editHead(
   head: string,
   automation: AutomationConfig,
   picks: ReadonlyMap<string, ImagePick>,
+  knownPolicies: ReadonlySet<string>,
 ): Promise<Edit> {
   const files = await repo.listFiles(head, automation.paths, isManifestPath);
   const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [] };
-  const mode = automation.update;
+  const options = { mode: automation.update, knownPolicies };
   await forEachLimited(files, READ_CONCURRENCY, async (file: TreeFile) => {
     const bytes = await repo.readBlob(file.oid);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    const result = applySetters(file.path, text, picks, { mode });
+    const result = applySetters(file.path, text, picks, options);
     edit.problems.push(...result.problems);
     if (result.changes.length === 0 || result.text === text) return;
     edit.files.set(file.path, result.text);
@@ -110,4 +119,17 @@ async function forEachLimited<T>(items: readonly T[], limit: number, task: (item
     while (next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** A change as the commit message lists it: versions (`1.2.3`, `1.2.3@sha256:…`), not whole references. */
+function commitChange(change: SetterChange): CommitChange {
+  const { file, policy, repository } = change;
+  return { file, policy, repository, from: versionOf(change.from, change.field), to: versionOf(change.to, change.field) };
+}
+
+function versionOf(value: string, field: SetterChange['field']): string {
+  if (field !== 'image') return value;
+  const ref = parseImageReference(value);
+  if (!ref?.tag) return ref?.digest ?? value;
+  return ref.digest ? `${ref.tag}@${ref.digest}` : ref.tag;
 }

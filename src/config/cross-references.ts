@@ -1,6 +1,6 @@
 // Checks the schema cannot express: unique names, references between sections, policy validity.
 import { policyProblems } from '../policy/policy.js';
-import type { Config } from './schema.js';
+import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
 /** Every cross-reference problem in a schema-valid config. */
@@ -19,9 +19,7 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
     if (!images.has(policy.image)) {
       problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images` });
     }
-    for (const p of policyProblems(policy)) {
-      problems.push({ path: ['policies', i, ...p.field.split('.')], message: `policy ${policy.name}: ${p.message}` });
-    }
+    problems.push(...problemsOfPolicy(policy, i));
   });
 
   config.automations.forEach((automation, i) => {
@@ -49,4 +47,20 @@ function duplicates<T>(items: T[], section: string, key: (item: T) => string, fi
     seen.add(value);
   });
   return problems;
+}
+
+function problemsOfPolicy(policy: PolicyConfig, index: number): LocatedProblem[] {
+  return policyProblems(policy).map((p) => ({
+    path: ['policies', index, ...p.field.split('.')],
+    message: `policy ${policy.name}: ${p.message}`,
+  }));
+}
+
+/** Policy problems of the entries that pass the schema, for when another part of the config does not. */
+export function policyProblemsOfValidEntries(policies: unknown): LocatedProblem[] {
+  if (!Array.isArray(policies)) return [];
+  return policies.flatMap((raw, i) => {
+    const parsed = PolicyConfig.safeParse(raw);
+    return parsed.success ? problemsOfPolicy(parsed.data, i) : [];
+  });
 }

@@ -6,7 +6,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Docume
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { Config } from './schema.js';
-import { crossReferenceProblems } from './cross-references.js';
+import { crossReferenceProblems, policyProblemsOfValidEntries } from './cross-references.js';
 import { resolveSecrets } from './resolve-secrets.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/tagpilot.yaml';
@@ -50,7 +50,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const source = { file, doc, lines };
     for (const err of doc.errors) {
-      const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+      const pos = lines.linePos(err.pos[0]);
       problems.push({ file, line: pos.line, column: pos.col, message: err.message.split('\n')[0]! });
     }
     if (doc.errors.length > 0) continue;
@@ -65,6 +65,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   const parsed = Config.safeParse(merged);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(issueProblem(issue, locate));
+    // Report what the policies themselves get wrong too, so one run shows every problem.
+    for (const p of policyProblemsOfValidEntries(merged.policies)) problems.push({ ...locate(p.path), message: p.message });
     throw new ConfigError(sortProblems(problems));
   }
   const config = parsed.data;
@@ -152,17 +154,18 @@ function mergeSources(sources: SourceFile[], problems: ConfigProblem[]) {
   return { merged, origins, keyOwners };
 }
 
-type Locate = (path: readonly PropertyKey[]) => Omit<ConfigProblem, 'message'>;
+/** Finds the file position of a path; `onKey` points at the last key itself rather than its value. */
+type Locate = (path: readonly PropertyKey[], onKey?: boolean) => Omit<ConfigProblem, 'message'>;
 
 /** Maps a path in the merged config back to the file and node it came from. */
 function locator(sources: SourceFile[], origins: Map<string, Origin[]>, keyOwners: Map<string, SourceFile>): Locate {
-  return (path) => {
+  return (path, onKey = false) => {
     const [top, index, ...rest] = path;
     const origin = typeof index === 'number' ? origins.get(String(top))?.[index] : undefined;
-    if (origin) return position(origin.source, deepestNode(origin.source.doc, [String(top), origin.index, ...rest]));
-    const owner = keyOwners.get(String(top)) ?? sources[0];
-    if (!owner) return { file: '(config)', line: 0, column: 0 };
-    return position(owner, deepestNode(owner.doc, path));
+    const source = origin?.source ?? keyOwners.get(String(top)) ?? sources[0];
+    if (!source) return { file: '(config)', line: 0, column: 0 };
+    const local = origin ? [String(top), origin.index, ...rest] : path;
+    return position(source, onKey ? keyNode(source.doc, local) : deepestNode(source.doc, local));
   };
 }
 
@@ -195,7 +198,7 @@ function issueProblem(issue: z.core.$ZodIssue, locate: Locate): ConfigProblem {
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    return { ...locate([...path, keys[0]!]), message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} in ${describePath(path)}` };
+    return { ...locate([...path, keys[0]!], true), message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} in ${describePath(path)}` };
   }
   return { ...locate(path), message: `${describePath(path)}: ${issueMessage(issue)}` };
 }

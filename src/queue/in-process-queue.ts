@@ -17,6 +17,7 @@ export interface QueueLogger {
 
 /** An in-memory JobQueue: one run at a time per key, coalescing, bounded concurrency per kind. */
 export class InProcessQueue implements JobQueue {
+  readonly shared = false;
   private handlers: JobHandlers | null = null;
   private readonly slots = new Map<string, Slot>();
   private readonly waiting: Array<{ kind: JobKind; key: string }> = [];
@@ -50,6 +51,10 @@ export class InProcessQueue implements JobQueue {
   async idle(): Promise<void> {
     if (this.slots.size === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async depth(): Promise<number> {
+    return this.slots.size;
   }
 
   async ready(): Promise<boolean> {

@@ -9,6 +9,8 @@ export type JobHandlers = Record<JobKind, (key: string) => Promise<void>>;
 
 /** A queue of deduplicated jobs keyed by image or automation name. */
 export interface JobQueue {
+  /** True when other processes share these jobs (Redis), so a job may run where its cause did not. */
+  readonly shared: boolean;
   /** Begins running jobs with these handlers. */
   start(handlers: JobHandlers): Promise<void>;
   /**
@@ -18,6 +20,8 @@ export interface JobQueue {
   add(kind: JobKind, key: string): Promise<void>;
   /** Resolves once no job is waiting or running. */
   idle(): Promise<void>;
+  /** Jobs waiting or running (for the queue-depth metric). */
+  depth(): Promise<number>;
   /** Whether the backend can take jobs now (for /readyz). */
   ready(): Promise<boolean>;
   /** Stops taking jobs and waits for the running ones. */

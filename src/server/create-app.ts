@@ -1,19 +1,38 @@
 // The HTTP surface (SPEC §6). The only module that imports express.
-import express, { type Express } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Pipeline } from '../automation/pipeline.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { JobKind, JobQueue } from '../queue/job-queue.js';
+import { handleWebhook } from '../webhook/handle-webhook.js';
+import { webhookSources } from '../webhook/webhook-sources.js';
+import { renderStatusPage } from './status-page.js';
 import { statusReport } from './status-report.js';
 
-/** What the routes read: the live pipeline (swapped on reload) and the queue. */
+/** Webhook bodies larger than this are refused with 413 before they are read whole. */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+/** What the routes read and do: the live pipeline (swapped on reload), the queue, triggers. */
 export interface AppContext {
   pipeline(): Pipeline | null;
   queue: JobQueue;
+  metrics: Metrics;
+  log: Logger;
+  /** Queues a scan or run; false when no image/automation has that name. */
+  trigger(kind: JobKind, name: string): Promise<boolean>;
 }
 
 /** Builds the express app. */
 export function createApp(context: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  const live = (res: Response): Pipeline | null => {
+    const pipeline = context.pipeline();
+    if (!pipeline) res.status(503).json({ error: 'config not loaded' });
+    return pipeline;
+  };
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -25,14 +44,114 @@ export function createApp(context: AppContext): Express {
     res.status(configLoaded && queueReady ? 200 : 503).json({ configLoaded, queueReady });
   });
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
+  });
+
   app.get('/api/v1/status', (_req, res) => {
-    const pipeline = context.pipeline();
-    if (!pipeline) {
-      res.status(503).json({ error: 'config not loaded' });
+    const pipeline = live(res);
+    if (pipeline) res.json(statusReport(pipeline));
+  });
+
+  app.get('/', (_req, res) => {
+    const pipeline = live(res);
+    if (pipeline) res.type('html').send(renderStatusPage(statusReport(pipeline)));
+  });
+
+  const requireToken = (req: Request, res: Response, next: NextFunction) => {
+    const token = context.pipeline()?.config.server.apiToken;
+    if (!token) {
+      res.status(403).json({ error: 'the trigger API is off: set server.apiToken' });
       return;
     }
-    res.json(statusReport(pipeline));
+    const given = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    if (!safeEqual(given, token)) {
+      res.status(401).set('www-authenticate', 'Bearer').json({ error: 'missing or wrong bearer token' });
+      return;
+    }
+    next();
+  };
+  const triggerRoute = (kind: JobKind) => async (req: Request<{ name: string }>, res: Response) => {
+    if (await context.trigger(kind, req.params.name)) res.status(202).json({ queued: kind, name: req.params.name });
+    else res.status(404).json({ error: `no ${kind === 'scan' ? 'image' : 'automation'} named ${req.params.name}` });
+  };
+  app.post('/api/v1/images/:name/scan', requireToken, triggerRoute('scan'));
+  app.post('/api/v1/automations/:name/run', requireToken, triggerRoute('write'));
+
+  app.post(
+    '/hooks/:name',
+    (req: Request<{ name: string }>, res, next) => {
+      // 404 before reading a byte of an unknown hook's body.
+      const hook = context.pipeline()?.config.webhooks.find((w) => w.name === req.params.name);
+      if (!hook) {
+        context.metrics.webhooks.inc({ webhook: '(unknown)', status: '404' });
+        res.status(404).json({ error: `no webhook named ${req.params.name}` });
+        return;
+      }
+      next();
+    },
+    express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }),
+    async (req: Request<{ name: string }>, res) => {
+      const pipeline = context.pipeline()!;
+      const hook = pipeline.config.webhooks.find((w) => w.name === req.params.name)!;
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const outcome = handleWebhook(
+        webhookSources[hook.type],
+        hook.secret ?? '',
+        { headers: lowerCaseHeaders(req), query: queryStrings(req), body },
+        pipeline.config.images,
+      );
+      context.metrics.webhooks.inc({ webhook: hook.name, status: String(outcome.status) });
+      if (outcome.status !== 202) {
+        context.log.warn({ webhook: hook.name, status: outcome.status, err: outcome.error }, 'webhook refused');
+        res.status(outcome.status).json({ error: outcome.error });
+        return;
+      }
+      for (const image of outcome.images) await context.trigger('scan', image);
+      context.log.info({ webhook: hook.name, images: outcome.images, events: outcome.events.length }, 'webhook accepted');
+      res.status(202).json({ images: outcome.images });
+    },
+  );
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    if (status === 413) {
+      context.metrics.webhooks.inc({ webhook: String(req.params.name ?? '(unknown)'), status: '413' });
+      res.status(413).json({ error: `body over ${MAX_WEBHOOK_BYTES} bytes` });
+      return;
+    }
+    if (status && status >= 400 && status < 500) {
+      res.status(status).json({ error: errorMessage(err) });
+      return;
+    }
+    context.log.error({ err: errorMessage(err), path: req.path }, 'request failed');
+    res.status(500).json({ error: 'internal error' });
   });
 
   return app;
+}
+
+/** Compares secrets in constant time (unequal lengths compare a hash-free dummy to keep timing flat). */
+function safeEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length) {
+    timingSafeEqual(b, b);
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}
+
+function lowerCaseHeaders(req: Request): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function queryStrings(req: Request): Record<string, string | undefined> {
+  const query: Record<string, string | undefined> = {};
+  for (const [name, value] of new URL(req.originalUrl, 'http://localhost').searchParams) query[name] = value;
+  return query;
 }

@@ -1,6 +1,9 @@
 // The JSON shape of GET /api/v1/status, built from the pipeline's memory of its last results.
 import type { Pipeline } from '../automation/pipeline.js';
 
+/** What GET /api/v1/status answers and the status page shows. */
+export type StatusReport = ReturnType<typeof statusReport>;
+
 /** Images, policies and automations with their last outcome. */
 export function statusReport(pipeline: Pipeline) {
   return {

@@ -58,7 +58,7 @@ describe('loadConfig', () => {
       label: 'unknown key and bad range are both reported with their lines',
       text: VALID.replace("semver: '>=1.0.0 <2.0.0'", "semver: 'not a range'").replace('    paths:', '    pathz: [x]\n    paths:'),
       env: { GIT_TOKEN: 'x' },
-      expect: [/:7:13: .*semver/, /:15:5: unknown key "pathz"/],
+      expect: [/:7:13: .*semver/, /:13:5: unknown key "pathz"/],
     },
     {
       label: 'unset ${VAR} names the variable and its place',
@@ -68,7 +68,7 @@ describe('loadConfig', () => {
     {
       label: 'unset passwordEnv is an error at its key',
       text: VALID,
-      expect: [/:13:43: .*GIT_TOKEN is not set/],
+      expect: [/:12:46: .*GIT_TOKEN is not set/],
     },
     {
       label: 'a policy naming a missing image',
@@ -104,12 +104,12 @@ describe('loadConfig', () => {
       label: 'a path that leaves the repository',
       text: VALID.replace('paths: [clusters/prod]', 'paths: [../elsewhere]'),
       env: { GIT_TOKEN: 'x' },
-      expect: [/:14:13: .*inside the repository/],
+      expect: [/:13:13: .*inside the repository/],
     },
     {
       label: 'YAML syntax errors carry their position',
-      text: 'images: [\n  - name: a\n',
-      expect: [/:\d+:\d+: /],
+      text: 'images:\n  - name: a\n    repository: "unterminated\n',
+      expect: [/:4:1: Missing closing "quote/],
     },
     {
       label: 'a missing required key is reported on its parent',

@@ -2,6 +2,9 @@
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
 import { renderPlan } from './automation/render-plan.js';
+import { renderScanReport, scanRepository, type ScanReport } from './automation/scan-repository.js';
+import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
+import { RegistryClient } from './registry/registry-client.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -14,6 +17,9 @@ commands:
   reconcile [--automation N] one full pass: scan, pick, update, push; then exit
   plan [--automation N]      the same, pushing nothing: prints a unified diff per automation
   check                      validate the config and print every error
+  scan REPOSITORY [--semver R | --alphabetical asc|desc | --numerical asc|desc]
+       [--filter RE] [--extract T] [--json]
+                             list tags and the pick (registry settings from --config if given)
 `;
 
 type Out = (text: string) => void;
@@ -35,6 +41,12 @@ export async function runCli(
       options: {
         config: { type: 'string' },
         automation: { type: 'string' },
+        semver: { type: 'string' },
+        alphabetical: { type: 'string' },
+        numerical: { type: 'string' },
+        filter: { type: 'string' },
+        extract: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -87,6 +99,17 @@ export async function runCli(
       await service.stop();
       return 0;
     }
+    case 'scan': {
+      const repository = args.positionals[0];
+      if (!repository || args.positionals.length > 1) {
+        io.err(`scan takes one REPOSITORY\n${USAGE}`);
+        return 2;
+      }
+      const explicitConfig = args.values.config ?? io.env.TAGPILOT_CONFIG;
+      const loaded = explicitConfig ? load() : null;
+      if (explicitConfig && !loaded) return 1;
+      return scan(repository, args.values, loaded, log, io);
+    }
     default:
       io.err(`unknown command: ${command}\n${USAGE}`);
       return 2;
@@ -114,6 +137,33 @@ async function reconcile(
   for (const [name, status] of pipeline.automations) if (status.error) out(`${name}: failed: ${status.error}\n`);
   for (const [name, status] of pipeline.images) if (status.error) out(`image ${name}: failed: ${status.error}\n`);
   return ok ? 0 : 1;
+}
+
+async function scan(
+  repository: string,
+  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; json?: boolean },
+  loaded: LoadedConfig | null,
+  log: Logger,
+  io: { out: Out; err: Out },
+): Promise<number> {
+  let policy;
+  try {
+    policy = compileAdHocPolicy({ image: repository, ...flags });
+  } catch (err) {
+    io.err(`${errorMessage(err)}\n`);
+    return 2;
+  }
+  const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
+  let report: ScanReport;
+  try {
+    report = await scanRepository(registry, repository, policy);
+  } catch (err) {
+    if (flags.json) io.out(`${JSON.stringify({ repository, tags: [], latest: null, reason: errorMessage(err) })}\n`);
+    io.err(`${errorMessage(err)}\n`);
+    return 1;
+  }
+  io.out(flags.json ? `${JSON.stringify(report)}\n` : renderScanReport(report));
+  return report.latest ? 0 : 1;
 }
 
 function waitForSignal(): Promise<void> {

@@ -1,0 +1,56 @@
+// `tagpilot scan`: list a repository's tags, drop the excluded ones, pick with an ad hoc policy,
+// and resolve the pick's digest — the same stages a configured image goes through.
+import { DEFAULT_EXCLUDE } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import type { Evaluation, Policy } from '../policy/policy.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+
+/** What scan prints (`--json` is exactly this object). */
+export interface ScanReport {
+  repository: string;
+  tags: string[];
+  latest: { tag: string; digest: string | null } | null;
+  reason: string | null;
+  excluded: number;
+  stats: Evaluation['stats'];
+}
+
+/** Scans `repository` and picks with `policy`; registry failures propagate. */
+export async function scanRepository(
+  registry: RegistryClient,
+  repository: string,
+  policy: Policy,
+  exclude: readonly string[] = DEFAULT_EXCLUDE,
+): Promise<ScanReport> {
+  const all = await registry.listTags(repository);
+  const patterns = exclude.map((source) => new RegExp(source));
+  const tags = all.filter((tag) => !patterns.some((re) => re.test(tag)));
+  const evaluation = policy.evaluate(tags);
+  let latest: ScanReport['latest'] = null;
+  let reason = evaluation.reason;
+  if (evaluation.pick) {
+    try {
+      latest = { tag: evaluation.pick.tag, digest: await registry.getDigest(repository, evaluation.pick.tag) };
+    } catch (err) {
+      // The pick stands without a digest; say why rather than failing the whole scan.
+      latest = { tag: evaluation.pick.tag, digest: null };
+      reason = `digest unavailable: ${errorMessage(err)}`;
+    }
+  }
+  return { repository, tags, latest, reason, excluded: all.length - tags.length, stats: evaluation.stats };
+}
+
+/** The human-readable form of a scan report. */
+export function renderScanReport(report: ScanReport): string {
+  const { stats } = report;
+  const lines = [
+    `${report.repository}: ${report.tags.length} tags (${report.excluded} excluded)`,
+    ...report.tags.map((t) => `  ${t}`),
+    report.latest
+      ? `latest: ${report.latest.tag}${report.latest.digest ? `@${report.latest.digest}` : ''}`
+      : `latest: none (${report.reason})`,
+    `seen ${stats.seen}, filtered ${stats.filtered}, unparsable ${stats.unparsable}, out of range ${stats.outOfRange}, candidates ${stats.candidates}`,
+  ];
+  if (report.latest && report.reason) lines.push(report.reason);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,104 @@
+// The command line as users and scripts see it: exit codes, and only results on standard output.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../src/cli.js';
+import { startRegistry, type TestRegistry } from './helpers/registry-server.js';
+import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    env: { TAGPILOT_LOG_LEVEL: 'silent', ...env },
+  });
+  return { code, out, err };
+}
+
+describe('tagpilot CLI', () => {
+  let registry: TestRegistry;
+  let dir: string;
+  let configPath: string;
+  before(async () => {
+    [registry, dir] = await Promise.all([startRegistry(), makeTempDir('cli')]);
+    for (const tag of ['1.0.0', '1.2.0', 'v1.10.0', '2.0.0-rc.1', 'latest', 'sha256-abc.sig', 'main-7', 'main-12']) {
+      await registry.pushImage('acme/app', tag);
+    }
+    configPath = join(dir, 'tagpilot.yaml');
+    await writeFile(configPath, `registries:\n  - host: ${registry.host}\n    insecure: true\n`);
+  });
+  after(async () => {
+    await registry?.stop();
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('check: 0 and a summary for a valid config', async () => {
+    const run = await cli(['check', '--config', configPath]);
+    assert.equal(run.code, 0);
+    assert.match(run.out, /valid \(0 images, 0 policies, 0 automations\)/);
+  });
+
+  it('check: 1 and every problem on stderr for an invalid one', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, "images:\n  - name: Bad Name\n    repository: x/y\n    colour: blue\n");
+    const run = await cli(['check', '--config', bad]);
+    assert.equal(run.code, 1);
+    assert.equal(run.out, '');
+    assert.match(run.err, /bad\.yaml:2:11: images\[0\]\.name: expected a name/);
+    assert.match(run.err, /bad\.yaml:4:5: unknown key "colour"/);
+  });
+
+  it('check: TAGPILOT_CONFIG chooses the file', async () => {
+    assert.equal((await cli(['check'], { TAGPILOT_CONFIG: configPath })).code, 0);
+    assert.equal((await cli(['check'], { TAGPILOT_CONFIG: join(dir, 'missing.yaml') })).code, 1);
+  });
+
+  it('scan --json: tags, the pick and its digest', async () => {
+    const run = await cli(['scan', `${registry.host}/acme/app`, '--semver', '>=1.0.0', '--json', '--config', configPath]);
+    assert.equal(run.code, 0, run.err);
+    const report = JSON.parse(run.out) as { repository: string; tags: string[]; latest: { tag: string; digest: string } };
+    assert.equal(report.repository, `${registry.host}/acme/app`);
+    assert.ok(!report.tags.includes('sha256-abc.sig'), 'cosign signatures are excluded by default');
+    assert.equal(report.tags.length, 7);
+    assert.equal(report.latest.tag, 'v1.10.0');
+    assert.match(report.latest.digest, /^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('scan with --numerical, --filter and --extract', async () => {
+    const run = await cli(
+      ['scan', `${registry.host}/acme/app`, '--numerical', 'asc', '--filter', '^main-(?<n>\\d+)$', '--extract', '$n', '--config', configPath],
+    );
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /^latest: main-12@sha256:/m);
+  });
+
+  it('scan with no pick: JSON with latest null and the reason, exit 1', async () => {
+    const run = await cli(['scan', `${registry.host}/acme/app`, '--semver', '>=5', '--json', '--config', configPath]);
+    assert.equal(run.code, 1);
+    const report = JSON.parse(run.out) as { latest: null; reason: string };
+    assert.equal(report.latest, null);
+    assert.match(report.reason, /range/);
+  });
+
+  it('scan with a bad flag names it and exits 2', async () => {
+    const run = await cli(['scan', `${registry.host}/acme/app`, '--semver', 'not a range']);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /--semver/);
+    assert.equal(run.out, '');
+  });
+
+  it('scan of a missing repository: exit 1 with the repository named', async () => {
+    const run = await cli(['scan', `${registry.host}/acme/missing`, '--json', '--config', configPath]);
+    assert.equal(run.code, 1);
+    assert.match(JSON.parse(run.out).reason, /acme\/missing/);
+  });
+
+  it('unknown command: usage and exit 2', async () => {
+    const run = await cli(['frobnicate']);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /usage: tagpilot/);
+  });
+});

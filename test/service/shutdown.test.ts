@@ -1,0 +1,54 @@
+// The real executable: `tagpilot serve` answers, then SIGTERM drains and exits 0; SIGHUP reloads.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+
+describe('tagpilot serve process', () => {
+  let dir: string;
+  before(async () => {
+    dir = await makeTempDir('shutdown');
+  });
+  after(async () => {
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('serves, reloads on SIGHUP, and exits 0 on SIGTERM', async () => {
+    const configPath = join(dir, 'tagpilot.yaml');
+    await writeFile(configPath, `server: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const match = /"port":(\d+),"msg":"serving"/.exec(stderr);
+          if (match) resolve(Number(match[1]));
+        });
+        child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
+      });
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 10_000;
+      while (!stderr.includes('config reloaded') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(stderr, /config reloaded/);
+
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+      assert.match(stderr, /"msg":"stopped"/);
+      assert.equal(stdout, '', 'logs go to stderr only');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,5 +1,6 @@
 // Checks the schema cannot express: unique names, references between sections, policy validity.
 import { policyProblems } from '../policy/policy.js';
+import { findSharedRepositories } from '../update/find-shared-repositories.js';
 import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
@@ -30,6 +31,19 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
     });
     if (automation.pullRequest && !automation.git.pushBranch) {
       problems.push({ path: ['automations', i, 'pullRequest'], message: `automation ${automation.name}: pullRequest needs git.pushBranch` });
+    }
+    if (automation.update === 'auto') {
+      const used = automation.policies ?? config.policies.map((p) => p.name);
+      const repositories = used.flatMap((policy) => {
+        const image = config.images.find((i) => i.name === config.policies.find((p) => p.name === policy)?.image);
+        return image ? [{ policy, repository: image.repository }] : [];
+      });
+      for (const shared of findSharedRepositories(repositories)) {
+        problems.push({
+          path: ['automations', i, 'update'],
+          message: `automation ${automation.name}: update: auto cannot tell policies ${shared.policies.join(' and ')} apart (both watch ${shared.repository}); use markers or list one of them in policies`,
+        });
+      }
     }
     if (automation.git.pushBranch === automation.git.branch) {
       problems.push({ path: ['automations', i, 'git', 'pushBranch'], message: `automation ${automation.name}: pushBranch must differ from branch` });

@@ -107,6 +107,21 @@ describe('loadConfig', () => {
       expect: [/:13:13: .*inside the repository/],
     },
     {
+      label: 'update: auto with two policies on one repository',
+      text: `images:
+  - { name: a, repository: nginx }
+  - { name: b, repository: docker.io/library/nginx }
+policies:
+  - { name: p1, image: a, semver: '>=1' }
+  - { name: p2, image: b, alphabetical: asc }
+automations:
+  - name: fleet
+    git: { url: 'https://git.example.com/x.git' }
+    update: auto
+`,
+      expect: [/:10:13: .*policies p1 and p2 apart \(both watch docker\.io\/library\/nginx\)/],
+    },
+    {
       label: 'YAML syntax errors carry their position',
       text: 'images:\n  - name: a\n    repository: "unterminated\n',
       expect: [/:4:1: Missing closing "quote/],

@@ -1,6 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+# tagpilot's image. Build from the repository root: `docker build -t tagpilot .`; run read-only with
+# the state on a volume and your config mounted over the default one:
+#   docker run --read-only --tmpfs /tmp -v tagpilot-state:/state \
+#     -v "$PWD/tagpilot.yaml:/config/tagpilot.yaml:ro" -e GIT_TOKEN -p 8080:8080 tagpilot
+# Kubernetes: deploy/ (the ConfigMap is mounted at /config, a PersistentVolumeClaim at /state).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Production dependencies only; the final image copies these and never runs npm.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# The TypeScript compile, with the dev dependencies, which stay in this stage.
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,19 +21,25 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled code only.
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production TAGPILOT_CONFIG=/config/tagpilot.yaml
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    TAGPILOT_CONFIG=/config
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# package.json stays: its "type": "module" is what makes Node load dist/*.js as ES modules.
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY config/tagpilot.yaml /config/tagpilot.yaml
-# stateDir (clones, caches) lives on a volume so the root filesystem can be read-only.
-RUN mkdir -p /state && chown node:node /state
+# A config that serves on every address and keeps state on the volume, so the image starts as is;
+# mounting a file over it or a folder at /config replaces it.
+COPY deploy/container/tagpilot.yaml /config/tagpilot.yaml
+# stateDir (clones, caches) is the only place tagpilot writes, so the root filesystem can be read-only.
+RUN mkdir -p /state && chown 1000:1000 /state
 VOLUME /state
-USER node
+# Numeric, so that Kubernetes' runAsNonRoot can verify it; uid 1000 is `node` in the Node images.
+USER 1000:1000
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Assumes server.port 8080, as the default config and deploy/ use; Kubernetes uses its own probes.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/main.js"]
 CMD ["serve"]

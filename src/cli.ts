@@ -6,7 +6,10 @@ import { renderScanReport, scanRepository, type ScanReport } from './automation/
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
-import { ConfigError, errorMessage } from './errors.js';
+import { configJsonSchemaText } from './config/json-schema.js';
+import { ConfigError, errorMessage, InputError } from './errors.js';
+import { importFlux } from './import/flux.js';
+import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
 
@@ -17,6 +20,8 @@ commands:
   reconcile [--automation N] one full pass: scan, pick, update, push; then exit
   plan [--automation N]      the same, pushing nothing: prints a unified diff per automation
   check                      validate the config and print every error
+  schema                     print the config's JSON Schema (for editors)
+  import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
   scan REPOSITORY [--semver R | --alphabetical asc|desc | --numerical asc|desc]
        [--filter RE] [--extract T] [--json]
                              list tags and the pick (registry settings from --config if given)
@@ -59,6 +64,11 @@ export async function runCli(
     io.out(USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'schema') {
+    io.out(configJsonSchemaText());
+    return 0;
+  }
+  if (command === 'import') return importCommand(args.positionals, io);
   const configPath = args.values.config ?? io.env.TAGPILOT_CONFIG ?? DEFAULT_CONFIG_PATH;
   const log = createLogger(io.env.TAGPILOT_LOG_LEVEL);
 
@@ -164,6 +174,26 @@ async function scan(
   }
   io.out(flags.json ? `${JSON.stringify(report)}\n` : renderScanReport(report));
   return report.latest ? 0 : 1;
+}
+
+function importCommand(positionals: string[], io: { out: Out; err: Out }): number {
+  const [source, ...paths] = positionals;
+  if (source !== 'flux') {
+    io.err('usage: tagpilot import flux FILE|DIR|- ...\n');
+    return 2;
+  }
+  let files;
+  try {
+    files = readManifestFiles(paths);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    io.err(`${err.message}\n`);
+    return 2;
+  }
+  const { yaml, warnings, found } = importFlux(files);
+  for (const warning of warnings) io.err(`warning: ${warning}\n`);
+  io.out(yaml);
+  return found > 0 ? 0 : 1;
 }
 
 function waitForSignal(): Promise<void> {

@@ -102,3 +102,26 @@ describe('tagpilot CLI', () => {
     assert.match(run.err, /usage: tagpilot/);
   });
 });
+
+describe('tagpilot schema and import', () => {
+  it('schema prints the JSON Schema the editors use', async () => {
+    const run = await cli(['schema']);
+    assert.equal(run.code, 0);
+    const schema = JSON.parse(run.out) as { properties: Record<string, unknown> };
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['automations', 'images', 'policies', 'queue', 'registries', 'server', 'stateDir', 'webhooks']);
+  });
+
+  it('import flux converts the example objects; notes go to stderr', async () => {
+    const run = await cli(['import', 'flux', new URL('../examples/flux', import.meta.url).pathname]);
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /^images:/m);
+    assert.match(run.out, /^policies:/m);
+    assert.match(run.out, /^automations:/m);
+  });
+
+  it('import with nothing to read exits 2', async () => {
+    const run = await cli(['import', 'flux', '/nonexistent/path.yaml']);
+    assert.equal(run.code, 2);
+    assert.equal(run.out, '');
+  });
+});

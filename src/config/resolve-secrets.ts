@@ -32,5 +32,11 @@ export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedP
     if (r.auth && 'username' in r.auth) resolveOne(r.auth, 'password', ['registries', i, 'auth']);
   });
   config.webhooks.forEach((w, i) => resolveOne(w, 'secret', ['webhooks', i]));
+  config.automations.forEach((a, i) => {
+    const tokenEnv = a.pullRequest?.tokenEnv;
+    if (tokenEnv !== undefined && !env[tokenEnv]) {
+      problems.push({ path: ['automations', i, 'pullRequest', 'tokenEnv'], message: `environment variable ${tokenEnv} is not set` });
+    }
+  });
   return problems;
 }

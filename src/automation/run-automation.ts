@@ -1,30 +1,63 @@
-// One automation run (SPEC §3, §4): fetch the branch, edit the files under `paths` from the
-// object store, commit, push; a push rejected because someone else pushed is retried here, on the
-// new head, a bounded number of times.
+// One automation run (SPEC §3, §4): fetch the branch, hold back reverted tags, edit the files under
+// `paths` from the object store, commit, push; a push rejected because someone else pushed is retried
+// here, on the new head, a bounded number of times. With a pushBranch the commit goes there instead,
+// and the pull/merge request for it is opened or refreshed.
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
-import { TransientError } from '../errors.js';
-import { defaultCommitMessage, type CommitChange } from '../git/commit-message.js';
-import { GitRepository, type TreeFile } from '../git/git-repository.js';
-import { applySetters, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
+import { InputError, TransientError } from '../errors.js';
+import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } from '../git/commit-message.js';
+import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
+import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
+import { CORRUPT_CLONE, GitRepository, HISTORY_DEPTH, type TreeFile } from '../git/git-repository.js';
+import { withGitdirLock } from '../git/gitdir-lock.js';
+import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
+import { redactUrl } from '../git/redact-url.js';
+import { holdKey, loadRememberedHolds, saveRememberedHolds } from '../git/remembered-holds.js';
+import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.js';
+import { backoff, retryTransient } from '../git/retry-transient.js';
+import { ScreenedBlobs } from '../git/screened-blobs.js';
+import { applySetters, MAX_FILE_BYTES, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
 import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
 
 export const MAX_PUSH_ATTEMPTS = 5;
+/** Tries of one fetch or push that failed on the network. */
+export const NETWORK_ATTEMPTS = 3;
+/** Commits searched for reverts of tagpilot commits (the depth of a fresh clone); holds found are remembered beyond it. */
+export const REVERT_WINDOW = HISTORY_DEPTH;
 const READ_CONCURRENCY = 32;
 
 /** What one run did. */
 export interface AutomationResult {
   automation: string;
-  /** The pushed commit, or null when nothing changed (or on a dry run). */
+  /** The commit pushed by this run, or null when nothing changed (or on a dry run). */
   commit: string | null;
   subject: string | null;
+  /** With a pushBranch that already carries exactly this change on the current head: that commit (nothing was pushed). */
+  alreadyPushed: string | null;
+  /** Where the commit went: pushBranch, or the checkout branch. */
+  branch: string;
   changes: SetterChange[];
   problems: SetterProblem[];
+  /** Picks not written because a revert on the branch holds their tag back (SPEC §4). */
+  heldBack: HeldBackTag[];
   /** path → [before, after] for every file that would change; filled on dry runs. */
   diffs: Map<string, [string, string]>;
+  pullRequest: PullRequestOutcome | null;
   pushAttempts: number;
+}
+
+export interface RunAutomationOptions {
+  stateDir: string;
+  log: Logger;
+  /** Every configured policy: markers naming one that has no pick yet are left alone quietly. */
+  knownPolicies: ReadonlySet<string>;
+  dryRun?: boolean;
+  /** Base of the backoff between push and network retries; tests shrink it. */
+  pushRetryDelayMs?: number;
+  /** Where pullRequest.tokenEnv, TAGPILOT_*_API_URL and TAGPILOT_SIGNING_PASSPHRASE are read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The edit of one head commit: new file contents and what changed. */
@@ -39,68 +72,250 @@ interface Edit {
 export async function runAutomation(
   automation: AutomationConfig,
   picks: ReadonlyMap<string, ImagePick>,
-  options: {
-    stateDir: string;
-    log: Logger;
-    /** Every configured policy: markers naming one that has no pick yet are left alone quietly. */
-    knownPolicies: ReadonlySet<string>;
-    dryRun?: boolean;
-    pushRetryDelayMs?: number;
-  },
+  options: RunAutomationOptions,
 ): Promise<AutomationResult> {
-  const { git } = automation;
-  const repo = new GitRepository(
-    join(options.stateDir, 'git', automation.name),
-    git.url,
-    git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
-  );
-  const log = options.log.child({ automation: automation.name });
-  const target = git.pushBranch ?? git.branch;
-
-  for (let attempt = 1; attempt <= MAX_PUSH_ATTEMPTS; attempt++) {
-    const head = await repo.fetchHead(git.branch);
-    const edit = await editHead(repo, head, automation, picks, options.knownPolicies);
-    const result = (commit: string | null, subject: string | null): AutomationResult => ({
-      automation: automation.name,
-      commit,
-      subject,
-      changes: edit.changes,
-      problems: edit.problems,
-      diffs: new Map([...edit.files].map(([path, text]) => [path, [edit.before.get(path)!, text]])),
-      pushAttempts: attempt,
-    });
-    for (const problem of edit.problems) log.warn({ file: problem.file, line: problem.line }, problem.message);
-    if (edit.changes.length === 0 || options.dryRun) return result(null, null);
-
-    const message = defaultCommitMessage(automation.name, edit.changes.map(commitChange));
-    const commit = await repo.writeCommit(head, edit.files, message, git.author);
-    // Never force the checkout branch; the review branch is ours and rebuilt from it every run.
-    const outcome = await repo.push(commit, target, { force: git.pushBranch !== undefined });
-    if (outcome === 'pushed') {
-      log.info({ commit, branch: target, changes: edit.changes.length }, 'pushed');
-      return result(commit, message.split('\n', 1)[0]!);
+  const gitdir = join(options.stateDir, 'git', automation.name);
+  return withGitdirLock(gitdir, async () => {
+    const run = await prepare(automation, picks, options, gitdir);
+    let rebuilt = false;
+    let lastRejection = '';
+    for (let attempt = 1; attempt <= MAX_PUSH_ATTEMPTS; attempt++) {
+      let outcome: AutomationResult | { rejected: string };
+      try {
+        outcome = await attemptOnce(run, attempt);
+      } catch (err) {
+        // A clone whose files cannot be read is rebuilt once and the attempt made again from scratch.
+        if (!(err instanceof TransientError && err.code === CORRUPT_CLONE) || rebuilt) throw err;
+        run.log.warn({ err: err.message }, 'local clone is damaged; rebuilding it');
+        rebuilt = true;
+        await run.repo.discard();
+        attempt--;
+        continue;
+      }
+      if (!('rejected' in outcome)) return outcome;
+      lastRejection = outcome.rejected;
+      const delayMs = backoff(run.baseDelayMs, attempt);
+      run.log.warn({ branch: run.target, attempt, delayMs, reason: outcome.rejected }, 'push rejected (the branch moved); fetching and re-applying');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
-    const delay = (options.pushRetryDelayMs ?? 250) * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-    log.warn({ branch: target, attempt, delayMs: Math.round(delay) }, 'push rejected (the branch moved); fetching and re-applying');
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-  throw new TransientError(`automation ${automation.name}: push to ${target} was rejected ${MAX_PUSH_ATTEMPTS} times`);
+    throw new TransientError(
+      `automation ${automation.name}: push to ${run.target} was rejected ${MAX_PUSH_ATTEMPTS} times${lastRejection ? ` (last: ${lastRejection})` : ''}`,
+    );
+  });
 }
 
-/** Applies the picks to every manifest under `paths` at `head`, reading blobs from the object store. */
-async function editHead(
-  repo: GitRepository,
-  head: string,
+/** What every attempt of one run shares. */
+interface Run {
+  automation: AutomationConfig;
+  picks: ReadonlyMap<string, ImagePick>;
+  options: RunAutomationOptions;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  gitdir: string;
+  /** pushBranch, or the checkout branch. */
+  target: string;
+  baseDelayMs: number;
+  repo: GitRepository;
+  memo: ScreenedBlobs;
+  screen: BlobScreen;
+  template: CommitTemplate | undefined;
+  signer: CommitSigner | undefined;
+  pullRequestToken: string | undefined;
+  network: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** Everything checked and loaded before any network traffic: bad config never fails after a push it would have described. */
+async function prepare(
   automation: AutomationConfig,
   picks: ReadonlyMap<string, ImagePick>,
-  knownPolicies: ReadonlySet<string>,
-): Promise<Edit> {
+  options: RunAutomationOptions,
+  gitdir: string,
+): Promise<Run> {
+  const { git } = automation;
+  const env = options.env ?? process.env;
+  const log = options.log.child({ automation: automation.name });
+  const baseDelayMs = options.pushRetryDelayMs ?? 250;
+  const screen = blobScreen(automation.update, picks);
+  const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
+  const repo = new GitRepository(gitdir, git.url, {
+    credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    // Downloaded blobs are in memory once; screening them there spares reading 5,000 blobs again on a clone.
+    onFetchedBlob: (oid, content) => {
+      if (screen.ignores(content.toString('utf8'))) memo.markIrrelevant(oid);
+    },
+  });
+  return {
+    automation,
+    picks,
+    options,
+    env,
+    log,
+    gitdir,
+    target: git.pushBranch ?? git.branch,
+    baseDelayMs,
+    repo,
+    memo,
+    screen,
+    template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
+    signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
+    pullRequestToken: automation.pullRequest && !options.dryRun ? pullRequestToken(automation, env) : undefined,
+    network: (work) =>
+      retryTransient(work, {
+        attempts: NETWORK_ATTEMPTS,
+        baseDelayMs,
+        onRetry: (err, attempt, delayMs) => log.warn({ attempt, delayMs, err: err.message }, 'git server unreachable; retrying'),
+      }),
+  };
+}
+
+/** One try: fetch the head, hold back reverted tags, edit, commit and push; `rejected` when someone pushed first. */
+async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult | { rejected: string }> {
+  const { automation, repo, log, target } = run;
+  const { git } = automation;
+  const { head, clone } = await run.network(() => repo.fetchHead(git.branch));
+  if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
+  const { active, heldBack } = await holdBackReverted(run, head);
+  const edit = await editHead(run, head, active);
+  const result = (commit: string | null, subject: string | null): AutomationResult => ({
+    automation: automation.name,
+    commit,
+    subject,
+    alreadyPushed: null,
+    branch: target,
+    changes: edit.changes,
+    problems: edit.problems,
+    heldBack,
+    diffs: new Map([...edit.files].map(([path, text]) => [path, [edit.before.get(path)!, text]])),
+    pullRequest: null,
+    pushAttempts: attempt,
+  });
+  for (const problem of edit.problems) log.warn({ file: problem.file, line: problem.line }, problem.message);
+  for (const held of heldBack) log.info({ ...held }, 'tag held back: its commit was reverted');
+  if (edit.changes.length === 0 || run.options.dryRun) return result(null, null);
+
+  const message = commitMessage(automation.name, edit.changes.map(commitChange), run.template);
+  const subject = message.split('\n', 1)[0]!;
+  const commit = await repo.writeCommit(head, edit.files, message, git.author, run.signer);
+  if (git.pushBranch) {
+    const existing = await run.network(() => repo.remoteBranchHead(target));
+    if (existing && (await carriesSameChange(repo, existing, commit))) {
+      log.debug({ commit: existing, branch: target }, 'review branch already up to date');
+      return refreshPullRequest(run, { ...result(null, subject), alreadyPushed: existing }, message);
+    }
+  }
+  // Never force the checkout branch; the review branch is ours and rebuilt from it every run.
+  const pushed = await run.network(() => repo.push(commit, target, { force: git.pushBranch !== undefined }));
+  if (pushed.outcome === 'rejected') return { rejected: pushed.reason };
+  log.info({ commit, branch: target, changes: edit.changes.length }, 'pushed');
+  return refreshPullRequest(run, result(commit, subject), message);
+}
+
+/** Opens or updates the pull/merge request for the review branch, titled and described by the commit message. */
+async function refreshPullRequest(run: Run, result: AutomationResult, message: string): Promise<AutomationResult> {
+  const { automation, pullRequestToken: token } = run;
+  if (!automation.pullRequest || token === undefined) return result;
+  const title = message.split('\n', 1)[0]!;
+  const body = message.slice(title.length).replace(/^\n+/, '').trimEnd();
+  const spec = { gitUrl: automation.git.url, sourceBranch: run.target, targetBranch: automation.git.branch, title, body };
+  result.pullRequest = await upsertPullRequest(automation.pullRequest.provider, spec, token, { env: run.env });
+  run.log.info({ ...result.pullRequest }, `pull request ${result.pullRequest.action}`);
+  return result;
+}
+
+/** The pullRequest token from the environment; missing is a config error, found before anything is pushed. */
+function pullRequestToken(automation: AutomationConfig, env: NodeJS.ProcessEnv): string {
+  const name = automation.pullRequest!.tokenEnv;
+  const token = env[name];
+  if (!token) throw new InputError(`automation ${automation.name}: pullRequest.tokenEnv ${name} is not set`);
+  return token;
+}
+
+/**
+ * Drops the picks whose tag a revert on the branch holds back (SPEC §4): reverts among the last
+ * REVERT_WINDOW commits (a reverted commit older than that is fetched alone), plus the holds found by
+ * earlier runs, which last until their revert is itself reverted.
+ */
+async function holdBackReverted(run: Run, head: string): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[] }> {
+  const { repo, log, picks } = run;
+  const remembered = { file: `${run.gitdir}.held.json`, remote: redactUrl(run.automation.git.url) };
+  const history = await repo.history(head, REVERT_WINDOW);
+  let scan = findHeldBackTags(history);
+  // A revert of a revert can lead further back; a few rounds follow any chain people make.
+  for (let round = 0; round < 3 && scan.untraced.length > 0; round++) {
+    const older = (await Promise.all(scan.untraced.map(({ reverted }) => repo.fetchCommit(reverted, head)))).filter((c) => c !== null);
+    if (older.length === 0) break;
+    history.push(...older);
+    scan = findHeldBackTags(history);
+  }
+  for (const { revert, reverted } of scan.untraced) {
+    log.warn({ revert, reverted }, 'a revert names a commit the server would not give us; its tags are not held back');
+  }
+  const before = await loadRememberedHolds(remembered.file, remembered.remote);
+  const released = new Set(scan.released);
+  const holds = new Map([...scan.held, ...before.filter((h) => !released.has(h.commit))].map((h) => [holdKey(h), h]));
+  await saveRememberedHolds(remembered.file, remembered.remote, [...holds.values()], before);
+
+  const active = new Map(picks);
+  const heldBack: HeldBackTag[] = [];
+  for (const [policy, pick] of picks) {
+    const hold = [...holds.values()].find((h) => h.policy === policy && h.tag === pick.tag);
+    if (!hold) continue;
+    active.delete(policy);
+    heldBack.push(hold);
+  }
+  return { active, heldBack };
+}
+
+/** Whether `existing` (the review branch head) is our change on the same parent, so pushing again would only churn CI. */
+async function carriesSameChange(repo: GitRepository, existing: string, ours: string): Promise<boolean> {
+  const [theirs, mine] = await Promise.all([repo.readCommit(existing), repo.readCommit(ours)]);
+  return theirs !== null && mine !== null && theirs.tree === mine.tree && theirs.parents.join() === mine.parents.join();
+}
+
+function commitMessage(automation: string, changes: CommitChange[], template: CommitTemplate | undefined): string {
+  if (!template) return defaultCommitMessage(automation, changes);
+  return withTrailers(template.render({ automation, changes, images: changedImages(changes) }), automation, changes);
+}
+
+/**
+ * Which blob contents could be edited with these picks: a superset of applySetters' own pre-screen
+ * (a marker, or in auto mode a picked repository's last path segment). The key names everything the
+ * answer depends on, so a memo made under other picks' repositories is not trusted.
+ */
+interface BlobScreen {
+  /** Names everything the answer depends on: the memo is kept per key. */
+  key: string;
+  /** True when no pick could change this content (and applySetters would report nothing about it). */
+  ignores(text: string): boolean;
+}
+
+function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string, ImagePick>): BlobScreen {
+  const needles = ['$imagepolicy'];
+  if (mode === 'auto') {
+    const names = new Set([...picks.values()].map((p) => p.repository.slice(p.repository.lastIndexOf('/') + 1)));
+    needles.push(...[...names].sort());
+  }
+  return {
+    key: `v1 ${mode} ${MAX_FILE_BYTES} ${JSON.stringify(needles)}`,
+    // An oversized file is never ignored: applySetters reports it on every run.
+    ignores: (text) => Buffer.byteLength(text, 'utf8') <= MAX_FILE_BYTES && !needles.some((n) => text.includes(n)),
+  };
+}
+
+/** Applies the picks to every manifest under `paths` at `head`, reading only blobs the memo cannot rule out. */
+async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>): Promise<Edit> {
+  const { repo, automation, memo, screen } = run;
   const files = await repo.listFiles(head, automation.paths, isManifestPath);
   const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [] };
-  const options = { mode: automation.update, knownPolicies };
-  await forEachLimited(files, READ_CONCURRENCY, async (file: TreeFile) => {
+  const options = { mode: automation.update, knownPolicies: run.options.knownPolicies };
+  const unread = files.filter((file) => !memo.isIrrelevant(file.oid));
+  await forEachLimited(unread, READ_CONCURRENCY, async (file: TreeFile) => {
     const bytes = await repo.readBlob(file.oid);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    if (screen.ignores(text)) {
+      memo.markIrrelevant(file.oid);
+      return;
+    }
     const result = applySetters(file.path, text, picks, options);
     edit.problems.push(...result.problems);
     if (result.changes.length === 0 || result.text === text) return;
@@ -108,6 +323,7 @@ async function editHead(
     edit.before.set(file.path, text);
     edit.changes.push(...result.changes);
   });
+  await memo.save(new Set(files.map((f) => f.oid)));
   edit.changes.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   edit.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return edit;

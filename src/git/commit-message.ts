@@ -1,4 +1,5 @@
-// The default commit message (SPEC §4): a subject people scan, one line per change, the files, a trailer.
+// Commit messages (SPEC §4): the default one people scan, and reading our own commits back, which
+// is how a `git revert` of one of them is traced to the tags it introduced.
 
 /** One edited value, as the commit message lists it. */
 export interface CommitChange {
@@ -15,7 +16,16 @@ export interface CommitImage {
   tag: string;
 }
 
+/** A change as read back from a commit message (the file is not needed to hold a tag back). */
+export type RecordedChange = Omit<CommitChange, 'file'>;
+
 export const AUTOMATION_TRAILER = 'Tagpilot-Automation';
+/** Added under a templated message, whose wording we do not control, so its changes can be read back. */
+export const CHANGE_TRAILER = 'Tagpilot-Change';
+
+const CHANGE_LINE = /^- ([^\s:]+): (\S+) (\S+) -> (\S+)$/;
+const CHANGE_TRAILER_LINE = new RegExp(`^${CHANGE_TRAILER}: (\\S+) (\\S+) (\\S+) -> (\\S+)$`);
+const AUTOMATION_TRAILER_LINE = new RegExp(`^${AUTOMATION_TRAILER}: (\\S+)\\s*$`);
 
 /** The distinct images a change list moves to, in first-seen order. */
 export function changedImages(changes: readonly CommitChange[]): CommitImage[] {
@@ -32,9 +42,45 @@ export function defaultCommitMessage(automation: string, changes: readonly Commi
   const images = changedImages(changes);
   const subject =
     images.length === 1 ? `Update ${images[0]!.repository} to ${images[0]!.tag}` : `Update ${images.length} images`;
-  const lines = unique(changes.map((c) => `- ${c.policy}: ${c.repository} ${c.from} -> ${c.to}`));
+  const lines = unique(changes.map(changeLine));
   const files = unique(changes.map((c) => `- ${c.file}`));
   return [subject, '', ...lines, '', 'Files:', ...files, '', `${AUTOMATION_TRAILER}: ${automation}`, ''].join('\n');
+}
+
+/**
+ * A templated message with the trailers tagpilot reads back appended unless the template wrote them:
+ * without them a revert of this commit could not be traced to its tags.
+ */
+export function withTrailers(message: string, automation: string, changes: readonly CommitChange[]): string {
+  const text = message.replace(/\s+$/, '');
+  const present = readTagpilotCommit(text);
+  const trailers: string[] = [];
+  if (present?.automation !== automation) trailers.push(`${AUTOMATION_TRAILER}: ${automation}`);
+  if (!present || present.changes.length === 0) {
+    trailers.push(...unique(changes.map((c) => `${CHANGE_TRAILER}: ${c.policy} ${c.repository} ${c.from} -> ${c.to}`)));
+  }
+  if (trailers.length === 0) return `${text}\n`;
+  // A trailer block is the last paragraph; join one if the message already ends with trailers.
+  const lastParagraph = text.slice(text.lastIndexOf('\n\n') + 2);
+  const endsWithTrailers = text.includes('\n\n') && lastParagraph.split('\n').every((l) => /^[A-Za-z0-9-]+: /.test(l));
+  return `${text}${endsWithTrailers ? '\n' : '\n\n'}${trailers.join('\n')}\n`;
+}
+
+/** The automation and changes of a commit tagpilot wrote, or null when the message is not one of ours. */
+export function readTagpilotCommit(message: string): { automation: string; changes: RecordedChange[] } | null {
+  let automation: string | undefined;
+  const changes: RecordedChange[] = [];
+  for (const line of message.split('\n')) {
+    const trailer = AUTOMATION_TRAILER_LINE.exec(line);
+    if (trailer) automation = trailer[1]!;
+    const change = CHANGE_LINE.exec(line) ?? CHANGE_TRAILER_LINE.exec(line);
+    if (change) changes.push({ policy: change[1]!, repository: change[2]!, from: change[3]!, to: change[4]! });
+  }
+  return automation === undefined ? null : { automation, changes };
+}
+
+function changeLine(c: CommitChange): string {
+  return `- ${c.policy}: ${c.repository} ${c.from} -> ${c.to}`;
 }
 
 function unique(lines: string[]): string[] {

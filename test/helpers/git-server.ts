@@ -57,6 +57,8 @@ export interface TestGitServer {
   commitAsHuman(repo: string, branch: string, files: Record<string, string | null>, message: string): Promise<string>;
   /** Installs (or with null removes) hooks/pre-receive; see git-scripts.ts for ready-made ones. */
   setPreReceiveHook(repo: string, script: string | null): void;
+  /** Answers the next `count` requests with `status` (default 503) instead of serving them: a flaky network or proxy. */
+  failNextRequests(count: number, status?: number): void;
   /** http-backend's own stderr so far, for debugging a failed test. */
   output(): string;
   stop(): Promise<void>;
@@ -80,6 +82,7 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
   const log = (text: string): void => {
     output = (output + text).slice(-OUTPUT_LIMIT);
   };
+  let failures = { count: 0, status: 503 };
   const auth = options.username !== undefined && options.password !== undefined
     ? { username: options.username, password: options.password }
     : undefined;
@@ -97,6 +100,12 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
     res.once('finish', () => {
       record.status = res.statusCode;
     });
+    if (failures.count > 0) {
+      failures.count--;
+      req.resume();
+      res.writeHead(failures.status, { 'content-type': 'text/plain' }).end('injected failure\n');
+      return;
+    }
     let user = 'anonymous';
     if (auth) {
       const given = parseBasic(req.headers.authorization);
@@ -246,6 +255,9 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
       }
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, script, { mode: 0o755 });
+    },
+    failNextRequests(count, status = 503) {
+      failures = { count, status };
     },
     output: () => output,
     async stop() {

@@ -1,0 +1,363 @@
+// runAutomation against a real smart-HTTP git server: races with human pushes, the review branch,
+// reverts, a damaged clone, the blob memo, network trouble and refused credentials.
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MAX_PUSH_ATTEMPTS, REVERT_WINDOW, runAutomation, type RunAutomationOptions } from '../../src/automation/run-automation.js';
+import { AutomationConfig } from '../../src/config/schema.js';
+import { TransientError, UnauthorizedError } from '../../src/errors.js';
+import { GitRepository } from '../../src/git/git-repository.js';
+import { createLogger } from '../../src/log.js';
+import type { ImagePick } from '../../src/update/apply-setters.js';
+import { humanCommitThenRejectHook, rejectingHook } from '../helpers/git-scripts.js';
+import { HUMAN_AUTHOR, startGitServer, type TestGitServer } from '../helpers/git-server.js';
+import { runCommand } from '../helpers/run-command.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+
+const APP = 'ghcr.io/acme/app';
+const marked = (tag: string) => `kind: Deployment\nspec:\n  image: ${APP}:${tag} # {"$imagepolicy": "app"}\n`;
+const FILES = {
+  'apps/app.yaml': marked('1.0.0'),
+  'apps/config.yaml': 'kind: ConfigMap\ndata: { a: b }\n',
+  'README.md': 'fleet\n',
+};
+
+function picks(tag: string, extra: ImagePick[] = []): Map<string, ImagePick> {
+  return new Map([['app', { policy: 'app', repository: APP, tag }], ...extra.map((p) => [p.policy, p] as const)]);
+}
+
+function automation(url: string, overrides: Record<string, unknown> = {}, git: Record<string, unknown> = {}) {
+  return AutomationConfig.parse({
+    name: 'fleet',
+    git: { url, branch: 'main', author: { name: 'tagpilot', email: 'tagpilot@example.test' }, ...git },
+    paths: ['apps'],
+    ...overrides,
+  });
+}
+
+describe('runAutomation against a git server', () => {
+  let server: TestGitServer;
+  let dir: string;
+  let repoCount = 0;
+  const log = createLogger('silent');
+
+  before(async () => {
+    [server, dir] = await Promise.all([startGitServer(), makeTempDir('run-automation')]);
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) await removeTempDir(dir);
+  });
+
+  /** A fresh repository and state dir per test, so tests do not see each other's commits. */
+  async function fixture(files: Record<string, string> = FILES) {
+    const name = `fleet-${++repoCount}`;
+    const url = await server.createRepo(name, files);
+    const stateDir = join(dir, `state-${repoCount}`);
+    const options: RunAutomationOptions = { stateDir, log, knownPolicies: new Set(['app', 'web']), pushRetryDelayMs: 1 };
+    const pushes = () => server.requests.filter((r) => r.path === `/${name}.git/git-receive-pack`).length;
+    return { name, url, stateDir, options, pushes };
+  }
+
+  it('commits the change once and stays quiet on the next run', async () => {
+    const { name, url, options, pushes } = await fixture();
+    const first = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.match(first.commit ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(first.subject, `Update ${APP} to 1.2.3`);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.3'));
+    const [head] = await server.log(name, 'main');
+    assert.equal(head!.sha, first.commit);
+    assert.match(head!.body, /- app: ghcr\.io\/acme\/app 1\.0\.0 -> 1\.2\.3/);
+    assert.match(head!.body, /Tagpilot-Automation: fleet/);
+
+    const second = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.equal(second.commit, null);
+    assert.equal(pushes(), 1, 'no push when nothing changed');
+  });
+
+  it('a human push between our fetch and our push ends with both commits, linear', async () => {
+    const { name, url, options } = await fixture();
+    server.setPreReceiveHook(
+      name,
+      humanCommitThenRejectHook({ branch: 'main', files: { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, message: 'Human edit', author: HUMAN_AUTHOR }),
+    );
+    const result = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.equal(result.pushAttempts, 2);
+    const log = await server.log(name, 'main');
+    assert.deepEqual(log.map((c) => c.subject), [`Update ${APP} to 1.2.3`, 'Human edit', 'Initial commit']);
+    assert.deepEqual(log[0]!.parents, [log[1]!.sha], 'our commit sits on the human one: no merge, no lost commit');
+    assert.deepEqual(log[1]!.parents, [log[2]!.sha]);
+    assert.equal(await server.readFile(name, 'main', 'apps/config.yaml'), 'kind: ConfigMap\ndata: { a: human }\n');
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.3'));
+  });
+
+  it('gives up after a bounded number of rejections and never forces the branch', async () => {
+    const { name, url, options, pushes } = await fixture();
+    server.setPreReceiveHook(name, rejectingHook('branch is frozen'));
+    await assert.rejects(runAutomation(automation(url), picks('1.2.3'), options), (err: Error) => {
+      assert.ok(err instanceof TransientError);
+      assert.match(err.message, new RegExp(`rejected ${MAX_PUSH_ATTEMPTS} times \\(last: .*pre-receive hook declined`));
+      return true;
+    });
+    assert.equal(pushes(), MAX_PUSH_ATTEMPTS);
+    assert.deepEqual((await server.log(name, 'main')).map((c) => c.subject), ['Initial commit']);
+  });
+
+  it('rebuilds the review branch from the checkout branch plus the change, and leaves main alone', async () => {
+    const { name, url, options, pushes } = await fixture();
+    const config = automation(url, {}, { pushBranch: 'tagpilot/review' });
+    const [initial] = await server.log(name, 'main');
+
+    const first = await runAutomation(config, picks('1.2.3'), options);
+    assert.equal(first.branch, 'tagpilot/review');
+    assert.deepEqual((await server.log(name, 'main')).map((c) => c.sha), [initial!.sha], 'main untouched');
+    const review = await server.log(name, 'tagpilot/review');
+    assert.equal(review[0]!.sha, first.commit);
+    assert.deepEqual(review[0]!.parents, [initial!.sha]);
+    assert.equal(await server.readFile(name, 'tagpilot/review', 'apps/app.yaml'), marked('1.2.3'));
+
+    // Same picks, same main: the branch already carries the change; pushing again would only churn CI.
+    const second = await runAutomation(config, picks('1.2.3'), options);
+    assert.equal(second.commit, null);
+    assert.equal(second.alreadyPushed, first.commit);
+    assert.equal(pushes(), 1);
+
+    // main moves on: the review branch is rebuilt on the new head (forced: it is ours).
+    const human = await server.commitAsHuman(name, 'main', { 'README.md': 'fleet v2\n' }, 'Human edit');
+    const third = await runAutomation(config, picks('1.2.3'), options);
+    const rebuilt = await server.log(name, 'tagpilot/review');
+    assert.equal(rebuilt[0]!.sha, third.commit);
+    assert.deepEqual(rebuilt[0]!.parents, [human]);
+    assert.equal(rebuilt.length, 3, 'initial, human, ours: the old review commit is gone');
+    assert.equal((await server.log(name, 'main'))[0]!.sha, human);
+  });
+
+  it('holds back a reverted tag until a newer one appears, and says so', async () => {
+    const { name, url, options } = await fixture();
+    const bad = await runAutomation(automation(url), picks('1.2.3'), options);
+    await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.0.0'));
+
+    const held = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.equal(held.commit, null, 'the reverted tag is not written again');
+    assert.deepEqual(
+      held.heldBack.map((h) => [h.policy, h.tag, h.commit]),
+      [['app', '1.2.3', bad.commit]],
+    );
+    const plan = await runAutomation(automation(url), picks('1.2.3'), { ...options, dryRun: true });
+    assert.equal(plan.heldBack.length, 1, 'plan says so too');
+    assert.equal(plan.diffs.size, 0);
+
+    const newer = await runAutomation(automation(url), picks('1.2.4'), options);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.4'));
+    assert.deepEqual(newer.heldBack, []);
+  });
+
+  it('holds a tag back however far back the reverted commit is, and after the revert itself scrolled away', async () => {
+    const { name, url, stateDir, options } = await fixture();
+    const bad = await runAutomation(automation(url), picks('1.2.3'), options);
+    await humanCommits(server.repoPath(name), REVERT_WINDOW + 5, join(dir, `busy-${name}`));
+    await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
+
+    // A fresh clone holds REVERT_WINDOW commits: the reverted one is fetched on its own.
+    const fresh = { ...options, stateDir: `${stateDir}-fresh` };
+    const held = await runAutomation(automation(url), picks('1.2.3'), fresh);
+    assert.deepEqual(held.heldBack.map((h) => [h.tag, h.commit]), [['1.2.3', bad.commit]]);
+    assert.equal(held.commit, null);
+
+    // A busy branch pushes the revert out of the window too; the hold is remembered.
+    await humanCommits(server.repoPath(name), REVERT_WINDOW + 5, join(dir, `busier-${name}`));
+    const later = await runAutomation(automation(url), picks('1.2.3'), fresh);
+    assert.deepEqual(later.heldBack.map((h) => h.tag), ['1.2.3']);
+    assert.equal(later.commit, null);
+
+    // Reverting the revert (a person re-applies the release) releases it.
+    const [revert] = (await server.log(name, 'main')).filter((c) => c.subject.startsWith('Revert'));
+    await gitRevert(server.repoPath(name), revert!.sha, join(dir, `unrevert-${name}`));
+    const released = await runAutomation(automation(url), picks('1.2.3'), fresh);
+    assert.deepEqual(released.heldBack, []);
+  });
+
+  it('uses a commitMessage template and appends the trailers it needs to recognise the commit later', async () => {
+    const { name, url, options } = await fixture();
+    const config = automation(url, {
+      commitMessage: 'chore({{automation}}): bump {{#each images}}{{repository}}={{tag}} {{/each}}\n\n{{#each changes}}* {{file}}\n{{/each}}',
+    });
+    await runAutomation(config, picks('2.0.0'), options);
+    const [head] = await server.log(name, 'main');
+    assert.equal(head!.subject, `chore(fleet): bump ${APP}=2.0.0`);
+    assert.equal(head!.body, `* apps/app.yaml\n\nTagpilot-Automation: fleet\nTagpilot-Change: app ${APP} 1.0.0 -> 2.0.0`);
+  });
+
+  it('rebuilds a damaged or missing clone instead of trusting it', async () => {
+    const { name, url, stateDir, options } = await fixture();
+    const gitdir = join(stateDir, 'git', 'fleet');
+    await runAutomation(automation(url), picks('1.1.0'), options);
+
+    // Every pack overwritten with garbage of the same size.
+    for (const file of await readdir(join(gitdir, 'objects', 'pack'))) {
+      const path = join(gitdir, 'objects', 'pack', file);
+      await writeFile(path, Buffer.alloc((await readFile(path)).length, 7));
+    }
+    await runAutomation(automation(url), picks('1.2.0'), options);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.0'));
+
+    await writeFile(join(gitdir, 'refs', 'heads', 'main'), 'not a sha\n');
+    await writeFile(join(gitdir, 'HEAD'), 'garbage');
+    await runAutomation(automation(url), picks('1.3.0'), options);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.3.0'));
+
+    await rm(gitdir, { recursive: true });
+    await runAutomation(automation(url), picks('1.4.0'), options);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.4.0'));
+    assert.deepEqual(
+      (await server.log(name, 'main')).map((c) => c.subject),
+      ['1.4.0', '1.3.0', '1.2.0', '1.1.0'].map((t) => `Update ${APP} to ${t}`).concat('Initial commit'),
+    );
+  });
+
+  it('the blob memo never hides a file that now needs a change', async () => {
+    const { name, url, options } = await fixture();
+    await runAutomation(automation(url), picks('1.1.0'), options);
+    // config.yaml was screened out; a human gives it a marker (a new blob id) and it is updated at once.
+    await server.commitAsHuman(name, 'main', { 'apps/config.yaml': marked('0.1.0') }, 'Mark config too');
+    const marker = await runAutomation(automation(url), picks('1.1.0'), options);
+    assert.deepEqual(marker.changes.map((c) => c.file), ['apps/config.yaml']);
+
+    // auto mode: an unmarked image of a repository no pick named before; once one does, the file is read.
+    await server.commitAsHuman(name, 'main', { 'apps/web.yaml': 'kind: Pod\nspec:\n  containers:\n    - image: ghcr.io/acme/web:1.0.0\n' }, 'Add web');
+    const auto = automation(url, { update: 'auto' });
+    const before = await runAutomation(auto, picks('1.1.0'), options);
+    assert.deepEqual(before.changes, []);
+    const web: ImagePick = { policy: 'web', repository: 'ghcr.io/acme/web', tag: '2.0.0' };
+    const afterPick = await runAutomation(auto, picks('1.1.0', [web]), options);
+    assert.deepEqual(afterPick.changes.map((c) => [c.file, c.to]), [['apps/web.yaml', 'ghcr.io/acme/web:2.0.0']]);
+  });
+
+  it('retries a flaky network and names the remote, without secrets, when it gives up', async () => {
+    const { name, url, options } = await fixture();
+    server.failNextRequests(2, 503);
+    await runAutomation(automation(url), picks('1.5.0'), options);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.5.0'));
+
+    const closed = 'http://user:hunter2@127.0.0.1:9/fleet.git';
+    await assert.rejects(runAutomation(automation(closed), picks('1.5.0'), { ...options, stateDir: join(dir, 'closed') }), (err: Error) => {
+      assert.ok(err instanceof TransientError, String(err));
+      assert.match(err.message, /127\.0\.0\.1:9\/fleet\.git/);
+      assert.doesNotMatch(err.message, /hunter2/);
+      return true;
+    });
+  });
+});
+
+describe('runAutomation with credentials', () => {
+  let server: TestGitServer;
+  let dir: string;
+  before(async () => {
+    [server, dir] = await Promise.all([startGitServer({ username: 'bot', password: 's3cret-token' }), makeTempDir('run-auth')]);
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('pushes with a token, and a wrong one says which remote refused without showing it', async () => {
+    const url = await server.createRepo('fleet', FILES);
+    const options = { stateDir: join(dir, 'state'), log: createLogger('silent'), knownPolicies: new Set(['app']) };
+    const good = automation(url, {}, { auth: { username: 'bot', password: 's3cret-token' } });
+    await runAutomation(good, picks('3.0.0'), options);
+    assert.equal(await server.readFile('fleet', 'main', 'apps/app.yaml'), marked('3.0.0'));
+    assert.ok(server.requests.every((r) => r.status !== 401), 'credentials are sent up front: no 401 round trips');
+
+    const bad = automation(url, {}, { auth: { username: 'bot', password: 'wrong-password' } });
+    await assert.rejects(runAutomation(bad, picks('3.1.0'), options), (err: Error) => {
+      assert.ok(err instanceof UnauthorizedError, String(err));
+      assert.match(err.message, new RegExp(`${url.replace(/[.]/g, '\\.')}: the git server refused our credentials \\(HTTP 401\\)`));
+      assert.doesNotMatch(err.message, /wrong-password|s3cret/);
+      return true;
+    });
+  });
+});
+
+describe('GitRepository push', () => {
+  it('does not overwrite a branch that moved since the fetch unless told to force', async () => {
+    const server = await startGitServer();
+    const dir = await makeTempDir('push');
+    try {
+      const url = await server.createRepo('fleet', FILES);
+      const repo = new GitRepository(join(dir, 'clone'), url);
+      const { head } = await repo.fetchHead('main');
+      const human = await server.commitAsHuman('fleet', 'main', { 'README.md': 'human\n' }, 'Human edit');
+      const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked('5.0.0')]]), 'stale', HUMAN_AUTHOR);
+      const result = await repo.push(commit, 'main');
+      assert.equal(result.outcome, 'rejected');
+      assert.match(result.reason, /fetch first: main moved to/);
+      assert.equal((await server.log('fleet', 'main'))[0]!.sha, human);
+      assert.equal(server.requests.filter((r) => r.path.endsWith('/git-receive-pack')).length, 0, 'nothing was sent');
+
+      assert.equal((await repo.push(commit, 'review', { force: true })).outcome, 'pushed');
+      assert.equal((await server.log('fleet', 'review'))[0]!.sha, commit);
+    } finally {
+      await server.stop();
+      await removeTempDir(dir);
+    }
+  });
+});
+
+describe('GitRepository pack housekeeping', () => {
+  it('rebuilds the clone as one pack once too many packs piled up', async () => {
+    const server = await startGitServer();
+    const dir = await makeTempDir('packs');
+    try {
+      const url = await server.createRepo('fleet', FILES);
+      const repo = new GitRepository(join(dir, 'clone'), url, { maxPacks: 2 });
+      const states: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { head, clone } = await repo.fetchHead('main');
+        states.push(clone);
+        const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked(`9.${i}.0`)]]), `run ${i}`, HUMAN_AUTHOR);
+        assert.equal((await repo.push(commit, 'main')).outcome, 'pushed');
+        await server.commitAsHuman('fleet', 'main', { 'README.md': `fleet ${i}\n` }, `human ${i}`);
+      }
+      assert.deepEqual(states, ['missing', 'reused', 'compacted', 'reused']);
+      const packs = (await readdir(join(dir, 'clone', 'objects', 'pack'))).filter((f) => f.endsWith('.pack'));
+      assert.ok(packs.length <= 4, `packs: ${packs.length}`);
+      assert.equal(await server.readFile('fleet', 'main', 'apps/app.yaml'), marked('9.3.0'));
+    } finally {
+      await server.stop();
+      await removeTempDir(dir);
+    }
+  });
+});
+
+const HUMAN_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: HUMAN_AUTHOR.name,
+  GIT_AUTHOR_EMAIL: HUMAN_AUTHOR.email,
+  GIT_COMMITTER_NAME: HUMAN_AUTHOR.name,
+  GIT_COMMITTER_EMAIL: HUMAN_AUTHOR.email,
+};
+
+/** `count` small commits by a person, as on a busy branch. */
+async function humanCommits(bareRepo: string, count: number, work: string): Promise<void> {
+  const env = HUMAN_ENV;
+  await runCommand('git', ['clone', '--quiet', bareRepo, work], { env });
+  for (let i = 0; i < count; i++) {
+    await writeFile(join(work, 'README.md'), `busy ${i}\n`);
+    await runCommand('git', ['commit', '--quiet', '-am', `busy ${i}`], { cwd: work, env });
+  }
+  await runCommand('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work, env });
+  await rm(work, { recursive: true, force: true });
+}
+
+/** `git revert` as a person would run it: clone, revert, push. */
+async function gitRevert(bareRepo: string, commit: string, work: string): Promise<void> {
+  const env = HUMAN_ENV;
+  await runCommand('git', ['clone', '--quiet', bareRepo, work], { env });
+  await runCommand('git', ['revert', '--no-edit', commit], { cwd: work, env });
+  await runCommand('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work, env });
+  await rm(work, { recursive: true, force: true });
+}

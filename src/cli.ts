@@ -96,7 +96,7 @@ export async function runCli(
     case 'plan': {
       const loaded = load();
       if (!loaded) return 1;
-      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan' });
+      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', env: io.env });
     }
     case 'serve': {
       const loaded = load();
@@ -130,19 +130,27 @@ async function reconcile(
   loaded: LoadedConfig,
   log: Logger,
   out: Out,
-  { automation, dryRun }: { automation?: string; dryRun: boolean },
+  { automation, dryRun, env }: { automation?: string; dryRun: boolean; env: NodeJS.ProcessEnv },
 ): Promise<number> {
   const { config } = loaded;
   if (automation && !config.automations.some((a) => a.name === automation)) {
     out(`no automation named ${automation}\n`);
     return 1;
   }
-  const pipeline = new Pipeline(config, log);
+  const pipeline = new Pipeline(config, log, { env });
   const { ok, results } = await pipeline.reconcile({ automation, dryRun });
   for (const result of results) {
-    if (dryRun) out(renderPlan(result));
-    else if (result.commit) out(`${result.automation}: pushed ${result.commit.slice(0, 12)} ${result.subject}\n`);
+    if (dryRun) {
+      out(renderPlan(result));
+      continue;
+    }
+    if (result.commit) out(`${result.automation}: pushed ${result.commit.slice(0, 12)} to ${result.branch}: ${result.subject}\n`);
+    else if (result.alreadyPushed) out(`${result.automation}: ${result.branch} is up to date (${result.alreadyPushed.slice(0, 12)})\n`);
     else out(`${result.automation}: no change\n`);
+    if (result.pullRequest) out(`${result.automation}: review request #${result.pullRequest.number} ${result.pullRequest.action}: ${result.pullRequest.url}\n`);
+    for (const h of result.heldBack) {
+      out(`${result.automation}: ${h.policy}: ${h.repository}:${h.tag} held back (reverted by ${h.revertedBy.slice(0, 12)})\n`);
+    }
   }
   for (const [name, status] of pipeline.automations) if (status.error) out(`${name}: failed: ${status.error}\n`);
   for (const [name, status] of pipeline.images) if (status.error) out(`image ${name}: failed: ${status.error}\n`);

@@ -38,7 +38,7 @@ export class Service {
     readonly metrics: Metrics,
     private server: Server | null = null,
   ) {
-    this.pipelineNow = new Pipeline(loaded.config, log, { metrics });
+    this.pipelineNow = new Pipeline(loaded.config, log, { metrics, env: options.env });
     this.scheduler = this.makeScheduler();
   }
 
@@ -131,7 +131,7 @@ export class Service {
       return { ok: false, problems: errorMessage(err) };
     }
     const previous = this.pipelineNow;
-    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics });
+    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics, env: this.options.env });
     next.adoptStatus(previous);
     for (const key of ['queue', 'server', 'stateDir'] as const) {
       if (JSON.stringify(previous.config[key]) !== JSON.stringify(loaded.config[key])) {

@@ -118,7 +118,7 @@ server: { host: 127.0.0.1, port: 0 }
 
     const first = await reconcile();
     assert.equal(first.code, 0, first.out);
-    assert.match(first.out, /fleet-prod: pushed [0-9a-f]{12} Update .*acme\/app to 1\.2\.3/);
+    assert.match(first.out, /fleet-prod: pushed [0-9a-f]{12} to main: Update .*acme\/app to 1\.2\.3/);
 
     const written = await gitServer.readFile('fleet', 'main', 'clusters/prod/app.yaml');
     assert.equal(written, DEPLOYMENT(`${registry.host}/acme/app:1.2.3`));

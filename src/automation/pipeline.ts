@@ -40,13 +40,16 @@ export class Pipeline {
   private readonly compiled: Policy[];
   readonly registry: RegistryClient;
   private readonly metrics: Metrics | undefined;
+  /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(
     readonly config: Config,
     private readonly log: Logger,
-    options: { registry?: RegistryClient; metrics?: Metrics } = {},
+    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv } = {},
   ) {
     this.metrics = options.metrics;
+    this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
     this.compiled = config.policies.map(compilePolicy);
@@ -146,6 +149,7 @@ export class Pipeline {
         log: this.log,
         knownPolicies: new Set(this.config.policies.map((p) => p.name)),
         dryRun: options.dryRun,
+        env: this.env,
       });
       Object.assign(status, { lastRun: new Date(), result, error: null });
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };

@@ -5,6 +5,9 @@ import type { AutomationResult } from './run-automation.js';
 /** The diff of one automation's dry run, headed by its name; says so when nothing would change. */
 export function renderPlan(result: AutomationResult): string {
   const header = `# automation ${result.automation}: ${describeCount(result.diffs.size)}\n`;
+  const held = result.heldBack.map(
+    (h) => `# ${h.policy}: ${h.repository}:${h.tag} held back: ${h.commit.slice(0, 12)} was reverted by ${h.revertedBy.slice(0, 12)}\n`,
+  );
   const patches = [...result.diffs]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, [before, after]]) => {
@@ -12,7 +15,7 @@ export function renderPlan(result: AutomationResult): string {
       // Drop jsdiff's "Index:"/"===" preamble so the output reads (and applies) like git's.
       return `diff --git a/${path} b/${path}\n${patch.slice(patch.indexOf('--- '))}`;
     });
-  return header + patches.join('');
+  return header + held.join('') + patches.join('');
 }
 
 function describeCount(files: number): string {

@@ -1,4 +1,5 @@
 // Checks the schema cannot express: unique names, references between sections, policy validity.
+import { commitTemplateProblem } from '../git/commit-template.js';
 import { policyProblems } from '../policy/policy.js';
 import { findSharedRepositories } from '../update/find-shared-repositories.js';
 import { PolicyConfig, type Config } from './schema.js';
@@ -29,6 +30,10 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
         problems.push({ path: ['automations', i, 'policies', j], message: `automation ${automation.name} names policy "${name}", which is not in policies` });
       }
     });
+    const templateProblem = automation.commitMessage === undefined ? null : commitTemplateProblem(automation.commitMessage);
+    if (templateProblem) {
+      problems.push({ path: ['automations', i, 'commitMessage'], message: `automation ${automation.name}: commitMessage: ${templateProblem}` });
+    }
     if (automation.pullRequest && !automation.git.pushBranch) {
       problems.push({ path: ['automations', i, 'pullRequest'], message: `automation ${automation.name}: pullRequest needs git.pushBranch` });
     }

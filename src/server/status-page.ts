@@ -25,7 +25,11 @@ export function renderStatusPage(report: StatusReport): string {
     const problems = a.problems.length
       ? `<ul class="error">${a.problems.map((p) => `<li>${esc(p.file)}:${p.line}: ${esc(p.message)}</li>`).join('')}</ul>`
       : '';
-    return `<tr><td>${esc(a.name)}</td><td>${when(a.lastRun)}</td><td>${commit}${changes}</td><td>${errorCell(a.error)}${problems}</td></tr>`;
+    const held = a.heldBack.length
+      ? `<ul>${a.heldBack.map((h) => `<li>${esc(h.policy)}: <code>${esc(h.tag)}</code> held back (reverted by <code>${esc(h.revertedBy.slice(0, 12))}</code>)</li>`).join('')}</ul>`
+      : '';
+    const review = a.pullRequest ? `<br>review: <a href="${esc(a.pullRequest.url)}">#${a.pullRequest.number}</a>` : '';
+    return `<tr><td>${esc(a.name)}</td><td>${when(a.lastRun)}</td><td>${commit}${review}${changes}${held}</td><td>${errorCell(a.error)}${problems}</td></tr>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -26,6 +26,8 @@ export function statusReport(pipeline: Pipeline) {
       lastCommit: s.lastCommit ? { sha: s.lastCommit.sha, subject: s.lastCommit.subject, at: s.lastCommit.at.toISOString() } : null,
       changes: s.result?.changes.map((c) => ({ file: c.file, policy: c.policy, repository: c.repository, from: c.from, to: c.to })) ?? [],
       problems: s.result?.problems ?? [],
+      heldBack: s.result?.heldBack ?? [],
+      pullRequest: s.result?.pullRequest ?? null,
       error: s.error,
     })),
   };

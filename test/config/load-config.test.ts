@@ -122,6 +122,11 @@ automations:
       expect: [/:10:13: .*policies p1 and p2 apart \(both watch docker\.io\/library\/nginx\)/],
     },
     {
+      label: 'a commitMessage template that does not compile',
+      text: "automations:\n  - name: a\n    git: { url: 'https://g.example.com/x.git' }\n    commitMessage: '{{#each changes}}{{file}}'\n",
+      expect: [/:4:20: automation a: commitMessage: /],
+    },
+    {
       label: 'YAML syntax errors carry their position',
       text: 'images:\n  - name: a\n    repository: "unterminated\n',
       expect: [/:4:1: Missing closing "quote/],

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js';
 import { RegistryClient } from '../registry/registry-client.js';
+import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick } from '../update/apply-setters.js';
 import { runAutomation, type AutomationResult } from './run-automation.js';
 
@@ -67,10 +68,9 @@ export class Pipeline {
     const log = this.log.child({ image: name });
     const timer = this.metrics?.scanDuration.startTimer({ image: name });
     try {
-      const all = await this.registry.listTags(image.repository);
-      const tags = withoutExcluded(all, image);
-      Object.assign(status, { lastScan: new Date(), tags, excluded: all.length - tags.length, error: null });
-      log.debug({ tags: all.length, excluded: all.length - tags.length }, 'scanned');
+      const { tags, excluded } = await scanRepository(this.registry, image.repository, image.exclude);
+      Object.assign(status, { lastScan: new Date(), tags, excluded: excluded.length, error: null });
+      log.debug({ tags: tags.length, excluded: excluded.length }, 'scanned');
       this.metrics?.scans.inc({ image: name, result: 'ok' });
       this.metrics?.tagsSeen.set({ image: name }, tags.length);
     } catch (err) {
@@ -215,10 +215,4 @@ export class Pipeline {
     if (!automation) throw new Error(`no automation named ${name}`);
     return automation;
   }
-}
-
-/** Drops tags matching the image's exclude patterns (cosign .sig/.att/.sbom by default). */
-export function withoutExcluded(tags: readonly string[], image: ImageConfig): string[] {
-  const patterns = image.exclude.map((source) => new RegExp(source));
-  return tags.filter((tag) => !patterns.some((re) => re.test(tag)));
 }

@@ -1,9 +1,9 @@
 // `tagpilot scan`: list a repository's tags, drop the excluded ones, pick with an ad hoc policy,
 // and resolve the pick's digest — the same stages a configured image goes through.
-import { DEFAULT_EXCLUDE } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Evaluation, Policy } from '../policy/policy.js';
 import type { RegistryClient } from '../registry/registry-client.js';
+import { scanRepository } from '../registry/scan-repository.js';
 
 /** What scan prints (`--json` is exactly this object). */
 export interface ScanReport {
@@ -16,15 +16,8 @@ export interface ScanReport {
 }
 
 /** Scans `repository` and picks with `policy`; registry failures propagate. */
-export async function scanRepository(
-  registry: RegistryClient,
-  repository: string,
-  policy: Policy,
-  exclude: readonly string[] = DEFAULT_EXCLUDE,
-): Promise<ScanReport> {
-  const all = await registry.listTags(repository);
-  const patterns = exclude.map((source) => new RegExp(source));
-  const tags = all.filter((tag) => !patterns.some((re) => re.test(tag)));
+export async function scanAndPick(registry: RegistryClient, repository: string, policy: Policy): Promise<ScanReport> {
+  const { tags, excluded } = await scanRepository(registry, repository);
   const evaluation = policy.evaluate(tags);
   let latest: ScanReport['latest'] = null;
   let reason = evaluation.reason;
@@ -37,7 +30,7 @@ export async function scanRepository(
       reason = `digest unavailable: ${errorMessage(err)}`;
     }
   }
-  return { repository, tags, latest, reason, excluded: all.length - tags.length, stats: evaluation.stats };
+  return { repository, tags, latest, reason, excluded: excluded.length, stats: evaluation.stats };
 }
 
 /** The human-readable form of a scan report. */

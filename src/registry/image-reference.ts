@@ -12,17 +12,19 @@ export interface RepositoryReference {
 
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
+/** A registry host as configured (registries[].host), with Docker Hub's aliases folded into `docker.io`. */
+export function registryHost(host: string): string {
+  return DOCKER_HUB_ALIASES.has(host) ? 'docker.io' : host;
+}
+
 /** Splits a repository (no tag) into host and path, applying Docker Hub's defaults. */
 export function parseRepository(repository: string): RepositoryReference {
   const slash = repository.indexOf('/');
   const first = slash === -1 ? '' : repository.slice(0, slash);
   const hasHost = first.includes('.') || first.includes(':') || first === 'localhost';
-  let host = hasHost ? first : 'docker.io';
+  const host = hasHost ? registryHost(first) : 'docker.io';
   let path = hasHost ? repository.slice(slash + 1) : repository;
-  if (DOCKER_HUB_ALIASES.has(host)) {
-    host = 'docker.io';
-    if (!path.includes('/')) path = `library/${path}`;
-  }
+  if (host === 'docker.io' && !path.includes('/')) path = `library/${path}`;
   return { host, apiHost: host === 'docker.io' ? 'registry-1.docker.io' : host, path };
 }
 

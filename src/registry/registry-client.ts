@@ -1,42 +1,62 @@
-// A client of the OCI distribution API: lists tags and resolves digests, with the auth, paging
-// and manners registries expect. It only fetches; deciding what to do with tags is src/policy's job.
+// A client of the OCI distribution API: lists tags and resolves digests, with the auth, paging and
+// manners registries expect (Renovate's docker datasource is the model). It only fetches; deciding
+// what to do with tags is src/policy's job.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import got, { type Response, RequestError } from 'got';
-import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { rootCertificates } from 'node:tls';
+import type { Response } from 'got';
 import type { RegistryConfig } from '../config/schema.js';
-import { parseAuthChallenge } from './auth-challenge.js';
-import { HostLimiter } from './host-limiter.js';
-import { parseRepository, type RepositoryReference } from './image-reference.js';
+import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { parseAuthChallenge, type AuthChallenge } from './auth-challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
+import { HostLimiter } from './host-limiter.js';
+import { parseRepository, registryHost, type RepositoryReference } from './image-reference.js';
+import { nextPageUrl } from './next-page-url.js';
+import { requestFailure } from './request-failure.js';
+import { retryAfterMs } from './retry-after.js';
+import { sendRegistryRequest } from './send-registry-request.js';
+import { parseTagList } from './tag-list.js';
+import { TokenCache, type IssuedToken } from './token-cache.js';
+import { parseTokenResponse } from './token-response.js';
 
 /** Manifest types we accept for a digest: OCI index/manifest and Docker list/v2. */
-const MANIFEST_ACCEPT = [
+export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/** Requests in flight per host when registries[].concurrency is not set. */
 export const DEFAULT_CONCURRENCY = 4;
-const MAX_PAGES = 100;
-const PAGE_SIZE = 1000;
 
-/** Knobs for retries and timeouts; tests shrink them. */
-export interface RetryOptions {
+/** Retries, timeouts and paging limits; tests shrink them. */
+export interface RegistryClientOptions {
+  /** Tries per request, the first included. */
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  /** The longest Retry-After we wait for; a longer one fails the attempt as rate limited. */
+  /** The longest Retry-After we wait for; a longer one fails at once as rate limited. */
   maxRetryAfterMs: number;
   timeoutMs: number;
+  /** tags/list pages followed before the list is cut short (with a warning). */
+  maxPages: number;
+  /** `n` on tags/list; ECR refuses more than 1000. */
+  pageSize: number;
+  /** How long credentials from a Docker config or helper are reused before being read again. */
+  credentialsTtlMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = {
+/** The defaults: four tries, 30 s timeouts, up to 100 pages of 1000 tags. */
+export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
   attempts: 4,
   baseDelayMs: 500,
   maxDelayMs: 30_000,
   maxRetryAfterMs: 60_000,
   timeoutMs: 30_000,
+  maxPages: 100,
+  pageSize: 1000,
+  credentialsTtlMs: 5 * 60_000,
 };
 
 /** Where the client logs; a subset of pino's logger. */
@@ -45,267 +65,332 @@ export interface RegistryLogger {
   debug(obj: object, msg: string): void;
 }
 
-interface CachedToken {
-  token: string;
-  expiresAt: number;
+/** What we know about one registry host, kept for the client's lifetime. */
+interface HostState {
+  host: string;
+  settings: RegistryConfig | undefined;
+  baseUrl: string;
+  limiter: HostLimiter;
+  /** The last auth challenge the host sent, so later repositories skip the 401 round trip. */
+  challenge: AuthChallenge | null;
+  credentials: { promise: Promise<Credentials | null>; readAt: number } | null;
+  certificateAuthority: string[] | undefined | null;
 }
 
-interface RequestSpec {
+/** One call against one repository. */
+interface Target {
   ref: RepositoryReference;
+  /** `host/path`, the repository as messages name it. */
+  name: string;
   url: string;
   method: 'GET' | 'HEAD';
   accept?: string;
 }
 
+/** The Authorization we sent, and what we need to explain or undo it. */
+type SentAuth =
+  | { kind: 'basic'; header: string; realm: string }
+  | { kind: 'bearer'; header: string; realm: string; key: string; token: string; anonymous: boolean };
+
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
+
 /** Lists tags and resolves digests on any OCI distribution registry. */
 export class RegistryClient {
   private readonly settings: Map<string, RegistryConfig>;
-  private readonly limiters = new Map<string, HostLimiter>();
-  private readonly tokens = new Map<string, CachedToken>();
-  private readonly retry: RetryOptions;
+  private readonly hosts = new Map<string, HostState>();
+  private readonly tokens = new TokenCache();
+  private readonly options: RegistryClientOptions;
 
   constructor(
     registries: readonly RegistryConfig[] = [],
     private readonly log?: RegistryLogger,
-    retry: Partial<RetryOptions> = {},
+    options: Partial<RegistryClientOptions> = {},
   ) {
-    this.settings = new Map(registries.map((r) => [r.host, r]));
-    this.retry = { ...DEFAULT_RETRY, ...retry };
+    this.settings = new Map(registries.map((r) => [registryHost(r.host), r]));
+    this.options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
   }
 
-  /** Every tag of `repository`, following `Link` pages. */
+  /** Every tag of `repository` in the registry's order, following `Link` pages up to the page cap. */
   async listTags(repository: string): Promise<string[]> {
     const ref = parseRepository(repository);
-    const tags: string[] = [];
-    let url: string | null = `${this.baseUrl(ref)}/v2/${ref.path}/tags/list?n=${PAGE_SIZE}`;
-    for (let page = 0; url !== null; page++) {
-      if (page >= MAX_PAGES) {
-        this.log?.warn({ repository, pages: MAX_PAGES }, 'tag list truncated at the page cap');
+    const name = `${ref.host}/${ref.path}`;
+    const tags = new Set<string>();
+    const seen = new Set<string>();
+    let url: string | null = `${this.host(ref).baseUrl}/v2/${ref.path}/tags/list?n=${this.options.pageSize}`;
+    while (url !== null) {
+      if (seen.size >= this.options.maxPages) {
+        this.log?.warn({ repository: name, pages: seen.size, tags: tags.size }, 'tag list cut short at the page cap');
         break;
       }
-      const response = await this.send({ ref, url, method: 'GET' });
-      const body = parseTagList(response.body, repository);
-      tags.push(...body);
-      url = nextPage(response, url, repository);
+      seen.add(url);
+      const response = await this.send({ ref, name, url, method: 'GET' });
+      for (const tag of parseTagList(response.body.toString('utf8'), name)) tags.add(tag);
+      url = nextPageUrl(header(response, 'link'), url, name);
+      if (url !== null && seen.has(url)) {
+        this.log?.warn({ repository: name, url }, 'registry linked back to a page already read; stopping');
+        break;
+      }
     }
-    return tags;
+    return [...tags];
   }
 
   /** The digest of `repository:tag`, by HEAD (which Docker Hub does not count as a pull). */
   async getDigest(repository: string, tag: string): Promise<string> {
     const ref = parseRepository(repository);
-    const url = `${this.baseUrl(ref)}/v2/${ref.path}/manifests/${encodeURIComponent(tag)}`;
-    const response = await this.send({ ref, url, method: 'HEAD', accept: MANIFEST_ACCEPT });
-    const digest = response.headers['docker-content-digest'];
-    if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-      throw new InputError(`${repository}:${tag}: registry sent no Docker-Content-Digest`);
+    const name = `${ref.host}/${ref.path}`;
+    const target: Target = {
+      ref,
+      name,
+      url: `${this.host(ref).baseUrl}/v2/${ref.path}/manifests/${encodeURIComponent(tag)}`,
+      method: 'HEAD',
+      accept: MANIFEST_ACCEPT,
+    };
+    const head = header(await this.send(target), 'docker-content-digest');
+    if (head !== undefined) {
+      if (!DIGEST_RE.test(head)) throw new InputError(`${name}:${tag}: registry sent a malformed Docker-Content-Digest`);
+      return head;
     }
-    return digest;
+    // The header is optional in the spec; the digest is then the hash of the manifest bytes.
+    this.log?.debug({ repository: name, tag }, 'no Docker-Content-Digest on HEAD; hashing the manifest');
+    const manifest = await this.send({ ...target, method: 'GET' });
+    return `sha256:${createHash('sha256').update(manifest.body).digest('hex')}`;
   }
 
-  private baseUrl(ref: RepositoryReference): string {
-    return `${this.settings.get(ref.host)?.insecure ? 'http' : 'https'}://${ref.apiHost}`;
-  }
-
-  private limiter(host: string): HostLimiter {
-    let limiter = this.limiters.get(host);
-    if (!limiter) {
-      limiter = new HostLimiter(this.settings.get(host)?.concurrency ?? DEFAULT_CONCURRENCY);
-      this.limiters.set(host, limiter);
+  private host(ref: RepositoryReference): HostState {
+    const { host } = ref;
+    let state = this.hosts.get(host);
+    if (!state) {
+      const settings = this.settings.get(host);
+      state = {
+        host,
+        settings,
+        baseUrl: `${settings?.insecure ? 'http' : 'https'}://${ref.apiHost}`,
+        limiter: new HostLimiter(settings?.concurrency ?? DEFAULT_CONCURRENCY),
+        challenge: null,
+        credentials: null,
+        certificateAuthority: null,
+      };
+      this.hosts.set(host, state);
     }
-    return limiter;
+    return state;
   }
 
-  /** One request with auth, retries for transient failures, and classified errors. */
-  private async send(spec: RequestSpec): Promise<Response<string>> {
-    const name = `${spec.ref.host}/${spec.ref.path}`;
+  /** One request with auth and classified errors, retried while the failure is transient. */
+  private async send(target: Target): Promise<Response<Buffer>> {
+    const host = this.host(target.ref);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.limiter(spec.ref.host).run(() => this.sendAuthenticated(spec, name));
+        return await host.limiter.run(() => this.sendAuthenticated(host, target));
       } catch (err) {
-        if (!(err instanceof TransientError) || attempt >= this.retry.attempts) throw err;
-        const delay = this.backoff(attempt, err.retryAfterMs);
-        this.log?.warn({ repository: name, attempt, delayMs: delay, err: err.message }, 'registry request failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!(err instanceof TransientError) || attempt >= this.options.attempts) throw err;
+        // Waiting less than the registry asked is what gets clients banned; give up and let the next scan try.
+        if (err.retryAfterMs !== undefined && err.retryAfterMs > this.options.maxRetryAfterMs) throw err;
+        const delayMs = err.retryAfterMs ?? this.backoff(attempt);
+        this.log?.warn({ repository: target.name, attempt, delayMs, reason: err.message }, 'registry request failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
   }
 
-  private backoff(attempt: number, retryAfterMs: number | undefined): number {
-    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, this.retry.maxRetryAfterMs);
-    const exp = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+  /** Exponential backoff with "equal jitter": half fixed, half random, so clients spread out. */
+  private backoff(attempt: number): number {
+    const exp = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (attempt - 1));
     return Math.round(exp / 2 + Math.random() * (exp / 2));
   }
 
-  private async sendAuthenticated(spec: RequestSpec, name: string): Promise<Response<string>> {
-    const creds = credentialsFor(spec.ref.host, this.settings.get(spec.ref.host));
-    const scope = `repository:${spec.ref.path}:pull`;
-    const tokenKey = `${spec.ref.host}|${scope}`;
-    const cached = this.tokens.get(tokenKey);
-    let authorization = cached && cached.expiresAt > Date.now() ? `Bearer ${cached.token}` : undefined;
-
-    let response = await this.raw(spec, authorization, name);
+  /**
+   * Sends with the auth the host asked for before; on a 401, answers the new challenge and sends once
+   * more. A second 401 (or one after fresh credentials) is final: retrying cannot change it.
+   */
+  private async sendAuthenticated(host: HostState, target: Target): Promise<Response<Buffer>> {
+    let auth = host.challenge ? await this.authorize(host, host.challenge, target) : null;
+    let response = await this.request(host, target, auth?.header);
     if (response.statusCode === 401) {
-      this.tokens.delete(tokenKey);
       const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
-      if (challenge?.scheme === 'bearer' && challenge.params.realm) {
-        const token = await this.fetchToken(challenge.params, scope, creds, name);
-        this.tokens.set(tokenKey, token);
-        authorization = `Bearer ${token.token}`;
-      } else if (challenge?.scheme === 'basic' && creds) {
-        authorization = basicHeader(creds);
-      } else {
-        throw new UnauthorizedError(`${name}: registry requires credentials${creds ? '' : ' and none are configured'}`);
+      if (auth?.kind === 'basic') throw refused(target, auth, 401);
+      if (auth?.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
+      if (!challenge) throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} answered 401 without a challenge`);
+      host.challenge = challenge;
+      auth = await this.authorize(host, challenge, target);
+      if (!auth) {
+        const realm = challenge.params.realm ? ` (realm "${challenge.params.realm}")` : '';
+        throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} requires credentials${realm} and none are configured`);
       }
-      response = await this.raw(spec, authorization, name);
+      response = await this.request(host, target, auth.header);
+      if (response.statusCode === 401) {
+        if (auth.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
+        throw refused(target, auth, 401);
+      }
     }
-    return this.classify(response, name, spec);
+    return this.classify(response, target, auth);
   }
 
-  private classify(response: Response<string>, name: string, spec: RequestSpec): Response<string> {
+  /** The Authorization answering `challenge`, or null when we have nothing to answer it with. */
+  private async authorize(host: HostState, challenge: AuthChallenge, target: Target): Promise<SentAuth | null> {
+    if (challenge.scheme === 'basic') {
+      const creds = await this.credentials(host);
+      return creds ? { kind: 'basic', header: basicHeader(creds), realm: challenge.params.realm ?? host.host } : null;
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
+      throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} asks for unsupported authentication "${challenge.scheme}"`);
+    }
+    // Our own pull scope, not the challenge's, so every request for a repository shares one cache entry.
+    const scope = `repository:${target.ref.path}:pull`;
+    const key = `${host.host}|${challenge.params.realm}|${scope}`;
+    const creds = await this.credentials(host);
+    const token = await this.tokens.get(key, () => this.fetchToken(host, challenge, scope, creds, target.name));
+    return { kind: 'bearer', header: `Bearer ${token}`, realm: challenge.params.realm, key, token, anonymous: !creds };
+  }
+
+  /** GETs a token from the challenge's realm, with Basic credentials when we have them (Docker token spec). */
+  private async fetchToken(
+    host: HostState,
+    challenge: AuthChallenge,
+    scope: string,
+    creds: Credentials | null,
+    name: string,
+  ): Promise<IssuedToken> {
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm!);
+    } catch {
+      throw new InputError(`${name}: ${host.host} named a token realm that is not a URL`);
+    }
+    const realmName = `${realm.origin}${realm.pathname}`;
+    if (creds && realm.protocol !== 'https:' && !host.settings?.insecure) {
+      throw new InputError(`${name}: token realm ${realmName} is plain HTTP; refusing to send credentials there`);
+    }
+    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
+    realm.searchParams.set('scope', scope);
+    this.log?.debug({ repository: name, realm: realmName, scope, anonymous: !creds }, 'fetching a registry token');
+    let response: Response<Buffer>;
+    try {
+      response = await sendRegistryRequest({
+        url: realm.href,
+        method: 'GET',
+        ...(creds ? { authorization: basicHeader(creds) } : {}),
+        timeoutMs: this.options.timeoutMs,
+        certificateAuthority: this.certificateAuthority(host),
+      });
+    } catch (err) {
+      throw requestFailure(err, `${name}: token service ${realmName}`, realm.host, this.options.timeoutMs);
+    }
     const status = response.statusCode;
-    this.noteRateLimit(response, name);
-    if (status >= 200 && status < 300) return response;
     if (status === 401 || status === 403) {
-      throw new UnauthorizedError(`${name}: registry refused our credentials (HTTP ${status})`);
+      const whose = creds ? 'our credentials' : 'anonymous access; configure credentials for this registry';
+      throw new UnauthorizedError(`${name}: token service ${realmName} refused ${whose} (HTTP ${status})`);
     }
-    if (status === 404) {
-      const what = spec.url.includes('/manifests/') ? 'tag' : 'repository';
-      throw new NotFoundError(`${name}: ${what} not found (HTTP 404 from ${spec.ref.apiHost})`);
-    }
-    if (status === 429 || status >= 500 || status === 408) {
-      throw new TransientError(`${name}: registry answered HTTP ${status}`, {
+    if (isTransient(status)) {
+      throw new TransientError(`${name}: token service ${realmName} answered HTTP ${status}`, {
         retryAfterMs: retryAfterMs(header(response, 'retry-after')),
         code: status === 429 ? 'RATE_LIMITED' : 'TRANSIENT',
       });
     }
-    throw new InputError(`${name}: registry answered HTTP ${status}`);
+    if (status !== 200) throw new InputError(`${name}: token service ${realmName} answered HTTP ${status}`);
+    return parseTokenResponse(response.body.toString('utf8'), `${name}: token service ${realmName}`);
   }
 
-  private noteRateLimit(response: Response<string>, name: string): void {
-    const remaining = header(response, 'ratelimit-remaining');
-    if (remaining) this.log?.debug({ repository: name, remaining }, 'registry rate limit');
-  }
-
-  /** GET the realm with service and scope (Basic credentials when we have them) for a bearer token. */
-  private async fetchToken(params: Record<string, string>, scope: string, creds: Credentials | null, name: string): Promise<CachedToken> {
-    const realm = new URL(params.realm!);
-    if (params.service) realm.searchParams.set('service', params.service);
-    realm.searchParams.set('scope', params.scope ?? scope);
-    let response: Response<string>;
+  private async request(host: HostState, target: Target, authorization: string | undefined): Promise<Response<Buffer>> {
     try {
-      response = await got(realm, {
-        headers: creds ? { authorization: basicHeader(creds) } : {},
-        throwHttpErrors: false,
-        retry: { limit: 0 },
-        timeout: { request: this.retry.timeoutMs },
-        https: this.tlsOptions(realm.host),
+      const response = await sendRegistryRequest({
+        url: target.url,
+        method: target.method,
+        ...(target.accept ? { accept: target.accept } : {}),
+        ...(authorization ? { authorization } : {}),
+        timeoutMs: this.options.timeoutMs,
+        certificateAuthority: this.certificateAuthority(host),
       });
+      this.noteRateLimit(response, target.name);
+      return response;
     } catch (err) {
-      throw transientFromNetwork(err, `${name}: token request to ${realm.origin}`);
-    }
-    if (response.statusCode === 401 || response.statusCode === 403) {
-      throw new UnauthorizedError(`${name}: token service ${realm.origin}${realm.pathname} refused our credentials (HTTP ${response.statusCode})`);
-    }
-    if (response.statusCode === 429 || response.statusCode >= 500) {
-      throw new TransientError(`${name}: token service ${realm.origin} answered HTTP ${response.statusCode}`, {
-        retryAfterMs: retryAfterMs(header(response, 'retry-after')),
-      });
-    }
-    if (response.statusCode !== 200) {
-      throw new InputError(`${name}: token service ${realm.origin} answered HTTP ${response.statusCode}`);
-    }
-    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
-    try {
-      body = JSON.parse(response.body) as typeof body;
-    } catch {
-      throw new InputError(`${name}: token service ${realm.origin} sent a body that is not JSON`);
-    }
-    const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : null;
-    if (!token) throw new InputError(`${name}: token service ${realm.origin} sent no token`);
-    // The spec's default lifetime is 60 s; renew a little early so a token never expires mid-request.
-    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
-    return { token, expiresAt: Date.now() + Math.max(1, lifetime - 10) * 1000 };
-  }
-
-  private async raw(spec: RequestSpec, authorization: string | undefined, name: string): Promise<Response<string>> {
-    const headers: Record<string, string> = {};
-    if (authorization) headers.authorization = authorization;
-    if (spec.accept) headers.accept = spec.accept;
-    try {
-      return await got(spec.url, {
-        method: spec.method,
-        headers,
-        throwHttpErrors: false,
-        followRedirect: true,
-        retry: { limit: 0 },
-        timeout: { request: this.retry.timeoutMs },
-        https: this.tlsOptions(spec.ref.host),
-      });
-    } catch (err) {
-      throw transientFromNetwork(err, `${name}: request to ${spec.ref.apiHost}`);
+      throw requestFailure(err, target.name, target.ref.apiHost, this.options.timeoutMs);
     }
   }
 
-  private tlsOptions(host: string): { certificateAuthority?: string } {
-    const caFile = this.settings.get(host)?.caFile;
-    if (!caFile) return {};
-    try {
-      return { certificateAuthority: readFileSync(caFile, 'utf8') };
-    } catch (err) {
-      throw new InputError(`registries ${host}: cannot read caFile ${caFile}: ${(err as Error).message}`);
+  private classify(response: Response<Buffer>, target: Target, auth: SentAuth | null): Response<Buffer> {
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) return response;
+    const { name } = target;
+    if (status === 401 || status === 403) {
+      if (auth) throw refused(target, auth, status);
+      throw new UnauthorizedError(`${name}: ${target.ref.apiHost} denied access (HTTP ${status})`);
     }
+    if (status === 404) {
+      const what = target.url.includes('/manifests/') ? `tag ${decodeURIComponent(target.url.split('/manifests/')[1]!)}` : 'repository';
+      throw new NotFoundError(`${name}: ${what} not found (HTTP 404 from ${target.ref.apiHost})`);
+    }
+    if (isTransient(status)) {
+      const wait = retryAfterMs(header(response, 'retry-after'));
+      const asked = wait === undefined ? '' : `; it asks us to wait ${Math.ceil(wait / 1000)} s`;
+      const what = status === 429 ? 'rate limited by' : 'unavailable at';
+      throw new TransientError(`${name}: ${what} ${target.ref.apiHost} (HTTP ${status}${asked})`, {
+        retryAfterMs: wait,
+        code: status === 429 ? 'RATE_LIMITED' : 'TRANSIENT',
+      });
+    }
+    throw new InputError(`${name}: ${target.ref.apiHost} answered HTTP ${status}`);
+  }
+
+  /** Docker Hub's `ratelimit-remaining: 76;w=21600`: logged, and a warning when little is left. */
+  private noteRateLimit(response: Response<Buffer>, name: string): void {
+    const remaining = leadingNumber(header(response, 'ratelimit-remaining'));
+    if (remaining === undefined) return;
+    const limit = leadingNumber(header(response, 'ratelimit-limit'));
+    const low = limit === undefined ? remaining <= 10 : remaining <= limit / 10;
+    if (low) this.log?.warn({ repository: name, remaining, limit }, 'registry rate limit nearly used up');
+    else this.log?.debug({ repository: name, remaining, limit }, 'registry rate limit');
+  }
+
+  /** Credentials for the host, read again after credentialsTtlMs so rotated helper tokens are picked up. */
+  private credentials(host: HostState): Promise<Credentials | null> {
+    const cached = host.credentials;
+    if (cached && Date.now() - cached.readAt < this.options.credentialsTtlMs) return cached.promise;
+    const promise = credentialsFor(host.host, host.settings);
+    host.credentials = { promise, readAt: Date.now() };
+    // A failed read is not remembered: the next request tries again.
+    promise.catch(() => {
+      if (host.credentials?.promise === promise) host.credentials = null;
+    });
+    return promise;
+  }
+
+  /** Node's CAs plus caFile: a private CA is added to, not swapped for, the public ones storage redirects need. */
+  private certificateAuthority(host: HostState): string[] | undefined {
+    if (host.certificateAuthority !== null) return host.certificateAuthority;
+    const caFile = host.settings?.caFile;
+    if (!caFile) return (host.certificateAuthority = undefined);
+    try {
+      host.certificateAuthority = [...rootCertificates, readFileSync(caFile, 'utf8')];
+    } catch (err) {
+      throw new InputError(`registries ${host.host}: cannot read caFile ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return host.certificateAuthority;
   }
 }
 
-function header(response: Response<string>, name: string): string | undefined {
+function refused(target: Target, auth: SentAuth, status: number): UnauthorizedError {
+  if (auth.kind === 'basic') {
+    return new UnauthorizedError(`${target.name}: ${target.ref.apiHost} refused our credentials (HTTP ${status}, realm "${auth.realm}")`);
+  }
+  // Docker Hub answers an anonymous token for a repository that does not exist like one for a private one.
+  const hint = auth.anonymous ? '; the repository may not exist, or may need credentials' : '';
+  return new UnauthorizedError(`${target.name}: ${target.ref.apiHost} refused the token from ${auth.realm} (HTTP ${status})${hint}`);
+}
+
+function isTransient(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+
+function header(response: Response<Buffer>, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
+function leadingNumber(value: string | undefined): number | undefined {
+  const match = value === undefined ? null : /^\s*(\d+)/.exec(value);
+  return match ? Number(match[1]) : undefined;
+}
+
 function basicHeader(creds: Credentials): string {
   return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-}
-
-function transientFromNetwork(err: unknown, what: string): Error {
-  if (err instanceof RequestError) {
-    return new TransientError(`${what} failed: ${err.code ?? err.message}`, { cause: err });
-  }
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Retry-After as seconds or an HTTP date, in milliseconds. */
-export function retryAfterMs(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function parseTagList(body: string, repository: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new InputError(`${repository}: tags/list answer is not JSON`);
-  }
-  const tags = (parsed as { tags?: unknown }).tags;
-  if (tags === null || tags === undefined) return [];
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
-    throw new InputError(`${repository}: tags/list answer has no list of tags`);
-  }
-  return tags as string[];
-}
-
-/** The `rel="next"` page, resolved against the current URL; another origin is refused. */
-function nextPage(response: Response<string>, current: string, repository: string): string | null {
-  const link = header(response, 'link');
-  if (!link) return null;
-  const match = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(link);
-  if (!match) return null;
-  const next = new URL(match[1]!, current);
-  if (next.origin !== new URL(current).origin) {
-    throw new InputError(`${repository}: registry sent a next page on another origin (${next.origin}); refused`);
-  }
-  return next.href;
 }

@@ -1,0 +1,53 @@
+// One HTTP exchange with a registry, following redirects by hand so credentials never leave the origin
+// they were meant for (registries redirect to blob storage with signed URLs that need no header).
+import got, { type Response } from 'got';
+import { InputError } from '../errors.js';
+
+/** What to send; `authorization` goes to the first origin only. */
+export interface RegistryRequest {
+  url: string;
+  method: 'GET' | 'HEAD';
+  accept?: string;
+  authorization?: string;
+  timeoutMs: number;
+  /** Trusted CAs for HTTPS; undefined means Node's defaults. */
+  certificateAuthority?: string[] | undefined;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const USER_AGENT = 'tagpilot';
+
+/**
+ * Sends `request` and returns the final response, whatever its status. The method is kept across
+ * redirects (we only GET and HEAD); a redirect to another origin loses `authorization`.
+ */
+export async function sendRegistryRequest(request: RegistryRequest): Promise<Response<Buffer>> {
+  let url = new URL(request.url);
+  let authorization = request.authorization;
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+    if (request.accept) headers.accept = request.accept;
+    if (authorization) headers.authorization = authorization;
+    const response = await got(url, {
+      method: request.method,
+      headers,
+      responseType: 'buffer',
+      throwHttpErrors: false,
+      followRedirect: false,
+      retry: { limit: 0 },
+      timeout: { request: request.timeoutMs },
+      https: request.certificateAuthority ? { certificateAuthority: request.certificateAuthority } : {},
+    });
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.statusCode) || !location) return response;
+    if (hop >= MAX_REDIRECTS) throw new InputError(`${request.url}: more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, url);
+    // Only the origin goes in messages: storage redirects carry signatures in the query.
+    if (url.protocol === 'https:' && next.protocol !== 'https:') {
+      throw new InputError(`${url.origin} redirected to ${next.origin}, leaving HTTPS; refused`);
+    }
+    if (next.origin !== url.origin) authorization = undefined;
+    url = next;
+  }
+}

@@ -139,10 +139,6 @@ async function prepare(
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
     credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
-    // Downloaded blobs are in memory once; screening them there spares reading 5,000 blobs again on a clone.
-    onFetchedBlob: (oid, content) => {
-      if (screen.ignores(content.toString('utf8'))) memo.markIrrelevant(oid);
-    },
   });
   return {
     automation,

@@ -1,20 +1,25 @@
 // A persistent, tree-less clone of one remote branch, worked on through git objects only: no
-// checkout of thousands of files, just the blobs under `paths` (see shared/notes on speed).
-// isomorphic-git reads the object store (trees, blobs, commits). What it is slow at is done here
-// with node's zlib and crypto: clone and fetch over smart HTTP (indexing the packs), writing a
-// commit (one pack of the new objects, not loose files) and pushing that very pack.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import git, { Errors } from 'isomorphic-git';
-import { NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+// checkout of thousands of files, just the blobs under `paths`. Every git operation is
+// isomorphic-git's own (clone, fetch, readTree/readBlob, writeBlob/writeTree/commit, push). What
+// makes it fast enough is in shared/notes/isomorphic-git-performance.md: one `cache` for every call,
+// the in-memory fs (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only
+// the folders that changed.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import git, { Errors, type HttpClient } from 'isomorphic-git';
+import { errorMessage, NotFoundError, TagpilotError, TransientError, UnauthorizedError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
-import { commitPayload, encodeCommit, encodeTree, objectId, type GitObject, type TreeEntry } from './git-object.js';
+import { createGitHttpClient } from './git-http-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
-import { encodePack, indexPack } from './pack-file.js';
-import { demuxSideBand, FLUSH_PKT, PktLineReader, pktLine } from './pkt-line.js';
-import { SmartHttpClient, type GitCredentials, type RefAdvertisement } from './smart-http.js';
+import { createPackCache } from './pack-cache.js';
+import { redactUrl } from './redact-url.js';
+import { remoteFailure } from './remote-failure.js';
 
-export type { GitCredentials };
+/** Basic credentials for the remote (a token goes in `password`). */
+export interface GitCredentials {
+  username: string;
+  password: string;
+}
 
 /** A file in the tree: path from the repository root, blob id and mode. */
 export interface TreeFile {
@@ -55,37 +60,38 @@ export const CORRUPT_CLONE = 'GIT_CLONE_CORRUPT';
  */
 export const HISTORY_DEPTH = 50;
 /**
- * Every pushing run adds a pack, and so does every fetch that brings something; nothing merges them.
- * Past this many the clone is rebuilt as one pack (a native clone costs about one warm run).
+ * Every fetch that brings something adds a pack, and every commit we write leaves its objects loose
+ * (isomorphic-git writes objects one file each); nothing merges either. Past this many of the two
+ * together the clone is rebuilt as one pack.
  */
 export const MAX_PACKS = 24;
 
 const FILE_MODES = new Set([0o100644, 0o100755]);
 const TREE_MODE = '040000';
-const ZERO_OID = '0'.repeat(40);
 /** Written last by a clone: a gitdir without it is an interrupted clone, rebuilt. */
 const ORIGIN_FILE = 'tagpilot-origin';
-const AGENT = 'agent=tagpilot';
+/** How many commits we wrote into this clone: their loose objects count towards MAX_PACKS. */
+const WRITTEN_FILE = 'tagpilot-commits-written';
 
 export interface GitRepositoryOptions {
   credentials?: GitCredentials;
   historyDepth?: number;
   /** Defaults to MAX_PACKS. */
   maxPacks?: number;
-  /** Sees every blob a clone or fetch downloads, while it is in memory anyway (to fill the blob memo). */
-  onFetchedBlob?: (oid: string, content: Buffer) => void;
 }
 
 /** One remote branch kept in `gitdir`; safe only while tagpilot alone writes that gitdir. */
 export class GitRepository {
   readonly gitdir: string;
   /** isomorphic-git's pack cache: one object for every call, or each read re-hashes the pack. */
-  private cache: object = {};
+  private cache: object = createPackCache();
   private fs: GitdirFs;
-  private readonly client: SmartHttpClient;
+  /** The remote without credentials: where requests go, what the clone's config and every message show. */
+  private readonly remote: string;
+  /** Credentials travel in a header on every request, so none pays a 401 round trip first. */
+  private readonly authorization: string | undefined;
+  private readonly http: HttpClient;
   private readonly commits = new Map<string, HistoryCommit>();
-  /** Packs written by writeCommit, by the commit they carry, waiting to be pushed as they are. */
-  private readonly outgoing = new Map<string, { pack: Buffer; parent: string }>();
   /** The branch the last fetch moved to: pushing our commit there moves the local ref along. */
   private fetchedBranch: string | undefined;
 
@@ -96,11 +102,19 @@ export class GitRepository {
   ) {
     this.gitdir = resolve(gitdir);
     this.fs = createGitdirFs(this.gitdir);
-    this.client = new SmartHttpClient(url, options.credentials);
+    this.remote = redactUrl(url);
+    const auth = options.credentials ?? credentialsInUrl(url);
+    this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
+    this.http = createGitHttpClient(this.remote);
   }
 
   private get base() {
     return { fs: this.fs, gitdir: this.gitdir, cache: this.cache };
+  }
+
+  /** What every call that talks to the remote needs; a fresh headers object each time, as isomorphic-git adds to it. */
+  private get remoteCall(): { http: HttpClient; url: string; headers: Record<string, string> } {
+    return { http: this.http, url: this.remote, headers: this.authorization ? { Authorization: this.authorization } : {} };
   }
 
   /** Fetches `branch` and returns its head; clones on first use and rebuilds a broken, foreign or bloated clone. */
@@ -127,7 +141,7 @@ export class GitRepository {
   /** Removes the clone; the next fetch starts afresh. */
   async discard(): Promise<void> {
     await rm(this.gitdir, { recursive: true, force: true });
-    this.cache = {};
+    this.cache = createPackCache();
     this.fs = createGitdirFs(this.gitdir);
     this.commits.clear();
   }
@@ -140,54 +154,65 @@ export class GitRepository {
     } catch {
       return 'missing';
     }
-    if (origin !== this.client.shownUrl) return 'other-remote';
+    if (origin !== this.remote) return 'other-remote';
     try {
       await git.resolveRef({ ...this.base, ref: 'HEAD' });
       const packs = (await this.fs.promises.readdir(`${this.gitdir}/objects/pack`)).filter((f) => f.endsWith('.pack'));
-      // Everything we write is a pack (no loose objects), so the pack count alone measures the clutter.
-      if (packs.length > (this.options.maxPacks ?? MAX_PACKS)) return 'compacted';
+      if (packs.length + (await this.commitsWritten()) > (this.options.maxPacks ?? MAX_PACKS)) return 'compacted';
       return 'reused';
     } catch {
       return 'corrupt';
     }
   }
 
-  /**
-   * A shallow, single-branch clone made natively: want the head, deepen by historyDepth, index the
-   * pack with node's zlib and crypto, and lay out a bare gitdir isomorphic-git can read.
-   */
+  /** A shallow (historyDepth), single-branch clone without tags or checkout. */
   private async clone(branch: string): Promise<string> {
-    const advertised = await this.client.advertisement('git-upload-pack');
-    const head = this.advertisedHead(advertised, branch);
-    const { pack, shallows } = await this.uploadPack(advertised, head, { depth: this.options.historyDepth ?? HISTORY_DEPTH });
-    const dir = this.gitdir;
-    await Promise.all(['objects/pack', 'refs/heads', 'refs/tags', 'refs/remotes/origin'].map((d) => mkdir(`${dir}/${d}`, { recursive: true })));
-    await this.storePack(pack);
-    await writeFile(`${dir}/HEAD`, `ref: refs/heads/${branch}\n`);
-    await writeFile(
-      `${dir}/config`,
-      `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n[remote "origin"]\n\turl = ${this.client.shownUrl}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`,
-    );
-    if (shallows.length > 0) await writeFile(`${dir}/shallow`, `${[...new Set(shallows)].sort().join('\n')}\n`);
-    await this.moveBranch(branch, head);
-    await writeFile(`${dir}/${ORIGIN_FILE}`, `${this.client.shownUrl}\n`);
+    const ref = `refs/heads/${branch}`;
+    try {
+      await git.clone({
+        ...this.base,
+        ...this.remoteCall,
+        dir: this.gitdir,
+        ref,
+        singleBranch: true,
+        depth: this.options.historyDepth ?? HISTORY_DEPTH,
+        noCheckout: true,
+        noTags: true,
+      });
+    } catch (err) {
+      // Nothing local to blame yet (the gitdir was empty): a broken download is worth another try.
+      throw this.fetchFailure(err, branch) ?? new TransientError(`${this.remote}: the clone failed: ${errorMessage(err)}`, { cause: err });
+    }
+    const head = await git.resolveRef({ ...this.base, ref }).catch(() => {
+      // isomorphic-git ends a clone of an empty repository quietly, without the branch.
+      throw new NotFoundError(`${this.remote}: branch ${branch} not found`);
+    });
+    await writeFile(`${this.gitdir}/${ORIGIN_FILE}`, `${this.remote}\n`);
+    this.fetchedBranch = branch;
     return head;
   }
 
   /**
-   * Brings an existing clone to the remote head: nothing to download when we already have it (our
-   * own last push, usually), else one upload-pack request that names what we have and where our
-   * history was cut, so only the new commits come.
+   * Brings an existing clone to the remote head. No depth: with one, isomorphic-git downloads the
+   * whole tree again; without, the local branch (the last head we know) is what the fetch says it
+   * has, so only newer commits come.
    */
   private async fetchInto(branch: string): Promise<string> {
-    const advertised = await this.client.advertisement('git-upload-pack');
-    const head = this.advertisedHead(advertised, branch);
-    if (!(await this.readCommit(head))) {
-      const known = await this.localRef(`refs/heads/${branch}`);
-      const { pack } = await this.uploadPack(advertised, head, { haves: known ? [known] : [], shallows: await this.shallowCommits() });
-      await this.storePack(pack);
-      if (!(await this.readCommit(head))) throw corrupt(new Error(`the fetched head ${head} is not readable`));
+    let head: string | null;
+    try {
+      ({ fetchHead: head } = await git.fetch({
+        ...this.base,
+        ...this.remoteCall,
+        ref: branch,
+        remoteRef: `refs/heads/${branch}`,
+        singleBranch: true,
+        tags: false,
+      }));
+    } catch (err) {
+      throw this.fetchFailure(err, branch) ?? corrupt(err);
     }
+    if (!head) throw new NotFoundError(`${this.remote}: branch ${branch} not found`);
+    if (!(await this.readCommit(head))) throw corrupt(new Error(`the fetched head ${head} is not readable`));
     await this.moveBranch(branch, head);
     return head;
   }
@@ -201,97 +226,38 @@ export class GitRepository {
     const local = await this.readCommit(oid);
     if (local) return local;
     try {
-      const advertised = await this.client.advertisement('git-upload-pack');
-      const { pack, shallows } = await this.uploadPack(advertised, oid, { depth: 1, haves: [have], shallows: await this.shallowCommits() });
-      await this.storePack(pack);
-      const all = new Set([...(await this.shallowCommits()), ...shallows]);
-      await this.local(() => writeFile(`${this.gitdir}/shallow`, `${[...all].sort().join('\n')}\n`));
+      await git.fetch({ ...this.base, ...this.remoteCall, ref: have, remoteRef: oid, singleBranch: true, tags: false, depth: 1 });
     } catch (err) {
-      if (err instanceof UnauthorizedError || (err instanceof TransientError && err.code === CORRUPT_CLONE)) throw err;
+      const failure = remoteFailure(err, this.remote);
+      if (failure instanceof UnauthorizedError) throw failure;
       return null;
     }
     return this.readCommit(oid);
   }
 
-  private async shallowCommits(): Promise<string[]> {
-    const text = await readFile(`${this.gitdir}/shallow`, 'utf8').catch(() => '');
-    return text.split('\n').filter((line) => /^[0-9a-f]{40}$/.test(line));
-  }
-
-  private advertisedHead(advertised: RefAdvertisement, branch: string): string {
-    const head = advertised.refs.get(`refs/heads/${branch}`);
-    if (!head) throw new NotFoundError(`${this.client.shownUrl}: branch ${branch} not found`);
-    return head;
-  }
-
-  /** One upload-pack exchange (protocol v0, stateless): wants, shallow boundary, haves, done; returns the pack. */
-  private async uploadPack(
-    advertised: RefAdvertisement,
-    want: string,
-    options: { depth?: number; haves?: string[]; shallows?: string[] },
-  ): Promise<{ pack: Buffer; shallows: string[] }> {
-    const capabilities = ['side-band-64k', 'ofs-delta', 'shallow', 'no-progress'].filter((c) => advertised.capabilities.has(c));
-    const shallowOk = capabilities.includes('shallow');
-    const request = Buffer.concat([
-      pktLine(`want ${want} ${[...capabilities, AGENT].join(' ')}\n`),
-      ...(shallowOk ? (options.shallows ?? []).map((oid) => pktLine(`shallow ${oid}\n`)) : []),
-      ...(shallowOk && options.depth ? [pktLine(`deepen ${options.depth}\n`)] : []),
-      FLUSH_PKT,
-      ...(options.haves ?? []).map((oid) => pktLine(`have ${oid}\n`)),
-      pktLine('done\n'),
-    ]);
-    const reader = new PktLineReader(await this.client.rpc('git-upload-pack', request));
-    const shallows: string[] = [];
-    for (;;) {
-      const line = reader.nextText();
-      if (line === null) continue;
-      if (line.startsWith('shallow ')) shallows.push(line.slice(8));
-      else if (line === 'NAK' || line.startsWith('ACK ')) break;
-      else if (line.startsWith('ERR ')) throw new TransientError(`${this.client.shownUrl}: ${line.slice(4)}`);
-      else if (!line.startsWith('unshallow ')) throw this.client.protocolError(`unexpected "${line.slice(0, 80)}" before the pack`);
+  /** The remote failure behind a clone or fetch, including a branch the remote does not have; undefined when the fault is local. */
+  private fetchFailure(err: unknown, branch: string): Error | undefined {
+    if (err instanceof Errors.NotFoundError && [branch, `refs/heads/${branch}`].includes(err.data.what)) {
+      return new NotFoundError(`${this.remote}: branch ${branch} not found`, { cause: err });
     }
-    if (!capabilities.includes('side-band-64k')) return { pack: reader.rest(), shallows };
-    const bands = demuxSideBand(reader);
-    if (bands.error) throw new TransientError(`${this.client.shownUrl}: ${bands.error}`);
-    return { pack: bands.data, shallows };
+    return remoteFailure(err, this.remote);
   }
 
-  /** Indexes a downloaded pack and adds it to the object store (index last: readers find packs by their index). */
-  private async storePack(pack: Buffer): Promise<void> {
-    let indexed: ReturnType<typeof indexPack>;
-    try {
-      indexed = indexPack(pack);
-    } catch (err) {
-      throw new TransientError(`${this.client.shownUrl}: the pack we received is unusable: ${(err as Error).message}`, { cause: err });
-    }
-    const name = `${this.gitdir}/objects/pack/pack-${pack.subarray(pack.length - 20).toString('hex')}`;
-    await this.local(async () => {
-      await this.fs.promises.writeFile(`${name}.pack`, pack);
-      await this.fs.promises.writeFile(`${name}.idx`, indexed.index);
-    });
-    if (this.options.onFetchedBlob) for (const o of indexed.objects) if (o.type === 'blob') this.options.onFetchedBlob(o.oid, o.content);
-  }
-
-  /** Points the local branch and its remote-tracking ref at `oid`; the local one is what the next fetch says it has. */
+  /** Points the local branch at `oid`: it is what the next fetch says it has. */
   private async moveBranch(branch: string, oid: string): Promise<void> {
-    await this.local(async () => {
-      for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
-        await mkdir(dirname(`${this.gitdir}/${ref}`), { recursive: true });
-        await writeFile(`${this.gitdir}/${ref}`, `${oid}\n`);
-      }
-    });
+    await this.local(() => git.writeRef({ ...this.base, ref: `refs/heads/${branch}`, value: oid, force: true }));
     this.fetchedBranch = branch;
-  }
-
-  private async localRef(ref: string): Promise<string | null> {
-    const text = await readFile(`${this.gitdir}/${ref}`, 'utf8').catch(() => '');
-    return /^[0-9a-f]{40}$/.test(text.trim()) ? text.trim() : null;
   }
 
   /** The commit a remote branch points to, or null when it does not exist. */
   async remoteBranchHead(branch: string): Promise<string | null> {
-    const { refs } = await this.client.advertisement('git-upload-pack');
-    return refs.get(`refs/heads/${branch}`) ?? null;
+    const ref = `refs/heads/${branch}`;
+    try {
+      const refs = await git.listServerRefs({ ...this.remoteCall, prefix: ref, protocolVersion: 1 });
+      return refs.find((r) => r.ref === ref)?.oid ?? null;
+    } catch (err) {
+      throw remoteFailure(err, this.remote) ?? err;
+    }
   }
 
   /** Regular files under `paths` (folders or files) at `commit`; symlinks and submodules are skipped. */
@@ -326,8 +292,8 @@ export class GitRepository {
   }
 
   /**
-   * Writes a commit on `parent` whose tree differs only in `files` (path → new content), signed when
-   * a signer is given, as one pack of the new blobs, the rewritten trees and the commit.
+   * Writes a commit on `parent` whose tree differs only in `files` (path → new content), signed
+   * through isomorphic-git's onSign when a signer is given. The branch refs are left alone.
    */
   async writeCommit(
     parent: string,
@@ -338,50 +304,58 @@ export class GitRepository {
   ): Promise<string> {
     const parentCommit = await this.readCommit(parent);
     if (!parentCommit) throw corrupt(new Error(`commit ${parent} is missing`));
-    const objects: GitObject[] = [];
-    const blobs = new Map<string, string>();
-    for (const [path, text] of files) {
-      const blob: GitObject = { type: 'blob', content: Buffer.from(text, 'utf8') };
-      blobs.set(path, objectId(blob));
-      objects.push(blob);
-    }
-    const tree = await this.rewriteTree(parentCommit.tree, '', blobs, objects);
-    const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
-    const fields = { tree, parents: [parent], author: person, committer: person, message };
-    const signature = signer ? await signer.sign(commitPayload(fields)) : undefined;
-    const commit: GitObject = { type: 'commit', content: encodeCommit(fields, signature) };
-    objects.push(commit);
-    const oid = objectId(commit);
-    const pack = encodePack(objects);
-    const { index } = indexPack(pack);
-    const name = `${this.gitdir}/objects/pack/pack-${pack.subarray(pack.length - 20).toString('hex')}`;
-    // The index last: readers only see a pack through its index.
-    await this.local(async () => {
-      await this.fs.promises.writeFile(`${name}.pack`, pack);
-      await this.fs.promises.writeFile(`${name}.idx`, index);
+    const tree = await this.local(async () => {
+      const written = await Promise.all(
+        [...files].map(async ([path, text]) => [path, await git.writeBlob({ fs: this.fs, gitdir: this.gitdir, blob: Buffer.from(text, 'utf8') })] as const),
+      );
+      return this.rewriteTree(parentCommit.tree, '', new Map(written));
     });
-    this.outgoing.set(oid, { pack, parent });
+    const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+    let signingFailure: { err: unknown } | undefined;
+    const signing = signer && {
+      signingKey: signer.fingerprint,
+      onSign: async ({ payload }: { payload: string }) => {
+        try {
+          return { signature: await signer.sign(payload) };
+        } catch (err) {
+          signingFailure = { err };
+          throw err;
+        }
+      },
+    };
+    let oid: string;
+    try {
+      oid = await git.commit({ ...this.base, message, author: person, committer: person, tree, parent: [parent], noUpdateBranch: true, ...signing });
+    } catch (err) {
+      // A key that will not sign is not a damaged clone.
+      if (signingFailure) throw signingFailure.err;
+      throw corrupt(err);
+    }
+    await this.local(async () => writeFile(`${this.gitdir}/${WRITTEN_FILE}`, `${(await this.commitsWritten()) + 1}\n`));
     return oid;
   }
 
-  /** Rebuilds the tree at `prefix` with new blob ids, adding each rewritten tree to `objects`; other folders are untouched. */
-  private async rewriteTree(treeOid: string, prefix: string, blobs: ReadonlyMap<string, string>, objects: GitObject[]): Promise<string> {
-    const { tree } = await this.local(() => git.readTree({ ...this.base, oid: treeOid }));
+  /** Rebuilds the tree at `prefix` with new blob ids; folders without a change keep their tree as it is. */
+  private async rewriteTree(treeOid: string, prefix: string, blobs: ReadonlyMap<string, string>): Promise<string> {
+    const { tree } = await git.readTree({ ...this.base, oid: treeOid });
     const changed = [...blobs.keys()];
-    const entries: TreeEntry[] = await Promise.all(
+    const entries = await Promise.all(
       tree.map(async (entry) => {
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
         const blob = blobs.get(path);
         if (blob) return { ...entry, oid: blob };
         if (entry.mode === TREE_MODE && changed.some((p) => p.startsWith(`${path}/`))) {
-          return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, objects) };
+          return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs) };
         }
         return entry;
       }),
     );
-    const object: GitObject = { type: 'tree', content: encodeTree(entries) };
-    objects.push(object);
-    return objectId(object);
+    return git.writeTree({ fs: this.fs, gitdir: this.gitdir, tree: entries });
+  }
+
+  private async commitsWritten(): Promise<number> {
+    const text = await readFile(`${this.gitdir}/${WRITTEN_FILE}`, 'utf8').catch(() => '0');
+    return Number.parseInt(text, 10) || 0;
   }
 
   /** A commit's parents, tree and message, or null when the clone does not have it (shallow, or never fetched). */
@@ -422,47 +396,62 @@ export class GitRepository {
   }
 
   /**
-   * Pushes `commit` (made by writeCommit) to `remoteBranch` by sending its pack as it is. Without
-   * `force` only a fast-forward of the branch we built on is sent; anything else is 'rejected'.
+   * Pushes `commit` (made by writeCommit) to `remoteBranch`. Without `force` only a fast-forward of
+   * the branch from the commit we built on is sent; anything else is 'rejected' before any object
+   * is packed.
    */
   async push(commit: string, remoteBranch: string, options: { force?: boolean } = {}): Promise<PushResult> {
-    const written = this.outgoing.get(commit);
-    if (!written) throw new Error(`commit ${commit} was not written by this repository object`);
-    const ref = `refs/heads/${remoteBranch}`;
-    const advertised = await this.client.advertisement('git-receive-pack');
-    const old = advertised.refs.get(ref) ?? ZERO_OID;
-    if (old !== commit) {
-      if (!options.force) {
-        if (old !== written.parent) {
-          const where = old === ZERO_OID ? 'no longer exists' : `moved to ${old.slice(0, 12)}`;
-          return { outcome: 'rejected', reason: `fetch first: ${remoteBranch} ${where}` };
-        }
+    const written = await this.readCommit(commit);
+    if (!written) throw new Error(`commit ${commit} is not in the clone at ${this.gitdir}`);
+    const force = options.force ?? false;
+    let refusal: string | undefined;
+    const remoteSaid: string[] = [];
+    const elsewhere = this.fetchedBranch !== undefined && remoteBranch !== this.fetchedBranch;
+    try {
+      if (elsewhere) await this.local(() => this.pointRemoteHead(this.fetchedBranch));
+      await git.push({
+        ...this.base,
+        ...this.remoteCall,
+        ref: commit,
+        remoteRef: `refs/heads/${remoteBranch}`,
+        force,
+        onMessage: (line) => void remoteSaid.push(line.trim()),
+        onPrePush: ({ remoteRef }) => {
+          if (force || remoteRef.oid === commit || remoteRef.oid === written.parents[0]) return true;
+          const where = /^0+$/.test(remoteRef.oid) ? 'no longer exists' : `moved to ${remoteRef.oid.slice(0, 12)}`;
+          refusal = `fetch first: ${remoteBranch} ${where}`;
+          return false;
+        },
+      });
+    } catch (err) {
+      if (refusal !== undefined && err instanceof Errors.UserCanceledError) return { outcome: 'rejected', reason: refusal };
+      if (err instanceof Errors.PushRejectedError) return { outcome: 'rejected', reason: err.message };
+      if (err instanceof Errors.GitPushError) {
+        const { result } = err.data;
+        const said = [result.error, ...Object.values(result.refs).map((r) => r.error)].filter(Boolean).join('; ') || 'no status';
+        const reason = [said, remoteSaid.filter(Boolean).join(' ')].filter(Boolean).join(': ');
+        if (result.ok && isRaceRejection(reason)) return { outcome: 'rejected', reason };
+        throw new TransientError(`${this.remote}: push to ${remoteBranch} refused: ${reason}`, { cause: err });
       }
-      const capabilities = ['report-status', 'side-band-64k'].filter((c) => advertised.capabilities.has(c));
-      if (!capabilities.includes('report-status')) throw this.client.protocolError('the server cannot report push results (no report-status)');
-      const request = Buffer.concat([pktLine(`${old} ${commit} ${ref}\0${[...capabilities, AGENT].join(' ')}\n`), FLUSH_PKT, written.pack]);
-      const response = new PktLineReader(await this.client.rpc('git-receive-pack', request));
-      let status = response;
-      let remoteSaid = '';
-      if (capabilities.includes('side-band-64k')) {
-        const bands = demuxSideBand(response);
-        if (bands.error) throw new TransientError(`${this.client.shownUrl}: push to ${remoteBranch} failed: ${bands.error}`);
-        status = new PktLineReader(bands.data);
-        remoteSaid = bands.progress.replace(/\s+/g, ' ').trim();
-      }
-      const unpack = status.nextText();
-      if (unpack !== 'unpack ok') throw this.client.protocolError(`the server could not unpack our push: ${unpack ?? 'no status'}`);
-      const result = status.nextText() ?? '';
-      if (!result.startsWith(`ok ${ref}`)) {
-        const reason = [result.replace(/^ng \S+ ?/, '') || 'no status', remoteSaid].filter(Boolean).join(': ');
-        if (isRaceRejection(reason)) return { outcome: 'rejected', reason };
-        throw new TransientError(`${this.client.shownUrl}: push to ${remoteBranch} refused: ${reason}`);
-      }
+      throw remoteFailure(err, this.remote) ?? corrupt(err);
+    } finally {
+      if (elsewhere) await this.local(() => this.pointRemoteHead(undefined));
     }
-    this.outgoing.delete(commit);
     // The next fetch then says it has our commit and gets only what others pushed after it.
     if (remoteBranch === this.fetchedBranch) await this.moveBranch(remoteBranch, commit);
     return { outcome: 'pushed', reason: '' };
+  }
+
+  /**
+   * Points refs/remotes/origin/HEAD at a fetched branch, or removes it. git.push leaves out of the
+   * pack every object of the tree that ref names (the remote has them all). Pushing to the branch we
+   * built on, the merge base tells it the same, so the extra walk of the whole tree is spared; pushing
+   * to a review branch whose head the clone may not hold, without it the whole tree would be sent.
+   */
+  private async pointRemoteHead(branch: string | undefined): Promise<void> {
+    const ref = 'refs/remotes/origin/HEAD';
+    if (branch) await git.writeRef({ ...this.base, ref, value: `refs/remotes/origin/${branch}`, symbolic: true, force: true });
+    else await git.deleteRef({ ...this.base, ref });
   }
 
   /** Runs a read or write of the clone's own files; a failure there means the clone is corrupt. */
@@ -481,9 +470,18 @@ function isRaceRejection(reason: string): boolean {
 }
 
 function corrupt(err: unknown): unknown {
-  if (err instanceof TransientError || err instanceof UnauthorizedError || err instanceof NotFoundError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TransientError(`the local clone is unreadable: ${message}`, { cause: err, code: CORRUPT_CLONE });
+  if (err instanceof TagpilotError) return err;
+  return new TransientError(`the local clone is unreadable: ${errorMessage(err)}`, { cause: err, code: CORRUPT_CLONE });
+}
+
+/** user:password written into the remote URL, used when no credentials are configured. */
+function credentialsInUrl(url: string): GitCredentials | undefined {
+  try {
+    const { username, password } = new URL(url);
+    return username ? { username: decodeURIComponent(username), password: decodeURIComponent(password) } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function normalisePath(path: string): string {

@@ -13,6 +13,7 @@ export interface GitdirFs {
 }
 
 const LOOSE_OBJECT = /^([0-9a-f]{2})\/([0-9a-f]{38})$/;
+const NO_PATH = new TypeError('path must be a string');
 
 /** An fs for `gitdir` (an absolute path) that remembers listings it made and keeps them current on writes. */
 export function createGitdirFs(gitdir: string): GitdirFs {
@@ -75,16 +76,30 @@ export function createGitdirFs(gitdir: string): GitdirFs {
     }
   };
 
-  const notFound = (path: string): NodeJS.ErrnoException =>
-    Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT', path });
+  // isomorphic-git probes a missing loose object on every object read and throws the error away;
+  // thousands of stack traces are measurable on a first run, so these carry none.
+  const notFound = (path: string): NodeJS.ErrnoException => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT', path });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+
+  const readPresent = async (path: string, options?: unknown) => {
+    if (await isMissingLoose(path)) throw notFound(path);
+    return disk.readFile(path, options as never);
+  };
 
   const promises = {
     ...disk,
-    async readFile(path: unknown, options?: unknown) {
-      // isomorphic-git calls readFile() with no path to learn whether this fs returns promises.
-      if (typeof path !== 'string') throw new TypeError('path must be a string');
-      if (await isMissingLoose(path)) throw notFound(path);
-      return disk.readFile(path, options as never);
+    readFile(path: unknown, options?: unknown) {
+      // isomorphic-git calls readFile() with no path, twice per API call, to learn whether this fs
+      // returns promises; one shared error answers that without a stack trace each time.
+      if (typeof path !== 'string') return Promise.reject(NO_PATH);
+      return readPresent(path, options);
     },
     async stat(path: string, options?: unknown) {
       if (path === root) return (rootStat ??= disk.stat(root).catch((err: unknown) => {

@@ -15,6 +15,8 @@ describe('gitdir fs', () => {
     try {
       await mkdir(join(gitdir, 'objects', 'pack'), { recursive: true });
       const { promises: fs } = createGitdirFs(gitdir);
+      // isomorphic-git tells a promise fs from a callback one by calling readFile() without a path.
+      await assert.rejects(fs.readFile(undefined as never), TypeError);
       const loose = join(gitdir, 'objects', 'ab', OID.slice(2));
       await assert.rejects(fs.readFile(loose), { code: 'ENOENT' });
       assert.deepEqual(await fs.readdir(join(gitdir, 'objects', 'pack')), []);

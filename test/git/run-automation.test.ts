@@ -195,13 +195,16 @@ describe('runAutomation against a git server', () => {
     const gitdir = join(stateDir, 'git', 'fleet');
     await runAutomation(automation(url), picks('1.1.0'), options);
 
-    // Every pack overwritten with garbage of the same size.
-    for (const file of await readdir(join(gitdir, 'objects', 'pack'))) {
-      const path = join(gitdir, 'objects', 'pack', file);
-      await writeFile(path, Buffer.alloc((await readFile(path)).length, 7));
-    }
+    // Every object file, packed or loose, overwritten with garbage of the same size.
+    const objectFiles = async () =>
+      (await readdir(join(gitdir, 'objects'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+    const isGarbage = async (path: string) => (await readFile(path)).every((byte) => byte === 7);
+    for (const path of await objectFiles()) await writeFile(path, Buffer.alloc((await readFile(path)).length, 7));
     await runAutomation(automation(url), picks('1.2.0'), options);
     assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.0'));
+    const left = await objectFiles();
+    assert.ok(left.length > 0);
+    for (const path of left) assert.equal(await isGarbage(path), false, `${path} survived: the damaged clone was trusted`);
 
     await writeFile(join(gitdir, 'refs', 'heads', 'main'), 'not a sha\n');
     await writeFile(join(gitdir, 'HEAD'), 'garbage');
@@ -298,6 +301,34 @@ describe('GitRepository push', () => {
 
       assert.equal((await repo.push(commit, 'review', { force: true })).outcome, 'pushed');
       assert.equal((await server.log('fleet', 'review'))[0]!.sha, commit);
+    } finally {
+      await server.stop();
+      await removeTempDir(dir);
+    }
+  });
+});
+
+describe('GitRepository push to a review branch', () => {
+  it('sends only the objects the remote lacks, though the clone never held that branch', async () => {
+    const server = await startGitServer();
+    const dir = await makeTempDir('review-pack');
+    try {
+      // More files than http-backend's unpackLimit (100): a push of the whole tree would be kept as a pack.
+      const files = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`apps/svc-${i}.yaml`, `kind: Service\nname: svc-${i}\n`]));
+      const url = await server.createRepo('fleet', { ...files, 'apps/app.yaml': marked('1.0.0') });
+      const objects = async () => {
+        const { stdout } = await runCommand('git', ['--git-dir', server.repoPath('fleet'), 'count-objects', '-v']);
+        return Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(': ') as [string, string]));
+      };
+      const before = await objects();
+      const repo = new GitRepository(join(dir, 'clone'), url);
+      const { head } = await repo.fetchHead('main');
+      const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked('2.0.0')]]), 'review', HUMAN_AUTHOR);
+      assert.equal((await repo.push(commit, 'tagpilot/review', { force: true })).outcome, 'pushed');
+      assert.equal((await server.log('fleet', 'tagpilot/review'))[0]!.sha, commit);
+      const after = await objects();
+      assert.equal(after['in-pack'], before['in-pack'], 'nothing arrived as a pack');
+      assert.equal(Number(after.count) - Number(before.count), 4, 'one blob, two trees and the commit');
     } finally {
       await server.stop();
       await removeTempDir(dir);

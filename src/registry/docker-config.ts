@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { runCredentialHelper } from './credential-helper.js';
 import type { Credentials } from './credentials.js';
-import { registryHost } from './image-reference.js';
+import { registryHost } from '../repository-name.js';
 
 /** The parts of config.json we read; everything else in it is ignored. */
 export const DockerConfig = z.object({

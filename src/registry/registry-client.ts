@@ -10,7 +10,8 @@ import { InputError, NotFoundError, TransientError, UnauthorizedError } from '..
 import { parseAuthChallenge, type AuthChallenge } from './auth-challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { HostLimiter } from './host-limiter.js';
-import { parseRepository, registryHost, type RepositoryReference } from './image-reference.js';
+import { registryHost } from '../repository-name.js';
+import { parseRepository, type RepositoryReference } from './image-reference.js';
 import { nextPageUrl } from './next-page-url.js';
 import { requestFailure } from './request-failure.js';
 import { retryAfterMs } from './retry-after.js';

@@ -1,7 +1,7 @@
 // One scan of a repository, as `tagpilot scan` and the scheduler need it: its tags, minus the excluded ones.
 import { DEFAULT_EXCLUDE } from '../config/schema.js';
 import { excludeTags } from './exclude-tags.js';
-import { canonicalRepository } from './image-reference.js';
+import { canonicalRepository } from '../repository-name.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** The tags a scan found: `tags` are the candidates for policies, `excluded` what the exclude list dropped. */

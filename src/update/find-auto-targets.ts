@@ -2,7 +2,7 @@ import { isMap, isScalar, isSeq, visit } from 'yaml';
 import type { Document, Scalar, YAMLMap } from 'yaml';
 import type { ImagePick } from './apply-setters.js';
 import { findSharedRepositories } from './find-shared-repositories.js';
-import { normaliseRepository } from './normalise-repository.js';
+import { canonicalRepository } from '../repository-name.js';
 import { parseImageReference } from './parse-image-reference.js';
 import { isEditableScalar } from './setter-target.js';
 import type { EditableScalar, SetterTarget, SourceProblem } from './setter-target.js';
@@ -31,9 +31,9 @@ export function findAutoTargets(
 ): AutoTargets {
   const result: AutoTargets = { targets: [], problems: [] };
   const shared = new Map(findSharedRepositories([...picks.values()]).map((s) => [s.repository, s.policies]));
-  const byRepository = new Map([...picks.values()].map((pick) => [normaliseRepository(pick.repository), pick]));
+  const byRepository = new Map([...picks.values()].map((pick) => [canonicalRepository(pick.repository), pick]));
   const pickFor = (repository: string, at: Scalar): ImagePick | undefined => {
-    const key = normaliseRepository(repository);
+    const key = canonicalRepository(repository);
     const policies = shared.get(key);
     if (policies === undefined) return byRepository.get(key);
     problem(result, at, `repository ${key} is the image of policies ${policies.join(', ')}; auto mode cannot choose, not updated`);

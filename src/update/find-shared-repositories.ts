@@ -1,4 +1,4 @@
-import { normaliseRepository } from './normalise-repository.js';
+import { canonicalRepository } from '../repository-name.js';
 
 /** A repository that more than one policy points at. */
 export interface SharedRepository {
@@ -15,7 +15,7 @@ export function findSharedRepositories(
 ): SharedRepository[] {
   const byRepository = new Map<string, SharedRepository>();
   for (const { policy, repository } of policies) {
-    const key = normaliseRepository(repository);
+    const key = canonicalRepository(repository);
     const entry = byRepository.get(key) ?? { repository: key, policies: [] };
     if (!entry.policies.includes(policy)) entry.policies.push(policy);
     byRepository.set(key, entry);

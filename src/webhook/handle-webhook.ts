@@ -1,7 +1,7 @@
 // One notification, start to finish but without IO (SPEC §6): authenticate, read, and say which
 // configured images it names. The server maps the result to HTTP and queues the scans; 404 (unknown
 // hook) and 413 (body over 1 MiB) are decided there, before a source is chosen or the body read.
-import { canonicalRepository } from './canonical-repository.js';
+import { canonicalRepository } from '../repository-name.js';
 import { WebhookPayloadError } from './webhook-payload-error.js';
 import type { PushEvent, WebhookRequest, WebhookSource } from './webhook-source.js';
 

@@ -108,10 +108,11 @@ export class Service {
       ...config.images.map((i) => ({ key: `scan:${i.name}`, intervalMs: i.interval })),
       ...config.automations.map((a) => ({ key: `write:${a.name}`, intervalMs: a.interval })),
     ];
+    const intervals = new Map(entries.map((e) => [e.key, e.intervalMs]));
     return new Scheduler(entries, (key) => {
       const colon = key.indexOf(':');
       void this.queue
-        .add(key.slice(0, colon) as JobKind, key.slice(colon + 1))
+        .addScheduled(key.slice(0, colon) as JobKind, key.slice(colon + 1), intervals.get(key)!)
         .catch((err: unknown) => this.log.error({ err: errorMessage(err), key }, 'cannot queue a scheduled job'));
     });
   }

@@ -1,18 +1,20 @@
 // The default queue: jobs in this process's memory. A crash loses waiting jobs, which is safe here
 // because every job is recomputed from the registry and git on the next scheduled pass.
 import { TransientError } from '../errors.js';
-import { DEFAULT_JOB_RETRY, jobBackoff, type JobHandlers, type JobKind, type JobQueue, type RetryPolicy } from './job-queue.js';
+import {
+  DEFAULT_JOB_RETRY,
+  jobBackoff,
+  type JobHandlers,
+  type JobKind,
+  type JobQueue,
+  type QueueLogger,
+  type RetryPolicy,
+} from './job-queue.js';
 
 interface Slot {
   running: boolean;
   /** Another run was asked for while this one was waiting or running. */
   again: boolean;
-}
-
-/** Where failed jobs are reported. */
-export interface QueueLogger {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
 }
 
 /** An in-memory JobQueue: one run at a time per key, coalescing, bounded concurrency per kind. */
@@ -46,6 +48,13 @@ export class InProcessQueue implements JobQueue {
     this.slots.set(id, { running: false, again: false });
     this.waiting.push({ kind, key });
     this.pump();
+  }
+
+  /** One process has nobody to share a schedule with. */
+  async addScheduled(kind: JobKind, key: string): Promise<boolean> {
+    if (this.closed) return false;
+    await this.add(kind, key);
+    return true;
   }
 
   async idle(): Promise<void> {

@@ -18,6 +18,11 @@ export interface JobQueue {
    * running one is followed by exactly one more run, so a burst makes one run with the latest state.
    */
   add(kind: JobKind, key: string): Promise<void>;
+  /**
+   * A schedule's request: like add, but across replicas only the first to fire in an interval
+   * queues the job. Resolves true when this call queued it.
+   */
+  addScheduled(kind: JobKind, key: string, everyMs: number): Promise<boolean>;
   /** Resolves once no job is waiting or running. */
   idle(): Promise<void>;
   /** Jobs waiting or running (for the queue-depth metric). */
@@ -26,6 +31,12 @@ export interface JobQueue {
   ready(): Promise<boolean>;
   /** Stops taking jobs and waits for the running ones. */
   close(): Promise<void>;
+}
+
+/** Where a queue reports failed and retried jobs; a subset of pino's logger. */
+export interface QueueLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 /** Retry policy for failed jobs. */

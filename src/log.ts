@@ -1,5 +1,5 @@
 // Structured JSON logs on standard error (standard output carries only a command's result).
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,7 +17,7 @@ const REDACT = [
   'headers.authorization',
 ];
 
-/** The process logger; level from TAGPILOT_LOG_LEVEL (default info). */
-export function createLogger(level = process.env.TAGPILOT_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { service: 'tagpilot' }, redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination(2));
+/** The process logger, on standard error unless told otherwise; level from TAGPILOT_LOG_LEVEL (default info). */
+export function createLogger(level = process.env.TAGPILOT_LOG_LEVEL ?? 'info', destination: DestinationStream = pino.destination(2)): Logger {
+  return pino({ level, base: { service: 'tagpilot' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

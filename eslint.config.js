@@ -15,4 +15,9 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     rules: { 'no-restricted-exports': 'off' },
   },
+  {
+    // Plain Node scripts: TypeScript's checker knows Node's globals, plain JS linting does not.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
 );

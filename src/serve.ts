@@ -80,9 +80,10 @@ export class Service {
   private async scan(image: string): Promise<void> {
     const pipeline = this.pipelineNow;
     if (!pipeline.images.has(image)) return; // removed by a reload while queued
-    const changed = await pipeline.scanImage(image);
+    const { changed, failure } = await pipeline.scanImage(image);
     const automations = new Set(changed.flatMap((policy) => pipeline.automationsUsing(policy)));
     for (const automation of automations) await this.queue.add('write', automation);
+    if (failure) throw failure; // the queue retries what is transient
   }
 
   private async write(automation: string): Promise<void> {

@@ -10,6 +10,12 @@ import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick } from '../update/apply-setters.js';
 import { runAutomation, type AutomationResult } from './run-automation.js';
 
+/** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
+export interface ScanOutcome {
+  changed: string[];
+  failure: unknown;
+}
+
 /** The last scan of an image. */
 export interface ImageStatus {
   lastScan: Date | null;
@@ -61,8 +67,12 @@ export class Pipeline {
     }
   }
 
-  /** Lists an image's tags and re-evaluates its policies; returns the policies whose pick changed. */
-  async scanImage(name: string): Promise<string[]> {
+  /**
+   * Lists an image's tags and re-evaluates its policies. Returns the policies whose pick changed
+   * even when another of them failed (a digest lookup, say), so no change is lost; the first
+   * failure comes back beside them for the caller to retry.
+   */
+  async scanImage(name: string): Promise<ScanOutcome> {
     const image = this.image(name);
     const status = this.images.get(name)!;
     const log = this.log.child({ image: name });
@@ -80,15 +90,21 @@ export class Pipeline {
       for (const policy of this.compiled.filter((p) => p.image === name)) {
         this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
       }
-      throw err;
+      return { changed: [], failure: err };
     } finally {
       timer?.();
     }
-    const changed: string[] = [];
+    const outcome: ScanOutcome = { changed: [], failure: null };
     for (const policy of this.compiled.filter((p) => p.image === name)) {
-      if (await this.evaluate(policy, image, status.tags)) changed.push(policy.name);
+      try {
+        if (await this.evaluate(policy, image, status.tags)) outcome.changed.push(policy.name);
+      } catch (err) {
+        // The policy keeps its previous pick, so the retry sees the change again.
+        log.warn({ policy: policy.name, err: errorMessage(err) }, 'policy evaluation failed');
+        outcome.failure ??= err;
+      }
     }
-    return changed;
+    return outcome;
   }
 
   /** Evaluates one policy on fresh tags; true when its pick (tag or digest) changed. */
@@ -131,7 +147,7 @@ export class Pipeline {
   async scanImagesOf(automation: string): Promise<void> {
     const names = new Set(this.policiesOf(this.automation(automation)));
     const images = new Set(this.config.policies.filter((p) => names.has(p.name)).map((p) => p.image));
-    await Promise.all([...images].map((image) => this.scanImage(image).catch(() => undefined)));
+    await Promise.all([...images].map((image) => this.scanImage(image)));
   }
 
   /** Automations that use `policy`. */
@@ -172,11 +188,9 @@ export class Pipeline {
     const images = options.automation ? this.config.images.filter((i) => wantedImages.has(i.name)) : this.config.images;
     let ok = true;
     await Promise.all(
-      images.map((image) =>
-        this.scanImage(image.name).catch(() => {
-          ok = false;
-        }),
-      ),
+      images.map(async (image) => {
+        if ((await this.scanImage(image.name)).failure) ok = false;
+      }),
     );
     const results: AutomationResult[] = [];
     for (const automation of automations) {

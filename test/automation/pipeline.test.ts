@@ -1,0 +1,58 @@
+// The pipeline's bookkeeping between scans: no pick change is lost when part of a scan fails.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Pipeline } from '../../src/automation/pipeline.js';
+import { Config } from '../../src/config/schema.js';
+import { TransientError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import type { RegistryClient } from '../../src/registry/registry-client.js';
+
+const config = Config.parse({
+  images: [{ name: 'app', repository: 'registry.example.com/acme/app' }],
+  policies: [
+    { name: 'by-tag', image: 'app', semver: '>=1.0.0' },
+    { name: 'pinned', image: 'app', semver: '>=1.0.0', digest: true },
+  ],
+  automations: [{ name: 'fleet', git: { url: 'https://git.example.com/fleet.git' } }],
+});
+
+/** A registry stand-in whose digest lookups fail until told otherwise (no process boundary is crossed here). */
+function registry(tags: string[]) {
+  const state = { digestDown: true, tags };
+  const client = {
+    listTags: async () => state.tags,
+    getDigest: async (_repo: string, tag: string) => {
+      if (state.digestDown) throw new TransientError('registry answered HTTP 503');
+      return `sha256:${tag.replace(/\D/g, '').padEnd(64, '0')}`;
+    },
+  } as unknown as RegistryClient;
+  return { state, client };
+}
+
+describe('Pipeline.scanImage', () => {
+  it('reports the changes it made even when another policy failed, and finds the failed one on retry', async () => {
+    const { state, client } = registry(['1.0.0', '1.1.0']);
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client });
+
+    const first = await pipeline.scanImage('app');
+    assert.deepEqual(first.changed, ['by-tag']);
+    assert.ok(first.failure instanceof TransientError);
+    assert.equal(pipeline.policies.get('pinned')!.pick, null, 'a failed policy keeps its previous pick');
+    assert.match(pipeline.policies.get('pinned')!.error ?? '', /503/);
+
+    state.digestDown = false;
+    const retry = await pipeline.scanImage('app');
+    assert.deepEqual(retry.changed, ['pinned']);
+    assert.equal(retry.failure, null);
+    assert.equal(pipeline.policies.get('pinned')!.pick!.digest, `sha256:${'110'.padEnd(64, '0')}`);
+  });
+
+  it('a failed listing changes nothing and names the image on its policies', async () => {
+    const client = { listTags: async () => Promise.reject(new TransientError('timeout')) } as unknown as RegistryClient;
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client });
+    const outcome = await pipeline.scanImage('app');
+    assert.deepEqual(outcome.changed, []);
+    assert.ok(outcome.failure instanceof TransientError);
+    assert.match(pipeline.policies.get('by-tag')!.error ?? '', /image app: timeout/);
+  });
+});

@@ -1,8 +1,9 @@
 // The in-memory answers of the gitdir fs must stay true as objects and packs are written through it.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import git from 'isomorphic-git';
 import { createGitdirFs } from '../../src/git/gitdir-fs.js';
 import { ScreenedBlobs } from '../../src/git/screened-blobs.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -34,6 +35,81 @@ describe('gitdir fs', () => {
 
       await fs.rm(join(gitdir, 'objects'), { recursive: true });
       await assert.rejects(fs.readFile(loose), { code: 'ENOENT' });
+    } finally {
+      await removeTempDir(gitdir);
+    }
+  });
+});
+
+describe('gitdir fs: objects written through it', () => {
+  it('reads back exactly the latest bytes written, and nothing after a removal or rename', async () => {
+    const gitdir = await makeTempDir('gitdir-fs');
+    try {
+      await mkdir(join(gitdir, 'objects', 'ab'), { recursive: true });
+      const { promises: fs } = createGitdirFs(gitdir);
+      const loose = join(gitdir, 'objects', 'ab', OID.slice(2));
+      const other = join(gitdir, 'objects', 'ab', 'd'.repeat(38));
+
+      const source = Buffer.from('first');
+      await fs.writeFile(loose, source);
+      source.fill(0); // the caller's buffer changing later must not change what is read back
+      const read = (await fs.readFile(loose)) as Buffer;
+      assert.equal(String(read), 'first');
+      read.fill(0); // nor a reader changing what it got
+      assert.equal(String(await fs.readFile(loose)), 'first');
+      assert.equal(await fs.readFile(loose, 'utf8'), 'first');
+      assert.equal(await fs.readFile(loose, { encoding: 'utf8' }), 'first');
+
+      await fs.writeFile(loose, Buffer.from('second'));
+      assert.equal(String(await fs.readFile(loose)), 'second');
+      assert.equal(String(await readFile(loose)), 'second', 'the disk holds what memory answers');
+      await fs.writeFile(loose, 'as text'); // not kept in memory, but must not leave 'second' there
+      assert.equal(String(await fs.readFile(loose)), 'as text');
+      await fs.writeFile(loose, Buffer.from('second'));
+
+      await fs.rename(loose, other);
+      await assert.rejects(fs.readFile(loose), { code: 'ENOENT' });
+      assert.equal(String(await fs.readFile(other)), 'second');
+
+      await fs.writeFile(loose, Buffer.from('third'));
+      await fs.unlink(loose);
+      await assert.rejects(fs.readFile(loose), { code: 'ENOENT' });
+
+      await fs.writeFile(loose, Buffer.from('fourth'));
+      await fs.rm(join(gitdir, 'objects'), { recursive: true });
+      await assert.rejects(fs.readFile(loose), { code: 'ENOENT' });
+    } finally {
+      await removeTempDir(gitdir);
+    }
+  });
+
+  it('gives isomorphic-git back the objects it wrote, as git reads them from disk', async () => {
+    const gitdir = await makeTempDir('gitdir-fs');
+    try {
+      const fs = createGitdirFs(gitdir);
+      await git.init({ fs, gitdir, bare: true });
+      const cache = {};
+      const texts = ['a: 1\n', 'b: 2\n', 'a: 1\n'];
+      const blobs = await Promise.all(texts.map((text) => git.writeBlob({ fs, gitdir, blob: Buffer.from(text) })));
+      const tree = await git.writeTree({
+        fs,
+        gitdir,
+        tree: [
+          { mode: '100644', path: 'a.yaml', oid: blobs[0]!, type: 'blob' },
+          { mode: '100644', path: 'b.yaml', oid: blobs[1]!, type: 'blob' },
+        ],
+      });
+      for (const [i, oid] of blobs.entries()) {
+        assert.equal(Buffer.from((await git.readBlob({ fs, gitdir, cache, oid })).blob).toString(), texts[i]);
+      }
+      assert.deepEqual((await git.readTree({ fs, gitdir, cache, oid: tree })).tree.map((e) => [e.path, e.oid]), [
+        ['a.yaml', blobs[0]],
+        ['b.yaml', blobs[1]],
+      ]);
+      // A fresh fs has nothing in memory: the same answers come from the files themselves.
+      const fromDisk = createGitdirFs(gitdir);
+      assert.equal(Buffer.from((await git.readBlob({ fs: fromDisk, gitdir, oid: blobs[1]! })).blob).toString(), texts[1]);
+      assert.deepEqual(await fromDisk.promises.readFile(join(gitdir, 'objects', tree.slice(0, 2), tree.slice(2))), await fs.promises.readFile(join(gitdir, 'objects', tree.slice(0, 2), tree.slice(2))));
     } finally {
       await removeTempDir(gitdir);
     }

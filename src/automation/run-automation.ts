@@ -2,6 +2,7 @@
 // `paths` from the object store, commit, push; a push rejected because someone else pushed is retried
 // here, on the new head, a bounded number of times. With a pushBranch the commit goes there instead,
 // and the pull/merge request for it is opened or refreshed.
+import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
 import { InputError, TransientError } from '../errors.js';
@@ -312,6 +313,11 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
       memo.markIrrelevant(file.oid);
       return;
     }
+    if (!isUtf8(bytes)) {
+      // Decoding replaced some bytes, so writing the text back would change more than the image.
+      edit.problems.push({ file: file.path, line: 1, message: 'skipped: not valid UTF-8, so it cannot be edited byte for byte' });
+      return;
+    }
     const result = applySetters(file.path, text, picks, options);
     edit.problems.push(...result.problems);
     if (result.changes.length === 0 || result.text === text) return;
@@ -333,8 +339,8 @@ async function forEachLimited<T>(items: readonly T[], limit: number, task: (item
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** A change as the commit message lists it: versions (`1.2.3`, `1.2.3@sha256:…`), not whole references. */
-function commitChange(change: SetterChange): CommitChange {
+/** A change as commit messages and status show it: versions (`1.2.3`, `1.2.3@sha256:…`), not whole references. */
+export function commitChange(change: SetterChange): CommitChange {
   const { file, policy, repository } = change;
   return { file, policy, repository, from: versionOf(change.from, change.field), to: versionOf(change.to, change.field) };
 }

@@ -1,5 +1,6 @@
 // The JSON shape of GET /api/v1/status, built from the pipeline's memory of its last results.
 import type { Pipeline } from '../automation/pipeline.js';
+import { commitChange } from '../automation/run-automation.js';
 
 /** What GET /api/v1/status answers and the status page shows. */
 export type StatusReport = ReturnType<typeof statusReport>;
@@ -24,7 +25,7 @@ export function statusReport(pipeline: Pipeline) {
       name,
       lastRun: s.lastRun?.toISOString() ?? null,
       lastCommit: s.lastCommit ? { sha: s.lastCommit.sha, subject: s.lastCommit.subject, at: s.lastCommit.at.toISOString() } : null,
-      changes: s.result?.changes.map((c) => ({ file: c.file, policy: c.policy, repository: c.repository, from: c.from, to: c.to })) ?? [],
+      changes: s.result?.changes.map(commitChange) ?? [],
       problems: s.result?.problems ?? [],
       heldBack: s.result?.heldBack ?? [],
       pullRequest: s.result?.pullRequest ?? null,

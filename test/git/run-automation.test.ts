@@ -220,6 +220,25 @@ describe('runAutomation against a git server', () => {
     );
   });
 
+  it('skips a marked file that is not valid UTF-8 and still updates the others', async () => {
+    const { name, url, options } = await fixture();
+    // Latin-1 bytes in a comment: decoding and re-encoding would silently change them.
+    const work = join(dir, `latin1-${name}`);
+    await runCommand('git', ['clone', '-q', server.repoPath(name), work]);
+    await writeFile(join(work, 'apps/latin1.yaml'), Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from(`\n${marked('1.0.0')}`)]));
+    await runCommand('git', ['-C', work, 'add', '.']);
+    await runCommand('git', ['-C', work, '-c', 'user.name=h', '-c', 'user.email=h@x', 'commit', '-qm', 'latin-1 file']);
+    await runCommand('git', ['-C', work, 'push', '-q', 'origin', 'HEAD:main']);
+    const blob = async () => (await runCommand('git', ['--git-dir', server.repoPath(name), 'rev-parse', 'main:apps/latin1.yaml'])).stdout;
+    const before = await blob();
+
+    const result = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
+    assert.deepEqual(result.problems, [{ file: 'apps/latin1.yaml', line: 1, message: 'skipped: not valid UTF-8, so it cannot be edited byte for byte' }]);
+    assert.match(result.commit ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(await blob(), before, 'the file is untouched, byte for byte');
+  });
+
   it('the blob memo never hides a file that now needs a change', async () => {
     const { name, url, options } = await fixture();
     await runAutomation(automation(url), picks('1.1.0'), options);

@@ -12,15 +12,8 @@ import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 describe('two serve replicas on one Redis', () => {
   let redis: RedisServer;

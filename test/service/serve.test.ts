@@ -12,19 +12,12 @@ import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HOOK_SECRET = 'registry-hook-secret';
 const GENERIC_SECRET = 'generic-secret';
 const API_TOKEN = 'api-token-123';
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 describe('serve', () => {
   let registry: TestRegistry;
@@ -88,7 +81,7 @@ stateDir: ${join(dir, 'state')}
   it("commits a tag after the registry's own push notification", async () => {
     assert.equal((await gitServer.log('fleet', 'main')).length, 1, 'nothing to do at start-up');
     await registry.pushImage('acme/app', '1.1.0');
-    await waitFor('the commit', async () => (await gitServer.readFile('fleet', 'main', 'apps/app.yaml')).includes(':1.1.0 '));
+    await waitFor('the commit', async () => (await gitServer.readFile('fleet', 'main', 'apps/app.yaml')).includes(':1.1.0 '), 15_000);
     await service.queue.idle();
     const log = await gitServer.log('fleet', 'main');
     assert.equal(log.length, 2);
@@ -181,7 +174,7 @@ stateDir: ${join(dir, 'state')}
     assert.deepEqual(await service.reload(), { ok: true });
     assert.equal(service.pipeline.config.policies[0]!.semver, '>=1.0.0 <1.1.0');
     await service.queue.idle();
-    await waitFor('the downgrade commit', async () => (await gitServer.readFile('fleet', 'main', 'apps/app.yaml')).includes(':1.0.0 '));
+    await waitFor('the downgrade commit', async () => (await gitServer.readFile('fleet', 'main', 'apps/app.yaml')).includes(':1.0.0 '), 15_000);
     assert.equal(await readFile(configPath, 'utf8').then((t) => t.includes('<1.1.0')), true);
   });
 });

@@ -66,3 +66,10 @@ export class NotFoundError extends TagpilotError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A webhook body that is not JSON, or not the shape its source sends; the message names the field (→ 400). */
+export class WebhookPayloadError extends InputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'WEBHOOK_PAYLOAD_INVALID' });
+  }
+}

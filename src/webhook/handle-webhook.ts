@@ -2,7 +2,7 @@
 // configured images it names. The server maps the result to HTTP and queues the scans; 404 (unknown
 // hook) and 413 (body over 1 MiB) are decided there, before a source is chosen or the body read.
 import { canonicalRepository } from '../repository-name.js';
-import { WebhookPayloadError } from './webhook-payload-error.js';
+import { WebhookPayloadError } from '../errors.js';
 import type { PushEvent, WebhookRequest, WebhookSource } from './webhook-source.js';
 
 /** A configured image as far as matching needs it. */

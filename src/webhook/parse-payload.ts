@@ -1,7 +1,7 @@
 // STYLE rule 4: every webhook body goes through a zod schema; the first problems are reported with
 // their JSON path (`events[0].target.repository`) so a 400 tells the sender what to fix.
 import type { z } from 'zod';
-import { WebhookPayloadError } from './webhook-payload-error.js';
+import { WebhookPayloadError } from '../errors.js';
 
 const MAX_ISSUES = 3;
 

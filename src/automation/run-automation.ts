@@ -15,7 +15,8 @@ import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
 import { redactUrl } from '../git/redact-url.js';
 import { holdKey, loadRememberedHolds, saveRememberedHolds } from '../git/remembered-holds.js';
 import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.js';
-import { backoff, retryTransient } from '../git/retry-transient.js';
+import { retryTransient } from '../git/retry-transient.js';
+import { exponentialBackoff } from '../retry-timing.js';
 import { ScreenedBlobs } from '../git/screened-blobs.js';
 import { applySetters, MAX_FILE_BYTES, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
@@ -95,7 +96,7 @@ export async function runAutomation(
       }
       if (!('rejected' in outcome)) return outcome;
       lastRejection = outcome.rejected;
-      const delayMs = backoff(run.baseDelayMs, attempt);
+      const delayMs = exponentialBackoff(run.baseDelayMs, attempt);
       run.log.warn({ branch: run.target, attempt, delayMs, reason: outcome.rejected }, 'push rejected (the branch moved); fetching and re-applying');
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

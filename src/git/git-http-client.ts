@@ -6,6 +6,7 @@
 import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { retryAfterMs } from '../retry-timing.js';
 import { networkCode } from './remote-failure.js';
 
 /** Generous: a first clone of a large repository over a slow link is one request. */
@@ -28,9 +29,9 @@ export function createGitHttpClient(shownUrl: string, timeoutMs = GIT_REQUEST_TI
       const text = await preview(response);
       if (status === 401 || status === 403) throw new UnauthorizedError(`${shownUrl}: the git server refused our credentials (HTTP ${status})`);
       if (status === 404) throw new NotFoundError(`${shownUrl}: repository not found (HTTP 404)`);
-      const retryAfter = Number(response.headers?.['retry-after']);
+      const retryAfter = retryAfterMs(response.headers?.['retry-after']);
       throw new TransientError(`${shownUrl}: git server answered HTTP ${status}${text ? `: ${text}` : ''}`, {
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+        retryAfterMs: retryAfter !== undefined && retryAfter > 0 ? retryAfter : undefined,
       });
     },
   };

@@ -1,6 +1,7 @@
 // Network trouble with the git server is retried a few times with backoff; a refusal (401, 404) or
 // bad input is not, and neither is a corrupt clone, which the caller rebuilds instead.
 import { TransientError } from '../errors.js';
+import { exponentialBackoff } from '../retry-timing.js';
 
 export interface RetryOptions {
   /** Tries, the first included. */
@@ -17,14 +18,9 @@ export async function retryTransient<T>(work: () => Promise<T>, options: RetryOp
     } catch (err) {
       if (!(err instanceof TransientError) || err.code !== 'TRANSIENT' || attempt >= options.attempts) throw err;
       // A Retry-After is honoured up to a minute; a longer wait is the next scheduled run's business.
-      const delay = Math.min(err.retryAfterMs ?? backoff(options.baseDelayMs, attempt), 60_000);
+      const delay = Math.min(err.retryAfterMs ?? exponentialBackoff(options.baseDelayMs, attempt), 60_000);
       options.onRetry?.(err, attempt, delay);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-}
-
-/** base × 2^(attempt-1), scaled by a random 50–100% so that replicas do not retry in step. */
-export function backoff(baseDelayMs: number, attempt: number): number {
-  return Math.round(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
 }

@@ -1,5 +1,6 @@
 // The queue between the stages (SPEC §7): scans per image, writes per automation. Two backends
 // share this interface and one contract test suite: in-process (default) and BullMQ on Redis.
+import { exponentialBackoff } from '../retry-timing.js';
 
 /** Scan an image's registry, or write an automation's picks to git. */
 export type JobKind = 'scan' | 'write';
@@ -48,8 +49,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_JOB_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
 
-/** Exponential backoff with jitter for attempt `n` (1-based). */
+/** The delay before retry `attempt` (1-based) of a failed job. */
 export function jobBackoff(policy: RetryPolicy, attempt: number): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
+  return exponentialBackoff(policy.baseDelayMs, attempt, policy.maxDelayMs);
 }

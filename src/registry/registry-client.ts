@@ -14,7 +14,7 @@ import { registryHost } from '../repository-name.js';
 import { parseRepository, type RepositoryReference } from './image-reference.js';
 import { nextPageUrl } from './next-page-url.js';
 import { requestFailure } from './request-failure.js';
-import { retryAfterMs } from './retry-after.js';
+import { exponentialBackoff, retryAfterMs } from '../retry-timing.js';
 import { sendRegistryRequest } from './send-registry-request.js';
 import { parseTagList } from './tag-list.js';
 import { TokenCache, type IssuedToken } from './token-cache.js';
@@ -186,17 +186,11 @@ export class RegistryClient {
         if (!(err instanceof TransientError) || attempt >= this.options.attempts) throw err;
         // Waiting less than the registry asked is what gets clients banned; give up and let the next scan try.
         if (err.retryAfterMs !== undefined && err.retryAfterMs > this.options.maxRetryAfterMs) throw err;
-        const delayMs = err.retryAfterMs ?? this.backoff(attempt);
+        const delayMs = err.retryAfterMs ?? exponentialBackoff(this.options.baseDelayMs, attempt, this.options.maxDelayMs);
         this.log?.warn({ repository: target.name, attempt, delayMs, reason: err.message }, 'registry request failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
-  }
-
-  /** Exponential backoff with "equal jitter": half fixed, half random, so clients spread out. */
-  private backoff(attempt: number): number {
-    const exp = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(exp / 2 + Math.random() * (exp / 2));
   }
 
   /**

@@ -1,7 +1,7 @@
 // Retry-After as seconds or as an HTTP date.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { retryAfterMs } from '../../src/registry/retry-after.js';
+import { retryAfterMs } from '../src/retry-timing.js';
 
 describe('retryAfterMs', () => {
   const now = Date.parse('2024-05-01T12:00:00Z');

@@ -1,11 +1,11 @@
 // The HTTP surface (SPEC §6). The only module that imports express.
-import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Pipeline } from '../automation/pipeline.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { JobKind, JobQueue } from '../queue/job-queue.js';
+import { constantTimeEqual } from '../webhook/constant-time-equal.js';
 import { handleWebhook } from '../webhook/handle-webhook.js';
 import { webhookSources } from '../webhook/webhook-sources.js';
 import { renderStatusPage } from './status-page.js';
@@ -65,7 +65,7 @@ export function createApp(context: AppContext): Express {
       return;
     }
     const given = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    if (!safeEqual(given, token)) {
+    if (!constantTimeEqual(given, token)) {
       res.status(401).set('www-authenticate', 'Bearer').json({ error: 'missing or wrong bearer token' });
       return;
     }
@@ -129,17 +129,6 @@ export function createApp(context: AppContext): Express {
   });
 
   return app;
-}
-
-/** Compares secrets in constant time (unequal lengths compare a hash-free dummy to keep timing flat). */
-function safeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  if (a.length !== b.length) {
-    timingSafeEqual(b, b);
-    return false;
-  }
-  return timingSafeEqual(a, b);
 }
 
 function lowerCaseHeaders(req: Request): Record<string, string | undefined> {

@@ -145,9 +145,7 @@ export class Pipeline {
 
   /** Scans every image an automation's policies watch (failures are recorded, not thrown). */
   async scanImagesOf(automation: string): Promise<void> {
-    const names = new Set(this.policiesOf(this.automation(automation)));
-    const images = new Set(this.config.policies.filter((p) => names.has(p.name)).map((p) => p.image));
-    await Promise.all([...images].map((image) => this.scanImage(image)));
+    await Promise.all(this.imagesWatchedBy([this.automation(automation)]).map((image) => this.scanImage(image)));
   }
 
   /** Automations that use `policy`. */
@@ -183,13 +181,11 @@ export class Pipeline {
   /** One full pass: every image, then every (or the named) automation. False if anything failed. */
   async reconcile(options: { automation?: string; dryRun?: boolean } = {}): Promise<{ ok: boolean; results: AutomationResult[] }> {
     const automations = options.automation ? [this.automation(options.automation)] : this.config.automations;
-    const wantedPolicies = new Set(automations.flatMap((a) => this.policiesOf(a)));
-    const wantedImages = new Set(this.config.policies.filter((p) => wantedPolicies.has(p.name)).map((p) => p.image));
-    const images = options.automation ? this.config.images.filter((i) => wantedImages.has(i.name)) : this.config.images;
+    const images = options.automation ? this.imagesWatchedBy(automations) : this.config.images.map((i) => i.name);
     let ok = true;
     await Promise.all(
       images.map(async (image) => {
-        if ((await this.scanImage(image.name)).failure) ok = false;
+        if ((await this.scanImage(image)).failure) ok = false;
       }),
     );
     const results: AutomationResult[] = [];
@@ -218,6 +214,13 @@ export class Pipeline {
     const image = this.config.images.find((i) => i.name === name);
     if (!image) throw new Error(`no image named ${name}`);
     return image;
+  }
+
+  /** Names of the images the automations' policies watch, in config order. */
+  private imagesWatchedBy(automations: readonly AutomationConfig[]): string[] {
+    const policies = new Set(automations.flatMap((a) => this.policiesOf(a)));
+    const images = new Set(this.config.policies.filter((p) => policies.has(p.name)).map((p) => p.image));
+    return this.config.images.map((i) => i.name).filter((name) => images.has(name));
   }
 
   private policiesOf(automation: AutomationConfig): string[] {

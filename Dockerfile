@@ -9,13 +9,16 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # Production dependencies only; the final image copies these and never runs npm.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
+# patches/ is applied to node_modules by the postinstall script (patch-package).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # The TypeScript compile, with the dev dependencies, which stay in this stage.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

@@ -3,7 +3,7 @@
 // isomorphic-git's own (clone, fetch, readTree/readBlob, writeBlob/writeTree/commit, push). What
 // makes it fast enough is in shared/notes/isomorphic-git-performance.md: one `cache` for every call,
 // the in-memory fs (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only
-// the folders that changed.
+// the folders that changed; plus native zlib and SHA-1 inside isomorphic-git (patches/README.md).
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import git, { Errors, type HttpClient } from 'isomorphic-git';
@@ -11,7 +11,6 @@ import { errorMessage, NotFoundError, TagpilotError, TransientError, Unauthorize
 import type { CommitSigner } from './commit-signer.js';
 import { createGitHttpClient } from './git-http-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
-import { createPackCache } from './pack-cache.js';
 import { redactUrl } from './redact-url.js';
 import { remoteFailure } from './remote-failure.js';
 
@@ -84,7 +83,7 @@ export interface GitRepositoryOptions {
 export class GitRepository {
   readonly gitdir: string;
   /** isomorphic-git's pack cache: one object for every call, or each read re-hashes the pack. */
-  private cache: object = createPackCache();
+  private cache: object = {};
   private fs: GitdirFs;
   /** The remote without credentials: where requests go, what the clone's config and every message show. */
   private readonly remote: string;
@@ -141,7 +140,7 @@ export class GitRepository {
   /** Removes the clone; the next fetch starts afresh. */
   async discard(): Promise<void> {
     await rm(this.gitdir, { recursive: true, force: true });
-    this.cache = createPackCache();
+    this.cache = {};
     this.fs = createGitdirFs(this.gitdir);
     this.commits.clear();
   }

@@ -101,6 +101,17 @@ describe('Dockerfile', () => {
     );
   });
 
+  it('gives every npm ci the patches/ its postinstall applies', () => {
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+    assert.match(scripts.postinstall ?? '', /patch-package/, 'package.json applies patches/ on install');
+    for (const stage of stages) {
+      const install = stage.instructions.findIndex((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.raw));
+      if (install < 0) continue;
+      const patches = stage.instructions.findIndex((i) => i.keyword === 'COPY' && !i.flags.from && i.args.slice(0, -1).some((a) => a.replace(/\/$/, '') === 'patches'));
+      assert.ok(patches >= 0 && patches < install, `stage ${stage.name}: COPY patches before npm ci, or it installs an unpatched isomorphic-git`);
+    }
+  });
+
   it('copies only files that exist and that .dockerignore lets into the context', () => {
     for (const stage of stages) {
       for (const copy of all(stage, 'COPY').filter((c) => !c.flags.from)) {

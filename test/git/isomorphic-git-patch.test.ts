@@ -1,0 +1,105 @@
+// patches/isomorphic-git+1.44.11.patch swaps isomorphic-git's Node build onto Node's zlib and
+// SHA-1 and fixes two slow paths (patches/README.md). These check that npm applied it, and that what
+// the patched code writes and reads is exactly what git writes and reads.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import git from 'isomorphic-git';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+
+const gitCli = (dir: string, ...args: string[]): string =>
+  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], { encoding: 'utf8' });
+
+/** The pack indexes isomorphic-git holds in a `cache` object, as it stores them (promises). */
+async function loadedPackIndexes(cache: object): Promise<{ readDepth?: number }[]> {
+  const indexes: { readDepth?: number }[] = [];
+  for (const key of Object.getOwnPropertySymbols(cache)) {
+    const map = (cache as Record<symbol, unknown>)[key];
+    if (map instanceof Map) for (const promise of map.values()) indexes.push((await promise) as { readDepth?: number });
+  }
+  return indexes;
+}
+
+describe('isomorphic-git patch', () => {
+  let dir: string;
+  let gitdir: string;
+  let blobs: string[];
+  before(async () => {
+    dir = await makeTempDir('iso-patch');
+    gitdir = join(dir, '.git');
+    gitCli(dir, 'init', '-q', '-b', 'main');
+    // Similar files over several commits and folders, so the pack holds deltas on deltas.
+    for (let commit = 0; commit < 6; commit++) {
+      for (let folder = 0; folder < 4; folder++) {
+        fs.mkdirSync(join(dir, `team-${folder}`), { recursive: true });
+        for (let i = 0; i < 25; i++) {
+          fs.writeFileSync(join(dir, `team-${folder}`, `svc-${i}.yaml`), `image: app:1.0.${commit} # ${'x'.repeat(300)} ${folder}-${i}\n`);
+        }
+      }
+      gitCli(dir, 'add', '.');
+      gitCli(dir, 'commit', '-qm', `c${commit}`);
+    }
+    gitCli(dir, 'gc', '-q', '--aggressive');
+    blobs = gitCli(dir, 'rev-list', '--objects', '--all')
+      .split('\n')
+      .filter((line) => line.includes('.yaml'))
+      .map((line) => line.split(' ')[0]!);
+  });
+  after(async () => {
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('is applied to the isomorphic-git that Node loads', () => {
+    const entry = createRequire(import.meta.url).resolve('isomorphic-git');
+    const source = fs.readFileSync(entry, 'utf8');
+    assert.match(source, /tagpilot patch/, `${entry} is unpatched: run npm ci (its postinstall applies patches/)`);
+  });
+
+  it('indexes a pack exactly as git index-pack does', async () => {
+    const [pack] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+    assert.ok(pack, 'git gc wrote a pack');
+    const copy = join(dir, 'copy');
+    fs.mkdirSync(copy);
+    fs.copyFileSync(join(gitdir, 'objects', 'pack', pack), join(copy, pack));
+    const { oids } = await git.indexPack({ fs, dir: copy, gitdir: copy, filepath: pack });
+    assert.ok(oids.length > blobs.length, 'every object was indexed');
+    const ours = fs.readFileSync(join(copy, pack.replace(/\.pack$/, '.idx')));
+    const theirs = fs.readFileSync(join(gitdir, 'objects', 'pack', pack.replace(/\.pack$/, '.idx')));
+    assert.ok(ours.equals(theirs), 'the .idx isomorphic-git wrote differs from git index-pack\'s');
+  });
+
+  it('reads deltified objects through the delta cache (readDepth set on indexes loaded from .idx)', async () => {
+    const cache = {};
+    for (const oid of blobs) {
+      const { blob } = await git.readBlob({ fs, gitdir, oid, cache });
+      assert.equal(Buffer.from(blob).toString('utf8'), gitCli(dir, 'cat-file', 'blob', oid));
+    }
+    const indexes = await loadedPackIndexes(cache);
+    assert.ok(indexes.length > 0, 'a pack index was loaded');
+    for (const index of indexes) assert.ok(Number.isFinite(index.readDepth), `readDepth ${String(index.readDepth)}`);
+  });
+
+  it('writes loose objects git reads back, and reads the ones git wrote', async () => {
+    const text = 'image: app:2.0.0 # written by isomorphic-git\n';
+    const oid = await git.writeBlob({ fs, gitdir, blob: Buffer.from(text) });
+    assert.equal(oid, execFileSync('git', ['hash-object', '--stdin'], { input: text, encoding: 'utf8' }).trim());
+    assert.equal(gitCli(dir, 'cat-file', 'blob', oid), text);
+    gitCli(dir, 'fsck', '--strict', '--no-dangling');
+
+    const theirs = execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: 'written by git\n', encoding: 'utf8' }).trim();
+    const { blob } = await git.readBlob({ fs, gitdir, oid: theirs });
+    assert.equal(Buffer.from(blob).toString('utf8'), 'written by git\n');
+  });
+
+  it('refuses a corrupt loose object instead of returning garbage', async () => {
+    const oid = 'ab'.repeat(20);
+    fs.mkdirSync(join(gitdir, 'objects', 'ab'), { recursive: true });
+    const deflated = deflateSync(Buffer.from('blob 5\0hello'));
+    fs.writeFileSync(join(gitdir, 'objects', 'ab', oid.slice(2)), deflated.subarray(0, deflated.length - 6));
+    await assert.rejects(git.readBlob({ fs, gitdir, oid }));
+  });
+});

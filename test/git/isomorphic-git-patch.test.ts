@@ -14,12 +14,18 @@ import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 const gitCli = (dir: string, ...args: string[]): string =>
   execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.test', ...args], { encoding: 'utf8' });
 
+/** What these tests look at in isomorphic-git's GitPackIndex. */
+interface PackIndex {
+  readDepth?: number;
+  offsetCache?: Record<string, unknown>;
+}
+
 /** The pack indexes isomorphic-git holds in a `cache` object, as it stores them (promises). */
-async function loadedPackIndexes(cache: object): Promise<{ readDepth?: number }[]> {
-  const indexes: { readDepth?: number }[] = [];
+async function loadedPackIndexes(cache: object): Promise<PackIndex[]> {
+  const indexes: PackIndex[] = [];
   for (const key of Object.getOwnPropertySymbols(cache)) {
     const map = (cache as Record<symbol, unknown>)[key];
-    if (map instanceof Map) for (const promise of map.values()) indexes.push((await promise) as { readDepth?: number });
+    if (map instanceof Map) for (const promise of map.values()) indexes.push((await promise) as PackIndex);
   }
   return indexes;
 }
@@ -80,7 +86,12 @@ describe('isomorphic-git patch', () => {
     }
     const indexes = await loadedPackIndexes(cache);
     assert.ok(indexes.length > 0, 'a pack index was loaded');
-    for (const index of indexes) assert.ok(Number.isFinite(index.readDepth), `readDepth ${String(index.readDepth)}`);
+    for (const index of indexes) {
+      assert.ok(Number.isFinite(index.readDepth), `readDepth ${String(index.readDepth)}`);
+      // Depth is counted per object read: only bases deep in a chain are kept, not everything read.
+      const cached = Object.keys(index.offsetCache ?? {}).length;
+      assert.ok(cached < blobs.length / 2, `${cached} of ${blobs.length} objects kept in the delta cache`);
+    }
   });
 
   it('writes loose objects git reads back, and reads the ones git wrote', async () => {

@@ -74,7 +74,9 @@ describe('isomorphic-git patch', () => {
     const { oids } = await git.indexPack({ fs, dir: copy, gitdir: copy, filepath: pack });
     assert.ok(oids.length > blobs.length, 'every object was indexed');
     const ours = fs.readFileSync(join(copy, pack.replace(/\.pack$/, '.idx')));
-    const theirs = fs.readFileSync(join(gitdir, 'objects', 'pack', pack.replace(/\.pack$/, '.idx')));
+    const theirsPath = join(dir, 'theirs.idx');
+    execFileSync('git', ['index-pack', '-o', theirsPath, join(copy, pack)]);
+    const theirs = fs.readFileSync(theirsPath);
     assert.ok(ours.equals(theirs), 'the .idx isomorphic-git wrote differs from git index-pack\'s');
   });
 

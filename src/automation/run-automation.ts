@@ -141,6 +141,10 @@ async function prepare(
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
     credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
+    onBlobFetched: (oid, content) => {
+      if (screen.ignores(content)) memo.markIrrelevant(oid);
+    },
   });
   return {
     automation,
@@ -284,7 +288,7 @@ interface BlobScreen {
   /** Names everything the answer depends on: the memo is kept per key. */
   key: string;
   /** True when no pick could change this content (and applySetters would report nothing about it). */
-  ignores(text: string): boolean;
+  ignores(content: Uint8Array): boolean;
 }
 
 function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string, ImagePick>): BlobScreen {
@@ -293,10 +297,15 @@ function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string,
     const names = new Set([...picks.values()].map((p) => p.repository.slice(p.repository.lastIndexOf('/') + 1)));
     needles.push(...[...names].sort());
   }
+  const patterns = needles.map((n) => Buffer.from(n, 'utf8'));
   return {
     key: `v1 ${mode} ${MAX_FILE_BYTES} ${JSON.stringify(needles)}`,
     // An oversized file is never ignored: applySetters reports it on every run.
-    ignores: (text) => Buffer.byteLength(text, 'utf8') <= MAX_FILE_BYTES && !needles.some((n) => text.includes(n)),
+    ignores: (content) => {
+      if (content.byteLength > MAX_FILE_BYTES) return false;
+      const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+      return !patterns.some((p) => bytes.includes(p));
+    },
   };
 }
 
@@ -309,11 +318,11 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
   const unread = files.filter((file) => !memo.isIrrelevant(file.oid));
   await forEachLimited(unread, READ_CONCURRENCY, async (file: TreeFile) => {
     const bytes = await repo.readBlob(file.oid);
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    if (screen.ignores(text)) {
+    if (screen.ignores(bytes)) {
       memo.markIrrelevant(file.oid);
       return;
     }
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     if (!isUtf8(bytes)) {
       // Decoding replaced some bytes, so writing the text back would change more than the image.
       edit.problems.push({ file: file.path, line: 1, message: 'skipped: not valid UTF-8, so it cannot be edited byte for byte' });

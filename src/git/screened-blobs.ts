@@ -1,9 +1,10 @@
-// The memo that makes a warm run read ~20 blobs instead of 5,000: ids of blobs a screen found
-// irrelevant. A blob id names its content forever, so "this content holds none of these needles"
-// stays true as long as the needles are the same; the memo is therefore keyed by the screen (the
-// caller's description of everything relevance depends on) and thrown away when that changes.
-// Only "irrelevant" is remembered: a relevant blob is always read again, so the memo can hide
-// nothing that needs a change. A file that is unreadable or of another screen is ignored.
+// The memo that makes a run read ~20 blobs instead of 5,000: ids of blobs a screen found irrelevant,
+// when a run read them or as a clone or fetch indexed them (GitRepositoryOptions.onBlobFetched). A
+// blob id names its content forever, so "this content holds none of these needles" stays true as
+// long as the needles are the same; the memo is therefore keyed by the screen (the caller's
+// description of everything relevance depends on) and thrown away when that changes. Only
+// "irrelevant" is remembered: a relevant blob is always read again, so the memo can hide nothing
+// that needs a change. A file that is unreadable or of another screen is ignored.
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 

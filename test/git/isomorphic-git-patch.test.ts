@@ -1,6 +1,6 @@
 // patches/isomorphic-git+1.44.11.patch swaps isomorphic-git's Node build onto Node's zlib and
-// SHA-1 and fixes two slow paths (patches/README.md). These check that npm applied it, and that what
-// the patched code writes and reads is exactly what git writes and reads.
+// SHA-1, fixes two slow paths and adds the onIndexedObject hook (patches/README.md). These check that
+// npm applied it, and that what the patched code writes, reads and reports is exactly what git has.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
+import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const gitCli = (dir: string, ...args: string[]): string =>
@@ -18,6 +21,22 @@ const gitCli = (dir: string, ...args: string[]): string =>
 interface PackIndex {
   readDepth?: number;
   offsetCache?: Record<string, unknown>;
+}
+
+/** The objects `git rev-list --objects ...revs` names, as `git cat-file --batch` prints them: oid → type and content. */
+function objectsOf(gitdir: string, ...revs: string[]): Map<string, { type: string; content: Buffer }> {
+  const list = execFileSync('git', ['--git-dir', gitdir, 'rev-list', '--objects', ...revs], { encoding: 'utf8' });
+  const oids = list.split('\n').filter(Boolean).map((line) => line.slice(0, 40));
+  const out = execFileSync('git', ['--git-dir', gitdir, 'cat-file', '--batch'], { input: `${oids.join('\n')}\n`, maxBuffer: 64 * 1024 * 1024 });
+  const objects = new Map<string, { type: string; content: Buffer }>();
+  for (let at = 0; at < out.length; ) {
+    const eol = out.indexOf(0x0a, at);
+    const [oid, type, size] = out.subarray(at, eol).toString('utf8').split(' ');
+    const start = eol + 1;
+    objects.set(oid!, { type: type!, content: out.subarray(start, start + Number(size)) });
+    at = start + Number(size) + 1;
+  }
+  return objects;
 }
 
 /** The pack indexes isomorphic-git holds in a `cache` object, as it stores them (promises). */
@@ -114,5 +133,52 @@ describe('isomorphic-git patch', () => {
     const deflated = deflateSync(Buffer.from('blob 5\0hello'));
     fs.writeFileSync(join(gitdir, 'objects', 'ab', oid.slice(2)), deflated.subarray(0, deflated.length - 6));
     await assert.rejects(git.readBlob({ fs, gitdir, oid }));
+  });
+
+  describe('onIndexedObject, over a real git server', () => {
+    let server: TestGitServer;
+    let url: string;
+    let clone: string;
+    const seen = new Map<string, { type: string; content: Buffer }>();
+    const record = ({ oid, type, object }: { oid: string; type: string; object: Uint8Array }) => {
+      assert.ok(!seen.has(oid), `${oid} reported twice`);
+      seen.set(oid, { type, content: Buffer.from(object) });
+    };
+    before(async () => {
+      server = await startGitServer();
+      url = await server.createRepo('hook', { 'README.md': 'hook\n' });
+      // Not gitCli: a synchronous git would block the event loop the server answers it on.
+      await runCommand('git', ['-C', dir, 'push', '-q', '--force', url, 'main']);
+      clone = join(dir, 'hook-clone');
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('reports every object of a cloned pack once, with the content git has', async () => {
+      await git.clone({ fs, http, dir: clone, gitdir: clone, url, ref: 'main', singleBranch: true, noCheckout: true, noTags: true, onIndexedObject: record });
+      const expected = objectsOf(server.repoPath('hook'), 'main');
+      assert.deepEqual([...seen.keys()].sort(), [...expected.keys()].sort());
+      for (const [oid, { type, content }] of expected) {
+        assert.equal(seen.get(oid)!.type, type, oid);
+        assert.ok(seen.get(oid)!.content.equals(content), `${oid}: content differs from git cat-file`);
+      }
+    });
+
+    it('reports what a fetch into the clone brings, and nothing it had', async () => {
+      const before = await git.resolveRef({ fs, gitdir: clone, ref: 'main' });
+      seen.clear();
+      // A human edits 25 files; the fetch must report their new blobs, not the clone's old ones.
+      const work = join(dir, 'hook-work');
+      await runCommand('git', ['clone', '-q', url, work]);
+      for (let i = 0; i < 25; i++) fs.appendFileSync(join(work, 'team-1', `svc-${i}.yaml`), `# edited ${i}\n`);
+      gitCli(work, 'commit', '-qam', 'edit');
+      await runCommand('git', ['-C', work, 'push', '-q', 'origin', 'main']);
+      await git.fetch({ fs, http, gitdir: clone, url, ref: 'main', singleBranch: true, tags: false, onIndexedObject: record });
+      const expected = [...objectsOf(server.repoPath('hook'), 'main', `^${before}`)];
+      assert.equal(expected.length, 25 + 2 + 1, '25 blobs, 2 trees and a commit are new');
+      assert.deepEqual([...seen.keys()].sort(), expected.map(([oid]) => oid).sort());
+      for (const [oid, { content }] of expected) assert.ok(seen.get(oid)!.content.equals(content), `${oid}: content differs from git cat-file`);
+    });
   });
 });

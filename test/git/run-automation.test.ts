@@ -257,6 +257,29 @@ describe('runAutomation against a git server', () => {
     assert.deepEqual(afterPick.changes.map((c) => [c.file, c.to]), [['apps/web.yaml', 'ghcr.io/acme/web:2.0.0']]);
   });
 
+  it('a first run reads back only the blobs that could change: the rest were screened as the clone indexed them', async () => {
+    const many: Record<string, string> = { ...FILES };
+    for (let i = 0; i < 40; i++) many[`apps/svc-${i}.yaml`] = `kind: Service\nmetadata: { name: svc-${i} }\n`;
+    const { url, options } = await fixture(many);
+    const read: string[] = [];
+    const readBlob = GitRepository.prototype.readBlob;
+    GitRepository.prototype.readBlob = async function (this: GitRepository, oid: string) {
+      read.push(oid);
+      return readBlob.call(this, oid);
+    };
+    try {
+      const result = await runAutomation(automation(url), picks('1.2.3'), options);
+      assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
+      assert.equal(read.length, 1, `read back ${read.length} blobs`);
+      read.length = 0;
+      // The next run's memo holds the screened blobs: still one read.
+      await runAutomation(automation(url), picks('1.2.4'), options);
+      assert.equal(read.length, 1, `read back ${read.length} blobs`);
+    } finally {
+      GitRepository.prototype.readBlob = readBlob;
+    }
+  });
+
   it('retries a flaky network and names the remote, without secrets, when it gives up', async () => {
     const { name, url, options } = await fixture();
     server.failNextRequests(2, 503);

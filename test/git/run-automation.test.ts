@@ -350,10 +350,11 @@ describe('GitRepository push', () => {
   });
 });
 
-describe('GitRepository push to a review branch', () => {
-  it('sends only the objects the remote lacks, though the clone never held that branch', async () => {
+describe('GitRepository push: what is sent', () => {
+  /** A clone of a 150-file repository, one edit committed, and how many objects the server gained from pushing it to `branch`. */
+  async function pushOneEdit(branch: string, force: boolean): Promise<{ inPack: boolean; added: number }> {
     const server = await startGitServer();
-    const dir = await makeTempDir('review-pack');
+    const dir = await makeTempDir('push-pack');
     try {
       // More files than http-backend's unpackLimit (100): a push of the whole tree would be kept as a pack.
       const files = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`apps/svc-${i}.yaml`, `kind: Service\nname: svc-${i}\n`]));
@@ -365,16 +366,24 @@ describe('GitRepository push to a review branch', () => {
       const before = await objects();
       const repo = new GitRepository(join(dir, 'clone'), url);
       const { head } = await repo.fetchHead('main');
-      const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked('2.0.0')]]), 'review', HUMAN_AUTHOR);
-      assert.equal((await repo.push(commit, 'tagpilot/review', { force: true })).outcome, 'pushed');
-      assert.equal((await server.log('fleet', 'tagpilot/review'))[0]!.sha, commit);
+      const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked('2.0.0')]]), 'edit', HUMAN_AUTHOR);
+      assert.equal((await repo.push(commit, branch, { force })).outcome, 'pushed');
+      assert.equal((await server.log('fleet', branch))[0]!.sha, commit);
       const after = await objects();
-      assert.equal(after['in-pack'], before['in-pack'], 'nothing arrived as a pack');
-      assert.equal(Number(after.count) - Number(before.count), 4, 'one blob, two trees and the commit');
+      return { inPack: after['in-pack'] !== before['in-pack'], added: Number(after.count) - Number(before.count) };
     } finally {
       await server.stop();
       await removeTempDir(dir);
     }
+  }
+
+  it('sends only the objects the commit adds to the checkout branch', async () => {
+    // The merge base's objects are skipped without walking the new commit's unchanged trees (patches/README.md).
+    assert.deepEqual(await pushOneEdit('main', false), { inPack: false, added: 4 }, 'one blob, two trees and the commit');
+  });
+
+  it('sends only the objects the remote lacks to a review branch, though the clone never held that branch', async () => {
+    assert.deepEqual(await pushOneEdit('tagpilot/review', true), { inPack: false, added: 4 }, 'one blob, two trees and the commit');
   });
 });
 

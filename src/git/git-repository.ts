@@ -3,7 +3,8 @@
 // isomorphic-git's own (clone, fetch, readTree/readBlob, writeBlob/writeTree/commit, push). What
 // makes it fast enough is in shared/notes/isomorphic-git-performance.md: one `cache` for every call,
 // the in-memory fs (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only
-// the folders that changed; plus native zlib and SHA-1 inside isomorphic-git (patches/README.md).
+// the folders that changed; plus, patched into isomorphic-git (patches/README.md), native zlib and
+// SHA-1 and a hook that shows us each fetched blob as it is indexed (onBlobFetched).
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import git, { Errors, type HttpClient } from 'isomorphic-git';

@@ -1,5 +1,5 @@
 // patches/isomorphic-git+1.44.11.patch swaps isomorphic-git's Node build onto Node's zlib and
-// SHA-1, fixes two slow paths and adds the onIndexedObject hook (patches/README.md). These check that
+// SHA-1, fixes three slow paths and adds the onIndexedObject hook (patches/README.md). These check that
 // npm applied it, and that what the patched code writes, reads and reports is exactly what git has.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -166,7 +166,7 @@ describe('isomorphic-git patch', () => {
     });
 
     it('reports what a fetch into the clone brings, and nothing it had', async () => {
-      const before = await git.resolveRef({ fs, gitdir: clone, ref: 'main' });
+      const oldHead = await git.resolveRef({ fs, gitdir: clone, ref: 'main' });
       seen.clear();
       // A human edits 25 files; the fetch must report their new blobs, not the clone's old ones.
       const work = join(dir, 'hook-work');
@@ -175,7 +175,7 @@ describe('isomorphic-git patch', () => {
       gitCli(work, 'commit', '-qam', 'edit');
       await runCommand('git', ['-C', work, 'push', '-q', 'origin', 'main']);
       await git.fetch({ fs, http, gitdir: clone, url, ref: 'main', singleBranch: true, tags: false, onIndexedObject: record });
-      const expected = [...objectsOf(server.repoPath('hook'), 'main', `^${before}`)];
+      const expected = [...objectsOf(server.repoPath('hook'), 'main', `^${oldHead}`)];
       assert.equal(expected.length, 25 + 2 + 1, '25 blobs, 2 trees and a commit are new');
       assert.deepEqual([...seen.keys()].sort(), expected.map(([oid]) => oid).sort());
       for (const [oid, { content }] of expected) assert.ok(seen.get(oid)!.content.equals(content), `${oid}: content differs from git cat-file`);

@@ -14,7 +14,7 @@ import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { dockerAuth, prependPath, writeCredentialHelper, writeDockerConfig } from './credential-scripts.js';
 import { RecordingLogger } from './recording-logger.js';
 
-const FAST: Partial<RegistryClientOptions> = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 2000, timeoutMs: 5000 };
+const FAST: Partial<RegistryClientOptions> = { timeoutMs: 5000 };
 const USER = 'bot';
 const PASSWORD = 'pw-SECRET-1';
 
@@ -111,7 +111,7 @@ describe('RegistryClient against docker-registry', () => {
   }
 
   it('refuses plain HTTP when insecure is false: a TLS error naming the host, at once', async () => {
-    const client = new RegistryClient([settings(open.host, { insecure: false })], undefined, { ...FAST, baseDelayMs: 1000 });
+    const client = new RegistryClient([settings(open.host, { insecure: false })], undefined, FAST);
     const started = Date.now();
     await assert.rejects(client.listTags(`${open.host}/acme/app`), (err: Error) => {
       assert.ok(err instanceof InputError);

@@ -13,7 +13,7 @@ import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { reply, startScriptedRegistry, type ScriptedRegistry } from './scripted-registry.js';
 
-const FAST: Partial<RegistryClientOptions> = { baseDelayMs: 1000, maxDelayMs: 1000, timeoutMs: 5000 };
+const FAST: Partial<RegistryClientOptions> = { timeoutMs: 5000 };
 
 /** A CA, and a certificate it signed for 127.0.0.1 and localhost. */
 async function makeCertificates(dir: string): Promise<{ caFile: string; certFile: string; keyFile: string }> {

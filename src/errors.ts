@@ -73,11 +73,6 @@ export class PushDeclinedError extends TagpilotError {
   }
 }
 
-/** Whether the queue may try `err` again: only a TransientError is (STYLE rule 5). */
-export function isRetryable(err: unknown): err is TransientError {
-  return err instanceof TransientError;
-}
-
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -9,6 +9,7 @@ import { InputError, TransientError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
+import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, GitRepository, HISTORY_DEPTH, type TreeFile } from '../git/git-repository.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
@@ -60,6 +61,8 @@ export interface RunAutomationOptions {
   pushRetryDelayMs?: number;
   /** Where pullRequest.tokenEnv, TAGPILOT_*_API_URL and TAGPILOT_SIGNING_PASSPHRASE are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** Timeouts of each request to the git server, and a signal that abandons them (the service stops). */
+  http?: GitHttpClientOptions;
 }
 
 /** The edit of one head commit: new file contents and what changed. */
@@ -141,6 +144,7 @@ async function prepare(
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
     credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    http: options.http,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
       if (screen.ignores(content)) memo.markIrrelevant(oid);

@@ -11,7 +11,7 @@ import git, { Errors, type HttpClient } from 'isomorphic-git';
 import { FileSystem } from 'isomorphic-git/models';
 import { errorMessage, NotFoundError, TagpilotError, TransientError, UnauthorizedError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
-import { createGitHttpClient } from './git-http-client.js';
+import { createGitHttpClient, type GitHttpClientOptions } from './git-http-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
 import { remoteFailure } from './remote-failure.js';
@@ -85,6 +85,8 @@ export interface GitRepositoryOptions {
    * them. `content` is a view; copy it to keep it.
    */
   onBlobFetched?: (oid: string, content: Uint8Array) => void;
+  /** Timeouts of each request to the remote, and a signal that abandons every one in flight. */
+  http?: GitHttpClientOptions;
 }
 
 /** One remote branch kept in `gitdir`; safe only while tagpilot alone writes that gitdir. */
@@ -119,7 +121,7 @@ export class GitRepository {
     this.remote = redactUrl(url);
     const auth = options.credentials ?? credentialsInUrl(url);
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.http = createGitHttpClient(this.remote);
+    this.http = createGitHttpClient(this.remote, options.http);
   }
 
   private get base() {

@@ -88,3 +88,10 @@ export class WebhookPayloadError extends InputError {
     super(message, { ...options, code: 'WEBHOOK_PAYLOAD_INVALID' });
   }
 }
+
+/** Our own disk failed us (stateDir full, read-only, not ours): never the peer's fault. Space can come back, so it is retried. */
+export class LocalDiskError extends TransientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'LOCAL_DISK' });
+  }
+}

@@ -14,6 +14,7 @@ import type { CommitSigner } from './commit-signer.js';
 import { createGitHttpClient, type GitHttpClientOptions } from './git-http-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
+import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { remoteFailure } from './remote-failure.js';
 
 /** Basic credentials for the remote (a token goes in `password`). */
@@ -216,7 +217,8 @@ export class GitRepository {
       // isomorphic-git ends a clone of an empty repository quietly, without the branch.
       throw new NotFoundError(`${this.remote}: branch ${branch} not found`);
     });
-    await writeFile(`${this.gitdir}/${ORIGIN_FILE}`, `${this.remote}\n`);
+    const originFile = `${this.gitdir}/${ORIGIN_FILE}`;
+    await this.local(() => withPath(originFile, writeFile(originFile, `${this.remote}\n`)));
     this.fetchedBranch = branch;
     return head;
   }
@@ -361,7 +363,8 @@ export class GitRepository {
       if (signingFailure) throw signingFailure.err;
       throw corrupt(err);
     }
-    await this.local(async () => writeFile(`${this.gitdir}/${WRITTEN_FILE}`, `${(await this.commitsWritten()) + 1}\n`));
+    const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
+    await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await this.commitsWritten()) + 1}\n`)));
     return oid;
   }
 
@@ -508,6 +511,9 @@ function isRaceRejection(reason: string): boolean {
 
 function corrupt(err: unknown): unknown {
   if (err instanceof TagpilotError) return err;
+  // A full or read-only disk is not a damaged clone: rebuilding it would only fail the same way.
+  const disk = localDiskFailure(err);
+  if (disk) return disk;
   return new TransientError(`the local clone is unreadable: ${errorMessage(err)}`, { cause: err, code: CORRUPT_CLONE });
 }
 

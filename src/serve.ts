@@ -20,7 +20,16 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Reload when a config file changes (SIGHUP always reloads via reload()). */
   watchConfig?: boolean;
+  /** How long start() waits for the queue before returning with it still connecting; default QUEUE_START_WAIT_MS. */
+  queueStartWaitMs?: number;
 }
+
+/**
+ * start() returns once the queue runs, or after this long with the queue still connecting (Redis
+ * down): the HTTP server answers from the first moment either way, so probes see a live process
+ * that is not ready yet instead of restarting it in a loop.
+ */
+export const QUEUE_START_WAIT_MS = 2_000;
 
 /** A running service. */
 export class Service {
@@ -29,6 +38,8 @@ export class Service {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Set once the queue's workers run: schedules, the start-up pass and intake wait for it. */
+  private queueRunning = false;
 
   private constructor(
     loaded: LoadedConfig,
@@ -42,29 +53,49 @@ export class Service {
     this.scheduler = this.makeScheduler();
   }
 
-  /** Starts queue workers, schedules, the start-up pass and the HTTP server. */
+  /**
+   * Starts the HTTP server, then the queue workers, schedules and the start-up pass. Returns once
+   * those run, or after queueStartWaitMs while the queue keeps connecting in the background.
+   */
   static async start(loaded: LoadedConfig, options: ServiceOptions, log: Logger): Promise<Service> {
     const metrics = new Metrics();
     const queue = await createQueue(loaded.config.queue, log.child({ stage: 'queue' }));
     const service = new Service(loaded, options, log, queue, metrics);
-    await queue.start({
-      scan: (image) => service.scan(image),
-      write: (automation) => service.write(automation),
-    });
     metrics.queueDepthSource = () => queue.depth();
-    service.scheduler.start();
-    await service.startupPass();
     const app = createApp({
       pipeline: () => service.pipelineNow,
       queue,
       metrics,
       log,
       trigger: (kind, name) => service.trigger(kind, name),
+      accepting: async () => service.queueRunning && !service.stopping && (await queue.ready()),
     });
     service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
     log.info({ host: loaded.config.server.host, port: service.port }, 'serving');
     if (options.watchConfig) service.watch(loaded.files);
+    const started = service.startQueue();
+    if (!(await settlesWithin(started, options.queueStartWaitMs ?? QUEUE_START_WAIT_MS))) {
+      log.warn('job queue unreachable; serving, and answering 503 to webhooks and triggers until it connects');
+    }
     return service;
+  }
+
+  /** Starts the workers (waiting as long as Redis takes to come up), then schedules and the start-up pass. */
+  private async startQueue(): Promise<void> {
+    try {
+      await this.queue.start({
+        scan: (image) => this.scan(image),
+        write: (automation) => this.write(automation),
+      });
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'job queue failed to start');
+      return;
+    }
+    if (this.stopping) return;
+    this.queueRunning = true;
+    this.log.info('job queue running');
+    this.scheduler.start();
+    await this.startupPass().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'cannot queue the start-up scans'));
   }
 
   /** The port the HTTP server listens on (useful with port 0). */
@@ -143,8 +174,11 @@ export class Service {
     await this.scheduler.stop();
     this.pipelineNow = next;
     this.scheduler = this.makeScheduler();
-    this.scheduler.start();
-    await this.startupPass();
+    // Before the queue runs, its start does both with the config in force then.
+    if (this.queueRunning) {
+      this.scheduler.start();
+      await this.startupPass();
+    }
     this.log.info({ files: loaded.files }, 'config reloaded');
     return { ok: true };
   }
@@ -181,6 +215,17 @@ export class Service {
     }
     await this.queue.close();
     this.log.info('stopped');
+  }
+}
+
+/** True if `promise` settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

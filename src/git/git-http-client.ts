@@ -8,7 +8,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
 import { statusError } from '../failure-kind.js';
 import { retryAfterMs } from '../retry-timing.js';
 import { networkCode } from './remote-failure.js';
@@ -80,7 +80,7 @@ async function sendFollowingRedirects(
     const from = new URL(current.url);
     const to = new URL(location, from);
     if (from.protocol === 'https:' && to.protocol !== 'https:') {
-      throw new TransientError(`${shownUrl}: the git server redirected to ${to.origin}, leaving HTTPS; refused`);
+      throw new InputError(`${shownUrl}: the git server redirected to ${to.origin}, leaving HTTPS; refused`);
     }
     const headers = { ...current.headers };
     if (to.origin !== from.origin) for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];

@@ -170,7 +170,7 @@ export class BullmqQueue implements JobQueue {
     // that stops answering without closing the connection.
     for (const kind of KINDS) {
       const queue = this.queues[kind];
-      if (!(await settlesWithin(queue.close(), this.closeGraceMs))) (await queue.backend.client).disconnect();
+      if (!(await settlesWithin(queue.close(), this.closeGraceMs))) (await connectedNow(queue.backend.client))?.disconnect();
     }
     if (!(await settlesWithin(this.redis.quit(), this.closeGraceMs))) this.redis.disconnect();
   }
@@ -186,7 +186,7 @@ export class BullmqQueue implements JobQueue {
    *    as stalled; the write step being idempotent, nothing is committed twice.
    */
   private async closeWorker(kind: JobKind, worker: ClosableWorker): Promise<void> {
-    const blocking = await worker.backend.blockingClient;
+    const blocking = await connectedNow(worker.backend.blockingClient);
     const deadline = Date.now() + this.closeGraceMs;
     while (blocking && blocking.status !== 'ready' && Date.now() < deadline) await sleep(50);
     const closed = worker.close().catch((err: Error) => this.reportError(kind, err));
@@ -300,9 +300,18 @@ class ClosableWorker extends Worker<JobData> {
    */
   async abandon(): Promise<void> {
     await this.lockManager.close();
-    (await this.backend.client).disconnect();
-    (await this.backend.blockingClient)?.disconnect();
+    (await connectedNow(this.backend.client))?.disconnect();
+    (await connectedNow(this.backend.blockingClient))?.disconnect();
   }
+}
+
+/**
+ * The client behind a BullMQ connection, or undefined when it never connected (Redis down since
+ * start): its promise would wait for ever, and BullMQ's own close() ends such a connection itself.
+ */
+function connectedNow<T>(client: Promise<T> | undefined): Promise<T | undefined> {
+  // An already resolved promise listed first wins the race.
+  return Promise.race([client ?? Promise.resolve(undefined), Promise.resolve(undefined)]).catch(() => undefined);
 }
 
 /** True if `promise` settles (either way) within `ms`. */

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Pipeline } from './automation/pipeline.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { errorMessage } from './errors.js';
+import type { GitHttpTimeouts } from './git/git-http-client.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { createQueue } from './queue/create-queue.js';
@@ -22,7 +23,18 @@ export interface ServiceOptions {
   watchConfig?: boolean;
   /** How long start() waits for the queue before returning with it still connecting; default QUEUE_START_WAIT_MS. */
   queueStartWaitMs?: number;
+  /** Limits of each request to a git server; tests shorten them. */
+  gitTimeouts?: Partial<GitHttpTimeouts>;
+  /** How long stop() lets running jobs finish before it abandons their git requests; default DRAIN_GRACE_MS. */
+  drainGraceMs?: number;
 }
+
+/**
+ * stop() waits this long for running jobs, then ends their git requests: a remote that accepted the
+ * connection and never answers must not hold SIGTERM past the 10 s a deployment grants. A write cut
+ * short is run again (the next start, or another replica); committing it twice is impossible.
+ */
+export const DRAIN_GRACE_MS = 5_000;
 
 /**
  * start() returns once the queue runs, or after this long with the queue still connecting (Redis
@@ -40,6 +52,8 @@ export class Service {
   private stopping = false;
   /** Set once the queue's workers run: schedules, the start-up pass and intake wait for it. */
   private queueRunning = false;
+  /** Aborted when stop() stops waiting for running jobs: their git requests end at once. */
+  private readonly abandonGit = new AbortController();
 
   private constructor(
     loaded: LoadedConfig,
@@ -49,7 +63,7 @@ export class Service {
     readonly metrics: Metrics,
     private server: Server | null = null,
   ) {
-    this.pipelineNow = new Pipeline(loaded.config, log, { metrics, env: options.env });
+    this.pipelineNow = new Pipeline(loaded.config, log, this.pipelineOptions());
     this.scheduler = this.makeScheduler();
   }
 
@@ -96,6 +110,10 @@ export class Service {
     this.log.info('job queue running');
     this.scheduler.start();
     await this.startupPass().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'cannot queue the start-up scans'));
+  }
+
+  private pipelineOptions(): ConstructorParameters<typeof Pipeline>[2] {
+    return { metrics: this.metrics, env: this.options.env, gitHttp: { timeouts: this.options.gitTimeouts, signal: this.abandonGit.signal } };
   }
 
   /** The port the HTTP server listens on (useful with port 0). */
@@ -164,7 +182,7 @@ export class Service {
       return { ok: false, problems: errorMessage(err) };
     }
     const previous = this.pipelineNow;
-    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics, env: this.options.env });
+    const next = new Pipeline(loaded.config, this.log, this.pipelineOptions());
     next.adoptStatus(previous);
     for (const key of ['queue', 'server', 'stateDir'] as const) {
       if (JSON.stringify(previous.config[key]) !== JSON.stringify(loaded.config[key])) {
@@ -199,7 +217,7 @@ export class Service {
     }
   }
 
-  /** Stops intake (server, schedules), waits for the running jobs, and closes the queue. */
+  /** Stops intake (server, schedules), waits for the running jobs (for DRAIN_GRACE_MS, then ends their git requests), and closes the queue. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -213,7 +231,12 @@ export class Service {
       server.closeIdleConnections();
       await closed;
     }
-    await this.queue.close();
+    const closed = this.queue.close();
+    if (!(await settlesWithin(closed, this.options.drainGraceMs ?? DRAIN_GRACE_MS))) {
+      this.log.warn('jobs still running after the drain grace; abandoning their git requests');
+      this.abandonGit.abort(new Error('the service is stopping'));
+    }
+    await closed;
     this.log.info('stopped');
   }
 }

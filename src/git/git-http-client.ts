@@ -100,11 +100,15 @@ function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: stri
   const body = Array.isArray(given) ? Buffer.concat(given as Uint8Array[]) : request.body;
   if (Buffer.isBuffer(body)) headers['content-length'] = body.byteLength;
 
+  const signals = [stop, request.signal].filter((s): s is AbortSignal => s !== undefined);
+  const abandoned = (signal: AbortSignal | undefined) => new TransientError(`${shownUrl}: request abandoned: ${abortReason(signal)}`);
+  const aborted = signals.find((signal) => signal.aborted);
+  if (aborted) return Promise.reject(abandoned(aborted));
+
   return new Promise<GitHttpResponse>((resolve, reject) => {
     let response: IncomingMessage | undefined;
     let failure: Error | undefined;
     let finished = false;
-    const signals = [stop, request.signal].filter((s): s is AbortSignal => s !== undefined);
     const req = transport.request(url, { method, headers, agent: AGENTS[protocol] });
     const done = () => {
       finished = true;
@@ -124,11 +128,8 @@ function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: stri
     const deadline = setTimeout(() => fail(new TransientError(`${shownUrl}: no complete answer within ${timeouts.requestMs} ms`)), timeouts.requestMs);
     // The socket's own inactivity timer: reset by every byte either way, so a slow upload or download is fine.
     req.setTimeout(timeouts.idleMs, () => fail(new TransientError(`${shownUrl}: no answer within ${timeouts.idleMs} ms`)));
-    const onAbort = () => fail(new TransientError(`${shownUrl}: request abandoned: ${abortReason(stop?.aborted ? stop : request.signal)}`));
-    for (const signal of signals) {
-      if (signal.aborted) return fail(new TransientError(`${shownUrl}: request abandoned: ${abortReason(signal)}`));
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
+    const onAbort = () => fail(abandoned(signals.find((signal) => signal.aborted)));
+    for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
     req.on('error', (err) => fail(failure ?? new TransientError(`${shownUrl}: ${networkCode(err)}`, { cause: err })));
     req.on('response', (res) => {
       response = res;

@@ -95,3 +95,10 @@ export class LocalDiskError extends TransientError {
     super(message, { ...options, code: 'LOCAL_DISK' });
   }
 }
+
+/** A peer's answer larger than we accept (a registry's tags/list, token or manifest): refused unread, the same next time. */
+export class ResponseTooLargeError extends InputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'RESPONSE_TOO_LARGE' });
+  }
+}

@@ -2,51 +2,16 @@
 // cut at its limit without being held whole, that image alone fails with an error naming the URL
 // and the limit, and the other images still scan.
 import assert from 'node:assert/strict';
-import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Pipeline } from '../../src/automation/pipeline.js';
 import { Config } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { DEFAULT_CLIENT_OPTIONS, RegistryClient } from '../../src/registry/registry-client.js';
-import { reply, startScriptedRegistry, type ScriptedRegistry } from './scripted-registry.js';
+import { reply, startScriptedRegistry, streamTagList, type ScriptedRegistry } from './scripted-registry.js';
 
 const HUGE_BYTES = 300 * 1024 * 1024;
 const MiB = 1024 * 1024;
-
-/**
- * Streams a tags/list of `total` bytes, made up as it goes (never allocated whole), honouring
- * backpressure; `sent()` says how far it got before the client hung up.
- */
-function streamTagList(res: ServerResponse, total: number, headers: Record<string, string> = {}): { sent: () => number } {
-  let sent = 0;
-  let n = 0;
-  res.writeHead(200, { 'content-type': 'application/json', ...headers });
-  const head = '{"name":"acme/huge","tags":["0.0.0"';
-  const tail = ']}';
-  const pump = () => {
-    if (sent === 0) {
-      res.write(head);
-      sent += head.length;
-    }
-    while (!res.destroyed) {
-      const parts: string[] = [];
-      for (let i = 0; i < 4096; i++) parts.push(`,"1.0.${n++}"`);
-      const chunk = parts.join('');
-      if (sent + chunk.length + tail.length >= total) {
-        res.end(tail);
-        return;
-      }
-      sent += chunk.length;
-      if (!res.write(chunk)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-  };
-  pump();
-  return { sent: () => sent };
-}
 
 describe('oversized registry answers', () => {
   let registry: ScriptedRegistry;

@@ -44,3 +44,12 @@ export function withPath<T>(path: string, work: Promise<T>): Promise<T> {
     throw err;
   });
 }
+
+/** Runs a write of our own under stateDir; a disk failure comes out as a LocalDiskError naming `path`. */
+export async function writingLocally<T>(path: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await withPath(path, work());
+  } catch (err) {
+    throw localDiskFailure(err) ?? err;
+  }
+}

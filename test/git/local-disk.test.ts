@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { AutomationConfig } from '../../src/config/schema.js';
 import { LocalDiskError, TransientError } from '../../src/errors.js';
 import { localDiskFailure } from '../../src/git/local-disk-failure.js';
 import { remoteFailure } from '../../src/git/remote-failure.js';
+import { ScreenedBlobs } from '../../src/git/screened-blobs.js';
 import { createLogger } from '../../src/log.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -92,5 +93,24 @@ describe('a stateDir on a full disk, for real', () => {
     const logged = lines.join('');
     assert.doesNotMatch(logged, /git server unreachable/);
     assert.doesNotMatch(logged, /rebuilding/);
+  });
+
+  it('the blob memo written to a full disk says so too', async (t) => {
+    if (!mounted) return t.skip('cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN); the cases above still hold');
+    const filler = join(dir, 'state', 'filler');
+    await writeFile(filler, Buffer.alloc(512 * 1024)).catch(() => undefined);
+    try {
+      const file = join(dir, 'state', 'git', 'fleet.screened.json');
+      const memo = await ScreenedBlobs.load(file, 'v1');
+      const oids = Array.from({ length: 2000 }, (_, i) => i.toString(16).padStart(40, '0'));
+      for (const oid of oids) memo.markIrrelevant(oid);
+      await assert.rejects(memo.save(new Set(oids)), (err: Error) => {
+        assert.ok(err instanceof LocalDiskError, `${err.name}: ${err.message}`);
+        assert.equal(err.message, `local disk: no space left on device writing ${file}`);
+        return true;
+      });
+    } finally {
+      await rm(filler, { force: true });
+    }
   });
 });

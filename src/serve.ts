@@ -78,7 +78,6 @@ export class Service {
     metrics.queueDepthSource = () => queue.depth();
     const app = createApp({
       pipeline: () => service.pipelineNow,
-      queue,
       metrics,
       log,
       trigger: (kind, name) => service.trigger(kind, name),

@@ -9,7 +9,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
-import { statusError } from '../failure-kind.js';
+import { classifyConnectionError, statusError } from '../failure-kind.js';
 import { retryAfterMs } from '../retry-timing.js';
 import { networkCode } from './remote-failure.js';
 
@@ -130,12 +130,12 @@ function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: stri
     req.setTimeout(timeouts.idleMs, () => fail(new TransientError(`${shownUrl}: no answer within ${timeouts.idleMs} ms`)));
     const onAbort = () => fail(abandoned(signals.find((signal) => signal.aborted)));
     for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => fail(failure ?? new TransientError(`${shownUrl}: ${networkCode(err)}`, { cause: err })));
+    req.on('error', (err) => fail(failure ?? connectionFailure(err, shownUrl)));
     req.on('response', (res) => {
       response = res;
       res.on('end', done);
       res.on('close', done);
-      res.on('error', (err) => fail(failure ?? new TransientError(`${shownUrl}: ${networkCode(err)}`, { cause: err })));
+      res.on('error', (err) => fail(failure ?? connectionFailure(err, shownUrl)));
       resolve({
         url: url.href,
         method,
@@ -147,6 +147,15 @@ function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: stri
     });
     void writeBody(req, body).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
   });
+}
+
+/** A connection that failed before or while answering: a TLS failure is the setup's, anything else may pass. */
+function connectionFailure(err: Error, shownUrl: string): Error {
+  const code = networkCode(err);
+  if (classifyConnectionError(code) === 'permanent') {
+    return new InputError(`${shownUrl}: TLS connection failed (${code}: ${err.message.split('\n')[0]})`, { cause: err, code: 'TLS_FAILED' });
+  }
+  return new TransientError(`${shownUrl}: ${code}`, { cause: err });
 }
 
 /** Sends the request body, waiting for the socket to drain so a large push is not held in memory twice. */

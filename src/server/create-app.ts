@@ -4,7 +4,7 @@ import type { Pipeline } from '../automation/pipeline.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { JobKind, JobQueue } from '../queue/job-queue.js';
+import type { JobKind } from '../queue/job-queue.js';
 import { constantTimeEqual } from '../webhook/constant-time-equal.js';
 import { handleWebhook } from '../webhook/handle-webhook.js';
 import { webhookSources } from '../webhook/webhook-sources.js';
@@ -18,10 +18,9 @@ export const QUEUE_RETRY_AFTER_SECONDS = 5;
 /** How long a request waits for the queue to take its job before answering 503 instead. */
 export const QUEUE_ANSWER_MS = 1_000;
 
-/** What the routes read and do: the live pipeline (swapped on reload), the queue, triggers. */
+/** What the routes read and do: the live pipeline (swapped on reload), the queue's state, triggers. */
 export interface AppContext {
   pipeline(): Pipeline | null;
-  queue: JobQueue;
   metrics: Metrics;
   log: Logger;
   /** Queues a scan or run; false when no image/automation has that name. */

@@ -1,11 +1,23 @@
 // The HTTP client under isomorphic-git: each way a git server can fail becomes the tagpilot error
 // the retry and rebuild logic expects, naming the remote; a server that stops answering times out.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../../src/errors.js';
 import { createGitHttpClient } from '../../src/git/git-http-client.js';
+import { runCommand } from '../helpers/run-command.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+
+/** A self-signed certificate for 127.0.0.1 that no CA vouches for. */
+async function selfSigned(dir: string): Promise<{ key: string; cert: string }> {
+  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+  await runCommand('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', cert]);
+  return { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') };
+}
 
 describe('git HTTP client', () => {
   const answers = new Map<string, (res: ServerResponse) => void>([
@@ -153,6 +165,25 @@ describe('git HTTP client', () => {
       assert.equal(err.message, 'http://git.example.test/fleet.git: request abandoned: shutting down');
       return true;
     });
+  });
+
+  it('a server whose certificate we do not trust is a setup problem, not a retry', { timeout: 20_000 }, async () => {
+    const dir = await makeTempDir('git-tls');
+    const tls = createHttpsServer(await selfSigned(dir), (_req, res) => res.writeHead(200).end('fine'));
+    try {
+      await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/fleet.git/info/refs`;
+      await assert.rejects(client().request({ url }), (err: Error) => {
+        assert.ok(err instanceof InputError && !(err instanceof TransientError), `${err.name}: ${err.message}`);
+        assert.equal(err.code, 'TLS_FAILED');
+        assert.match(err.message, /^http:\/\/git\.example\.test\/fleet\.git: TLS connection failed \(DEPTH_ZERO_SELF_SIGNED_CERT: /);
+        return true;
+      });
+    } finally {
+      tls.closeAllConnections();
+      await new Promise<void>((resolve) => tls.close(() => resolve()));
+      await removeTempDir(dir);
+    }
   });
 
   it('a refused connection is transient and names the code', async () => {

@@ -24,7 +24,7 @@ describe('serve started while Redis is down', () => {
   let registry: TestRegistry;
   let gitServer: TestGitServer;
   let dir: string;
-  let service: Service | undefined;
+  let starting: Promise<Service> | undefined;
   let base: string;
 
   before(async () => {
@@ -50,11 +50,13 @@ server: { host: 127.0.0.1, port: ${port}, apiToken: ${API_TOKEN} }
 stateDir: ${join(dir, 'state')}
 `,
     );
-    service = await Service.start(loadConfig(configPath, {}), { configPath, env: {}, queueStartWaitMs: 200 }, createLogger('silent'));
+    // Not awaited: start() waits for the queue (up to this long), and the port must answer before that.
+    starting = Service.start(loadConfig(configPath, {}), { configPath, env: {}, queueStartWaitMs: 60_000 }, createLogger('silent'));
+    starting.catch(() => {});
   });
 
   after(async () => {
-    await service?.stop();
+    await (await starting?.catch(() => undefined))?.stop();
     await Promise.all([redis?.stop(), registry?.stop(), gitServer?.stop()]);
     if (dir) await removeTempDir(dir);
   });
@@ -63,8 +65,9 @@ stateDir: ${join(dir, 'state')}
     fetch(`${base}/hooks/registry`, { method: 'POST', body: '{"events":[]}', headers: { authorization: `Bearer ${HOOK_SECRET}` } });
   const triggerScan = () => fetch(`${base}/api/v1/images/app/scan`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}` } });
 
-  it('answers /healthz, and /readyz 503, while the queue is unreachable', async () => {
-    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  it('answers /healthz before the queue has started, and /readyz 503 while it is unreachable', async () => {
+    await waitFor('/healthz', async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 10_000);
+    assert.equal(await Promise.race([starting!.then(() => 'started'), new Promise((resolve) => setTimeout(resolve, 100, 'waiting'))]), 'waiting');
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), { configLoaded: true, queueReady: false });
@@ -84,6 +87,7 @@ stateDir: ${join(dir, 'state')}
 
   it('becomes ready once redis-server comes up on that port, and then scans and commits', async () => {
     await redis.restart();
+    await starting;
     await waitFor('/readyz 200', async () => (await fetch(`${base}/readyz`)).status === 200, 15_000);
     await registry.pushImage('acme/app', '1.1.0');
     assert.equal((await triggerScan()).status, 202);

@@ -126,6 +126,8 @@ function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: stri
       reject(err);
     };
     const deadline = setTimeout(() => fail(new TransientError(`${shownUrl}: no complete answer within ${timeouts.requestMs} ms`)), timeouts.requestMs);
+    // A body isomorphic-git gave up on reading must not keep a finished `reconcile` alive; a live socket does that itself.
+    deadline.unref();
     // The socket's own inactivity timer: reset by every byte either way, so a slow upload or download is fine.
     req.setTimeout(timeouts.idleMs, () => fail(new TransientError(`${shownUrl}: no answer within ${timeouts.idleMs} ms`)));
     const onAbort = () => fail(abandoned(signals.find((signal) => signal.aborted)));

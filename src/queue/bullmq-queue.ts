@@ -187,6 +187,8 @@ export class BullmqQueue implements JobQueue {
    */
   private async closeWorker(kind: JobKind, worker: ClosableWorker): Promise<void> {
     const blocking = await connectedNow(worker.backend.blockingClient);
+    // Never connected (Redis down since start): it holds no job, and close() would wait for a Redis that never came.
+    if (!blocking) return worker.abandon();
     const deadline = Date.now() + this.closeGraceMs;
     while (blocking && blocking.status !== 'ready' && Date.now() < deadline) await sleep(50);
     const closed = worker.close().catch((err: Error) => this.reportError(kind, err));
@@ -300,8 +302,13 @@ class ClosableWorker extends Worker<JobData> {
    */
   async abandon(): Promise<void> {
     await this.lockManager.close();
-    (await connectedNow(this.backend.client))?.disconnect();
-    (await connectedNow(this.backend.blockingClient))?.disconnect();
+    const client = await connectedNow(this.backend.client);
+    const blocking = await connectedNow(this.backend.blockingClient);
+    client?.disconnect();
+    blocking?.disconnect();
+    // Never connected (Redis down since start): BullMQ's forced close ends connections still trying,
+    // which would otherwise keep reconnecting, and the process alive, after stop().
+    if (!client && !blocking) await settlesWithin(this.backend.close(true), 1_000);
   }
 }
 

@@ -1,7 +1,9 @@
 // `tagpilot serve` started while Redis is down: the HTTP port opens at once (/healthz 200, /readyz
 // 503), webhooks and triggers answer 503 with Retry-After instead of hanging, and once redis-server
-// comes up on that port the same process becomes ready and commits, without a restart.
+// comes up on that port the same process becomes ready and commits, without a restart. A process
+// whose Redis never comes still stops on SIGTERM.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +18,7 @@ import { startRegistry, type TestRegistry } from '../helpers/registry-server.js'
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const HOOK_SECRET = 'hook-secret';
 const API_TOKEN = 'api-token';
 
@@ -93,5 +96,43 @@ stateDir: ${join(dir, 'state')}
     assert.equal((await triggerScan()).status, 202);
     await waitFor('the commit', async () => (await gitServer.readFile('fleet', 'main', 'apps/app.yaml')).includes(':1.1.0 '), 15_000);
     assert.equal((await hook()).status, 202);
+  });
+});
+
+describe('the serve process while Redis stays down', () => {
+  let dir: string;
+  before(async () => {
+    dir = await makeTempDir('serve-no-redis-process');
+  });
+  after(async () => {
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('answers /healthz, and on SIGTERM stops and exits 0 instead of waiting for Redis', { timeout: 30_000 }, async () => {
+    const configPath = join(dir, 'tagpilot.yaml');
+    // A port with nothing behind it, for the whole test.
+    await writeFile(configPath, `queue: { redisUrl: 'redis://127.0.0.1:${await getFreePort()}' }\nserver: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const match = /"port":(\d+),"msg":"serving"/.exec(stderr);
+          if (match) resolve(Number(match[1]));
+        });
+        child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
+      });
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);
+      // start() returns (and the SIGTERM handler is in place) once it stops waiting for the queue.
+      await waitFor('start() to give up waiting for the queue', async () => stderr.includes('job queue unreachable'), 10_000);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+      assert.match(stderr, /"msg":"stopped"/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

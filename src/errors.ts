@@ -83,3 +83,17 @@ export class WebhookPayloadError extends InputError {
     super(message, { ...options, code: 'WEBHOOK_PAYLOAD_INVALID' });
   }
 }
+
+/** Our own disk failed us (stateDir full, read-only, not ours): never the peer's fault. Space can come back, so it is retried. */
+export class LocalDiskError extends TransientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'LOCAL_DISK' });
+  }
+}
+
+/** A peer's answer larger than we accept (a registry's tags/list, token or manifest): refused unread, the same next time. */
+export class ResponseTooLargeError extends InputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'RESPONSE_TOO_LARGE' });
+  }
+}

@@ -11,6 +11,7 @@ import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } 
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
 import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
+import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
@@ -59,7 +60,7 @@ export interface RunAutomationOptions {
   /** Every configured policy: markers naming one that has no pick yet are left alone quietly. */
   knownPolicies: ReadonlySet<string>;
   dryRun?: boolean;
-  /** Base of the backoff between push and network retries; tests shrink it. */
+  /** Base of the backoff between re-applying a push that lost a race; tests shrink it. */
   pushRetryDelayMs?: number;
   /** Where pullRequest.tokenEnv, TAGPILOT_*_API_URL and TAGPILOT_SIGNING_PASSPHRASE are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
@@ -70,6 +71,8 @@ export interface RunAutomationOptions {
   state?: StateStore;
   /** The digest of a tag that a revert hold made the pick of a digest-pinning policy. */
   digestOf?: (pick: ImagePick, tag: string) => Promise<string>;
+  /** Timeouts of each request to the git server, and a signal that abandons them (the service stops). */
+  http?: GitHttpClientOptions;
 }
 
 /** The edit of one head commit: new file contents and what changed. */
@@ -150,6 +153,7 @@ async function prepare(
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
     credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    http: options.http,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
       if (screen.ignores(content)) memo.markIrrelevant(oid);

@@ -11,9 +11,10 @@ import git, { Errors, type HttpClient } from 'isomorphic-git';
 import { FileSystem } from 'isomorphic-git/models';
 import { errorMessage, NotFoundError, PushDeclinedError, TagpilotError, TransientError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
-import { createGitHttpClient } from './git-http-client.js';
+import { createGitHttpClient, type GitHttpClientOptions } from './git-http-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
+import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { remoteFailure } from './remote-failure.js';
 
 /** Basic credentials for the remote (a token goes in `password`). */
@@ -87,6 +88,8 @@ export interface GitRepositoryOptions {
    * them. `content` is a view; copy it to keep it.
    */
   onBlobFetched?: (oid: string, content: Uint8Array) => void;
+  /** Timeouts of each request to the remote, and a signal that abandons every one in flight. */
+  http?: GitHttpClientOptions;
 }
 
 /** One remote branch kept in `gitdir`; safe only while tagpilot alone writes that gitdir. */
@@ -121,7 +124,7 @@ export class GitRepository {
     this.remote = redactUrl(url);
     const auth = options.credentials ?? credentialsInUrl(url);
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.http = createGitHttpClient(this.remote);
+    this.http = createGitHttpClient(this.remote, options.http);
   }
 
   private get base() {
@@ -216,7 +219,8 @@ export class GitRepository {
       // isomorphic-git ends a clone of an empty repository quietly, without the branch.
       throw new NotFoundError(`${this.remote}: branch ${branch} not found`);
     });
-    await writeFile(`${this.gitdir}/${ORIGIN_FILE}`, `${this.remote}\n`);
+    const originFile = `${this.gitdir}/${ORIGIN_FILE}`;
+    await this.local(() => withPath(originFile, writeFile(originFile, `${this.remote}\n`)));
     this.fetchedBranch = branch;
     return head;
   }
@@ -366,7 +370,8 @@ export class GitRepository {
       if (signingFailure) throw signingFailure.err;
       throw corrupt(err);
     }
-    await this.local(async () => writeFile(`${this.gitdir}/${WRITTEN_FILE}`, `${(await this.commitsWritten()) + 1}\n`));
+    const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
+    await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await this.commitsWritten()) + 1}\n`)));
     return oid;
   }
 
@@ -517,6 +522,9 @@ function isRaceRejection(reason: string): boolean {
 
 function corrupt(err: unknown): unknown {
   if (err instanceof TagpilotError) return err;
+  // A full or read-only disk is not a damaged clone: rebuilding it would only fail the same way.
+  const disk = localDiskFailure(err);
+  if (disk) return disk;
   return new TransientError(`the local clone is unreadable: ${errorMessage(err)}`, { cause: err, code: CORRUPT_CLONE });
 }
 

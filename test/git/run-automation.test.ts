@@ -297,6 +297,18 @@ describe('runAutomation against a git server', () => {
     assert.equal(await blob(), before, 'the file is untouched, byte for byte');
   });
 
+  it('skips a marked file nested 5,000 deep (reported with its line) and still commits the others', async () => {
+    // Composing it recursively overflowed the stack and failed every run of the automation.
+    const deep = `# {"$imagepolicy": "app"} is mentioned here\ndeep: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    const { name, url, options } = await fixture({ ...FILES, 'apps/deep.yaml': deep });
+    const result = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
+    assert.deepEqual(result.problems, [{ file: 'apps/deep.yaml', line: 2, message: 'skipped: nested more than 256 levels deep, past what tagpilot parses' }]);
+    assert.match(result.commit ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.3'));
+    assert.equal(await server.readFile(name, 'main', 'apps/deep.yaml'), deep);
+  });
+
   it('the blob memo never hides a file that now needs a change', async () => {
     const { name, url, options } = await fixture();
     await runAutomation(automation(url), picks('1.1.0'), options);

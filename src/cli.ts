@@ -1,6 +1,7 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
+import { createStateStore } from './state/state-store.js';
 import { renderPlan } from './automation/render-plan.js';
 import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
@@ -137,8 +138,9 @@ async function reconcile(
     out(`no automation named ${automation}\n`);
     return 1;
   }
-  const pipeline = new Pipeline(config, log, { env });
-  const { ok, results } = await pipeline.reconcile({ automation, dryRun });
+  const state = await createStateStore({ stateDir: config.stateDir, redisUrl: config.queue.redisUrl });
+  const pipeline = new Pipeline(config, log, { env, state });
+  const { ok, results } = await pipeline.reconcile({ automation, dryRun }).finally(() => state.close());
   for (const result of results) {
     if (dryRun) {
       out(renderPlan(result));

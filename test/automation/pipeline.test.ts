@@ -1,11 +1,13 @@
 // The pipeline's bookkeeping between scans: no pick change is lost when part of a scan fails.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Pipeline } from '../../src/automation/pipeline.js';
 import { Config } from '../../src/config/schema.js';
 import { TransientError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { RegistryClient } from '../../src/registry/registry-client.js';
+import { FileStateStore } from '../../src/state/file-state-store.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const config = Config.parse({
   images: [{ name: 'app', repository: 'registry.example.com/acme/app' }],
@@ -29,10 +31,18 @@ function registry(tags: string[]) {
   return { state, client };
 }
 
+const dirs: string[] = [];
+after(async () => Promise.all(dirs.map(removeTempDir)));
+async function store(): Promise<FileStateStore> {
+  const dir = await makeTempDir('pipeline-state');
+  dirs.push(dir);
+  return new FileStateStore(dir);
+}
+
 describe('Pipeline.scanImage', () => {
   it('reports the changes it made even when another policy failed, and finds the failed one on retry', async () => {
     const { state, client } = registry(['1.0.0', '1.1.0']);
-    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client });
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store() });
 
     const first = await pipeline.scanImage('app');
     assert.deepEqual(first.changed, ['by-tag']);
@@ -49,7 +59,7 @@ describe('Pipeline.scanImage', () => {
 
   it('a failed listing changes nothing and names the image on its policies', async () => {
     const client = { listTags: async () => Promise.reject(new TransientError('timeout')) } as unknown as RegistryClient;
-    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client });
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store() });
     const outcome = await pipeline.scanImage('app');
     assert.deepEqual(outcome.changed, []);
     assert.ok(outcome.failure instanceof TransientError);

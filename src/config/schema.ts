@@ -1,5 +1,6 @@
 // The one config schema (SPEC §1). Types derive from it; the loader adds file positions to its errors.
 import { z } from 'zod';
+import { translateGoRegexp } from '../policy/go-regexp.js';
 import { parseDuration } from './duration.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -19,13 +20,10 @@ const duration = z
     return ms;
   });
 
-/** A regex given as a string; compiled once here so a bad one is a config error. */
+/** A regex given as a string (JavaScript, or Go's spelling); checked once here so a bad one is a config error. */
 const regexSource = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-  }
+  const translated = translateGoRegexp(source);
+  if ('problem' in translated) ctx.addIssue({ code: 'custom', message: translated.problem });
 });
 
 /** `password`, `passwordEnv` or `passwordFile`: at most one; resolved by the loader. */

@@ -64,9 +64,10 @@ describe('importFlux: the example fleet (examples/flux)', () => {
     );
     assert.deepEqual(config.images[1]!.exclude, ['^.*\\.sig$', '^cache-.*']);
     assert.deepEqual(config.policies.map((p) => p.name), ['podinfo', 'shop-main', 'shop-rc', 'minio']);
-    assert.equal(config.policies[0]!.semver, '>=6.0.0 <7.0.0');
-    assert.deepEqual(config.policies[1]!.filter, { pattern: '^main-[a-fA-F0-9]+-(?<ts>.*)', extract: '$ts' });
-    assert.equal(config.policies[2]!.semver, '^1.0.0-0');
+    // Kept as Flux users wrote them: tagpilot reads Masterminds ranges and Go's (?P<name>…).
+    assert.equal(config.policies[0]!.semver, '>=6.0.0, <7.0.0');
+    assert.deepEqual(config.policies[1]!.filter, { pattern: '^main-[a-fA-F0-9]+-(?P<ts>.*)', extract: '$ts' });
+    assert.equal(config.policies[2]!.semver, '^1.x-0');
     assert.equal(config.policies[2]!.digest, true);
     assert.deepEqual(config.registries, [
       { host: 'registry.gitlab.example.com', insecure: false, concurrency: 4, auth: { dockerConfig: '/secrets/gitlab-registry/.dockerconfigjson' } },
@@ -307,7 +308,7 @@ spec:
   it('skips what it cannot convert faithfully, says why, and still converts the rest', () => {
     const text =
       repository('app', 'ghcr.io/acme/app') +
-      policy('case-insensitive', 'app', `  filterTags:\n    pattern: '(?i)^main-'\n  policy:\n    alphabetical: {}\n`) +
+      policy('case-insensitive', 'app', `  filterTags:\n    pattern: '^main-(?i)rc'\n  policy:\n    alphabetical: {}\n`) +
       policy('dangling', 'nowhere', `  policy:\n    alphabetical: {}\n`) +
       `---
 apiVersion: image.toolkit.fluxcd.io/v1alpha1
@@ -322,7 +323,7 @@ this: [is not yaml
     assert.deepEqual(config.images.map((i) => i.name), ['app']);
     assert.deepEqual(config.policies, []);
     const warnings = result.warnings.join('\n');
-    assert.match(warnings, /case-insensitive: skipped: spec\.filterTags\.pattern .*inline flags/);
+    assert.match(warnings, /case-insensitive: skipped: spec\.filterTags\.pattern: .*inline flags/);
     assert.match(warnings, /dangling: skipped: its ImageRepository nowhere is not among the files/);
     assert.match(warnings, /ancient: skipped: apiVersion image\.toolkit\.fluxcd\.io\/v1alpha1 is not supported/);
     assert.match(warnings, /mixed\.yaml:\d+: skipped a document that is not valid YAML/);

@@ -1,0 +1,47 @@
+// Flux and Argo CD Image Updater read ranges with Masterminds/semver; tagpilot with npm's semver.
+// They share the operators, x-ranges, `~`, `^`, hyphens and `||`. What only Masterminds has is
+// rewritten here, once, when the policy compiles: `,` for "and", `=>`/`=<`, a prerelease on a
+// wildcard (`^1.x-0`, npm's `^1.0.0-0`), and `!=`, which npm lacks and which becomes a version
+// pattern the range leaves out. https://github.com/Masterminds/semver#checking-version-constraints
+
+/** A `!=` operand: a part that is null was a wildcard or left out (`!=1.2` excludes every 1.2.x). */
+export interface ExcludedVersion {
+  major: number | null;
+  minor: number | null;
+  patch: number | null;
+  prerelease: readonly string[];
+}
+
+/** One `||` alternative in npm syntax, plus the versions its `!=` comparators leave out. */
+export interface MastermindsAlternative {
+  npm: string;
+  excluded: ExcludedVersion[];
+}
+
+const WILDCARD_PRERELEASE = /(^|[\s~^<>=])v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?-([0-9A-Za-z.-]+)/g;
+const NOT_EQUAL = /!=\s*v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?(?=\s|$)/g;
+
+/** Splits a range on `||` and rewrites each alternative's Masterminds-only syntax (not validated here). */
+export function readMastermindsRange(range: string): MastermindsAlternative[] {
+  return range.split('||').map((alternative) => {
+    const excluded: ExcludedVersion[] = [];
+    const npm = alternative
+      .replace(/,/g, ' ')
+      .replace(/=>/g, '>=')
+      .replace(/=</g, '<=')
+      .replace(NOT_EQUAL, (_whole, major: string, minor?: string, patch?: string, prerelease?: string) => {
+        const number = (part: string | undefined) => (part === undefined || /^[xX*]$/.test(part) ? null : Number(part));
+        excluded.push({ major: number(major), minor: number(minor), patch: number(patch), prerelease: prerelease?.split('.') ?? [] });
+        return ' ';
+      })
+      .replace(WILDCARD_PRERELEASE, (_whole, lead: string, ...parts: Array<string | undefined>) => {
+        const [major, minor, patch, prerelease] = parts as [string, string | undefined, string | undefined, string];
+        const number = (part: string | undefined) => (part === undefined || /^[xX*]$/.test(part) ? '0' : part);
+        return `${lead}${number(major)}.${number(minor)}.${number(patch)}-${prerelease}`;
+      })
+      .replace(/\s+/g, ' ')
+      .trim();
+    return { npm, excluded };
+  });
+}
+

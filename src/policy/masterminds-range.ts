@@ -1,6 +1,7 @@
 // Flux and Argo CD Image Updater read ranges with Masterminds/semver; tagpilot with npm's semver.
 // They share the operators, x-ranges, `~`, `^`, hyphens and `||`. What only Masterminds has is
-// rewritten here, once, when the policy compiles: `,` for "and", `=>`/`=<`, a prerelease on a
+// rewritten here, once, when the policy compiles: `,` for "and", `=>`/`=<`, hyphen ranges beside
+// other comparators, `~0.0.0` (any version), a prerelease on a
 // wildcard (`^1.x-0`, npm's `^1.0.0-0`), and `!=`, which npm lacks and which becomes a version
 // pattern the range leaves out. https://github.com/Masterminds/semver#checking-version-constraints
 
@@ -19,6 +20,11 @@ export interface MastermindsAlternative {
 }
 
 const WILDCARD_PRERELEASE = /(^|[\s~^<>=])v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?-([0-9A-Za-z.-]+)/g;
+const VERSION = String.raw`v?[0-9xX*]+(?:\.[0-9xX*]+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?`;
+// npm allows a hyphen range only alone; Masterminds ands it with the rest, as `>=A <=B` (which npm reads alike).
+const HYPHEN = new RegExp(String.raw`(^|\s)(${VERSION})\s+-\s+(${VERSION})(?=\s|$)`, 'g');
+// Masterminds reads a tilde on 0.0.0 as "any version"; npm as <0.1.0.
+const TILDE_ZERO = /(^|\s)~>?\s*v?0\.0\.0(?=\s|$)/g;
 const NOT_EQUAL = /!=\s*v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?(?=\s|$)/g;
 
 /** Splits a range on `||` and rewrites each alternative's Masterminds-only syntax (not validated here). */
@@ -29,6 +35,8 @@ export function readMastermindsRange(range: string): MastermindsAlternative[] {
       .replace(/,/g, ' ')
       .replace(/=>/g, '>=')
       .replace(/=</g, '<=')
+      .replace(HYPHEN, (_whole, lead: string, from: string, to: string) => `${lead}>=${from} <=${to}`)
+      .replace(TILDE_ZERO, '$1>=0.0.0')
       .replace(NOT_EQUAL, (_whole, major: string, minor?: string, patch?: string, prerelease?: string) => {
         const number = (part: string | undefined) => (part === undefined || /^[xX*]$/.test(part) ? null : Number(part));
         excluded.push({ major: number(major), minor: number(minor), patch: number(patch), prerelease: prerelease?.split('.') ?? [] });

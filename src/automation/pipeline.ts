@@ -8,6 +8,7 @@ import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js
 import { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick } from '../update/apply-setters.js';
+import { policyId, resolvePolicyText } from '../update/policy-id.js';
 import { runAutomation, type AutomationResult } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
@@ -59,9 +60,10 @@ export class Pipeline {
     this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
-    this.compiled = config.policies.map(compilePolicy);
+    // From here on a policy is known by its id (`NS:NAME`, or `NAME`): picks and statuses are keyed by it.
+    this.compiled = config.policies.map((p) => ({ ...compilePolicy(p), name: policyId(p) }));
     for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
-    for (const p of config.policies) this.policies.set(p.name, { pick: null, evaluation: null, error: null });
+    for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null });
     for (const a of config.automations) {
       this.automations.set(a.name, { lastRun: null, result: null, lastCommit: null, error: null });
     }
@@ -132,7 +134,7 @@ export class Pipeline {
     return changed;
   }
 
-  /** The current picks of the policies an automation uses. */
+  /** The current picks of the policies an automation uses, keyed by policy id. */
   picksFor(automation: string): Map<string, ImagePick> {
     const names = this.policiesOf(this.automation(automation));
     const picks = new Map<string, ImagePick>();
@@ -148,9 +150,9 @@ export class Pipeline {
     await Promise.all(this.imagesWatchedBy([this.automation(automation)]).map((image) => this.scanImage(image)));
   }
 
-  /** Automations that use `policy`. */
+  /** Automations that use the policy with id `policy`. */
   automationsUsing(policy: string): string[] {
-    return this.config.automations.filter((a) => !a.policies || a.policies.includes(policy)).map((a) => a.name);
+    return this.config.automations.filter((a) => this.policiesOf(a).includes(policy)).map((a) => a.name);
   }
 
   /** Runs an automation with the current picks and records the outcome. */
@@ -161,7 +163,7 @@ export class Pipeline {
       const result = await runAutomation(config, this.picksFor(name), {
         stateDir: this.config.stateDir,
         log: this.log,
-        knownPolicies: new Set(this.config.policies.map((p) => p.name)),
+        knownPolicies: new Set(this.config.policies.map(policyId)),
         dryRun: options.dryRun,
         env: this.env,
       });
@@ -219,12 +221,18 @@ export class Pipeline {
   /** Names of the images the automations' policies watch, in config order. */
   private imagesWatchedBy(automations: readonly AutomationConfig[]): string[] {
     const policies = new Set(automations.flatMap((a) => this.policiesOf(a)));
-    const images = new Set(this.config.policies.filter((p) => policies.has(p.name)).map((p) => p.image));
+    const images = new Set(this.config.policies.filter((p) => policies.has(policyId(p))).map((p) => p.image));
     return this.config.images.map((i) => i.name).filter((name) => images.has(name));
   }
 
+  /** Ids of the policies an automation applies; its `NAME` / `NS:NAME` entries were checked when the config loaded. */
   private policiesOf(automation: AutomationConfig): string[] {
-    return automation.policies ?? this.config.policies.map((p) => p.name);
+    const ids = this.config.policies.map(policyId);
+    if (!automation.policies) return ids;
+    return automation.policies.flatMap((reference) => {
+      const resolved = resolvePolicyText(reference, ids);
+      return 'id' in resolved ? [resolved.id] : [];
+    });
   }
 
   private automation(name: string): AutomationConfig {

@@ -63,6 +63,7 @@ const order = z.enum(['asc', 'desc']);
 export const PolicyConfig = z
   .strictObject({
     name,
+    namespace: name.optional(),
     image: name,
     semver: z.string().min(1).optional(),
     alphabetical: order.optional(),
@@ -105,7 +106,7 @@ export const AutomationConfig = z.strictObject({
         }),
     )
     .default(['.']),
-  policies: z.array(name).optional(),
+  policies: z.array(z.string().regex(/^(?:[a-z0-9][a-z0-9._-]*:)?[a-z0-9][a-z0-9._-]*$/, 'expected a policy NAME or NS:NAME')).optional(),
   update: z.enum(['markers', 'auto']).default('markers'),
   commitMessage: z.string().min(1).optional(),
   interval: duration.prefault('10m'),

@@ -142,7 +142,8 @@ export function translateGoRegexp(pattern: string): TranslatedPattern | { proble
   try {
     new RegExp(out, flags);
   } catch (err) {
-    return refuse(`not a valid regular expression: ${(err as Error).message}`);
+    // V8 repeats the whole pattern in its message; the refusal names it once already.
+    return refuse(`invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`);
   }
   return { source: out, flags };
 }

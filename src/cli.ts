@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
 import { renderPlan } from './automation/render-plan.js';
-import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
+import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
@@ -174,7 +174,7 @@ async function scan(
   const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
   let report: ScanReport;
   try {
-    report = await scanAndPick(registry, repository, policy);
+    report = await scanAndPick(registry, repository, policy, excludeFor(loaded?.config, repository));
   } catch (err) {
     if (flags.json) io.out(`${JSON.stringify({ repository, tags: [], latest: null, reason: errorMessage(err) })}\n`);
     io.err(`${errorMessage(err)}\n`);

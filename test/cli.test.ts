@@ -67,6 +67,20 @@ describe('tagpilot CLI', () => {
     assert.match(report.latest.digest, /^sha256:[0-9a-f]{64}$/);
   });
 
+  it("scan applies the exclude list of the configured image that watches the repository", async () => {
+    const withImage = join(dir, 'with-image.yaml');
+    await writeFile(
+      withImage,
+      `registries:\n  - host: ${registry.host}\n    insecure: true\nimages:\n  - name: app\n    repository: ${registry.host}/acme/app\n    exclude: ['^main-', '^latest$']\n`,
+    );
+    const run = await cli(['scan', `${registry.host}/acme/app`, '--alphabetical', 'asc', '--json', '--config', withImage]);
+    assert.equal(run.code, 0, run.err);
+    const report = JSON.parse(run.out) as { tags: string[]; excluded: number; latest: { tag: string } };
+    assert.deepEqual(report.tags.sort(), ['1.0.0', '1.2.0', '2.0.0-rc.1', 'sha256-abc.sig', 'v1.10.0'], 'a list given replaces the default');
+    assert.equal(report.excluded, 3);
+    assert.equal(report.latest.tag, 'v1.10.0');
+  });
+
   it('scan with --numerical, --filter and --extract', async () => {
     const run = await cli(
       ['scan', `${registry.host}/acme/app`, '--numerical', 'asc', '--filter', '^main-(?<n>\\d+)$', '--extract', '$n', '--config', configPath],

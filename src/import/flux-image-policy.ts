@@ -19,6 +19,7 @@ export function convertPolicy(
     return null;
   }
   const policy: PolicyInput = { name, image: repository.name };
+  if (object.metadata.namespace) policy.namespace = object.metadata.namespace;
   const { semver, alphabetical, numerical } = spec.policy;
   if (semver) policy.semver = semver.range;
   else if (alphabetical) policy.alphabetical = alphabetical.order ?? 'asc';

@@ -75,6 +75,7 @@ export const FluxImageUpdateAutomation = z.object({
           author: z.object({ name: z.string().optional(), email: z.string().min(1) }).optional(),
           signingKey: z.object({ type: z.string().optional(), secretRef: LocalRef.optional() }).optional(),
           messageTemplate: z.string().optional(),
+          messageTemplateValues: z.record(z.string(), z.string()).optional(),
         })
         .optional(),
       push: z

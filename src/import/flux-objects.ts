@@ -41,7 +41,7 @@ export const FluxImagePolicy = z.object({
 });
 export type FluxImagePolicy = z.output<typeof FluxImagePolicy>;
 
-const LabelSelector = z.object({
+export const LabelSelector = z.object({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z
     .array(

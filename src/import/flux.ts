@@ -3,7 +3,6 @@
 // CLI reads the files. Anything without an exact tagpilot equivalent becomes a warning, and a
 // placeholder where the config needs a value, so the output passes `tagpilot check` once the
 // environment variables it names are set.
-import { Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigInput, PolicyInput, RegistryInput, Typed, Warn } from './flux-context.js';
 import { convertRepository } from './flux-image-repository.js';
@@ -22,6 +21,7 @@ import {
 } from './flux-objects.js';
 import { convertReceiver } from './flux-receiver.js';
 import { readKubernetesObjects, type KubernetesObject, type ManifestFile } from './kubernetes-objects.js';
+import { renderImportedConfig } from './render-imported-config.js';
 
 /** The config text and everything a person must still look at. */
 export interface ImportResult {
@@ -68,7 +68,7 @@ export function importFlux(files: ReadonlyArray<ManifestFile>): ImportResult {
   const config: ConfigInput = { images, policies: policyConfigs, automations: automationConfigs };
   if (registries.length > 0) config.registries = registries;
   if (webhooks.length > 0) config.webhooks = webhooks;
-  return { yaml: render(config, files, warnings), warnings, found };
+  return { yaml: renderImportedConfig(config, { from: 'Flux', command: 'tagpilot import flux', files, warnings }), warnings, found };
 }
 
 /**
@@ -117,15 +117,4 @@ function select<Spec>(
 function describe(object: KubernetesObject): string {
   const { namespace, name } = object.metadata;
   return `${object.source}: ${object.kind} ${namespace ? `${namespace}/` : ''}${name}`;
-}
-
-function render(config: ConfigInput, files: ReadonlyArray<ManifestFile>, warnings: readonly string[]): string {
-  const doc = new Document(config);
-  const header = [
-    ` Converted from Flux by \`tagpilot import flux\` (${files.length > 4 ? `${files.length} files` : files.map((f) => f.path).join(', ')}).`,
-    ' Review the notes below, then run `tagpilot check`.',
-    ...warnings.map((w) => ` - ${w}`),
-  ];
-  doc.commentBefore = header.join('\n');
-  return doc.toString({ lineWidth: 0 });
 }

@@ -19,7 +19,7 @@ export interface MastermindsAlternative {
   excluded: ExcludedVersion[];
 }
 
-const WILDCARD_PRERELEASE = /(^|[\s~^<>=])v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?-([0-9A-Za-z.-]+)/g;
+const WILDCARD_PRERELEASE = /(^|\s)(~>|~|\^|>=|<=|>|<|=)?\s*v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?-([0-9A-Za-z.-]+)(?=\s|$)/g;
 const VERSION = String.raw`v?[0-9xX*]+(?:\.[0-9xX*]+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?`;
 // npm allows a hyphen range only alone; Masterminds ands it with the rest, as `>=A <=B` (which npm reads alike).
 const HYPHEN = new RegExp(String.raw`(^|\s)(${VERSION})\s+-\s+(${VERSION})(?=\s|$)`, 'g');
@@ -42,10 +42,9 @@ export function readMastermindsRange(range: string): MastermindsAlternative[] {
         excluded.push({ major: number(major), minor: number(minor), patch: number(patch), prerelease: prerelease?.split('.') ?? [] });
         return ' ';
       })
-      .replace(WILDCARD_PRERELEASE, (_whole, lead: string, ...parts: Array<string | undefined>) => {
-        const [major, minor, patch, prerelease] = parts as [string, string | undefined, string | undefined, string];
-        const number = (part: string | undefined) => (part === undefined || /^[xX*]$/.test(part) ? '0' : part);
-        return `${lead}${number(major)}.${number(minor)}.${number(patch)}-${prerelease}`;
+      .replace(WILDCARD_PRERELEASE, (whole, lead: string, operator: string | undefined, ...parts: Array<string | undefined>) => {
+        const rewritten = wildcardWithPrerelease(operator ?? '', parts as [string, string | undefined, string | undefined, string]);
+        return rewritten === null ? whole : `${lead}${rewritten}`;
       })
       .replace(/\s+/g, ' ')
       .trim();
@@ -53,3 +52,20 @@ export function readMastermindsRange(range: string): MastermindsAlternative[] {
   });
 }
 
+
+const isWild = (part: string | undefined): boolean => part === undefined || /^[xX*]$/.test(part);
+
+/**
+ * `2.x-0`, `~1.x-0`, `^1.x-0`, `>=1.x-rc.0`: npm has no prerelease on a partial version. Bare, `=`
+ * and `~` ranges span what Masterminds' tilde does (`2.x-0` is every 2.* version, prereleases
+ * included); other operators take the zero-filled version. A full version is left as written.
+ */
+function wildcardWithPrerelease(operator: string, [major, minor, patch, prerelease]: [string, string | undefined, string | undefined, string]): string | null {
+  if (!isWild(major) && !isWild(minor) && !isWild(patch)) return null;
+  const number = (part: string | undefined) => (isWild(part) ? '0' : part!);
+  const lower = `${number(major)}.${number(minor)}.${number(patch)}-${prerelease}`;
+  if (!['', '=', '~', '~>'].includes(operator)) return `${operator}${lower}`;
+  if (isWild(major)) return `>=${lower}`;
+  const upper = isWild(minor) ? `${Number(major) + 1}.0.0-0` : `${major}.${Number(minor) + 1}.0-0`;
+  return `>=${lower} <${upper}`;
+}

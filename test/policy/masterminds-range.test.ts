@@ -178,3 +178,22 @@ describe('Masterminds TestConstraintsCheck', () => {
     });
   }
 });
+
+describe('prereleases on wildcards (Argo CD Image Updater docs/basics/update-strategies.md: "2.x-0")', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['2.x-0', '2.0.0-rc1', true],
+    ['2.x-0', '2.9.0', true],
+    ['2.x-0', '3.0.0-rc1', false],
+    ['2.x-0', '1.9.0', false],
+    ['~1.x-0', '1.5.0-beta', true],
+    ['1.2-rc1', '1.2.5', true],
+    ['1.2-rc1', '1.3.0', false],
+  ];
+  for (const [range, version, inRange] of cases) {
+    it(`${range} ${inRange ? 'admits' : 'refuses'} ${version}`, () => {
+      const compiled = compileSemverRange(range);
+      assert.ok('range' in compiled, JSON.stringify(compiled));
+      assert.equal(compiled.range.test(parseSemanticVersion(version)!) === 'in', inRange);
+    });
+  }
+});

@@ -89,6 +89,18 @@ describe('tagpilot CLI', () => {
     assert.match(run.out, /^latest: main-12@sha256:/m);
   });
 
+  it("scan takes Flux's spellings: a (?P<name>) filter and a Masterminds range", async () => {
+    const filtered = await cli(['scan', `${registry.host}/acme/app`, '--numerical', 'asc', '--filter', '^main-(?P<n>\\d+)$', '--extract', '$n', '--json', '--config', configPath]);
+    assert.equal(filtered.code, 0, filtered.err);
+    assert.equal((JSON.parse(filtered.out) as { latest: { tag: string } }).latest.tag, 'main-12');
+    const ranged = await cli(['scan', `${registry.host}/acme/app`, '--semver', '>=1.0.0, <2.0.0, !=1.10.0', '--json', '--config', configPath]);
+    assert.equal(ranged.code, 0, ranged.err);
+    assert.equal((JSON.parse(ranged.out) as { latest: { tag: string } }).latest.tag, '1.2.0');
+    const refused = await cli(['scan', `${registry.host}/acme/app`, '--filter', '^main-(?i)x']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /--filter: pattern "\^main-\(\?i\)x": inline flags are translated only at the very start/);
+  });
+
   it('scan with no pick: JSON with latest null and the reason, exit 1', async () => {
     const run = await cli(['scan', `${registry.host}/acme/app`, '--semver', '>=5', '--json', '--config', configPath]);
     assert.equal(run.code, 1);

@@ -137,6 +137,29 @@ describe('tagpilot schema and import', () => {
     assert.deepEqual(Object.keys(schema.properties).sort(), ['automations', 'images', 'policies', 'queue', 'registries', 'server', 'stateDir', 'webhooks']);
   });
 
+  it('import argocd converts the example Applications into a config check accepts', async () => {
+    const run = await cli(['import', 'argocd', new URL('../examples/argocd', import.meta.url).pathname]);
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /^automations:/m);
+    assert.match(run.err, /^warning: .*git\.auth reads GIT_CREDS_USERNAME/m);
+    const dir = await makeTempDir('import-argocd');
+    try {
+      const configPath = join(dir, 'tagpilot.yaml');
+      await writeFile(configPath, run.out);
+      const check = await cli(['check', '--config', configPath], { GIT_CREDS_USERNAME: 'u', GIT_CREDS_PASSWORD: 'p' });
+      assert.equal(check.code, 0, check.err);
+      assert.match(check.out, /valid \(3 images, 3 policies, 2 automations\)/);
+    } finally {
+      await removeTempDir(dir);
+    }
+  });
+
+  it('import of an unknown source: usage naming both, exit 2', async () => {
+    const run = await cli(['import', 'keel', 'x.yaml']);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /tagpilot import flux\|argocd/);
+  });
+
   it('import flux converts the example objects; notes go to stderr', async () => {
     const run = await cli(['import', 'flux', new URL('../examples/flux', import.meta.url).pathname]);
     assert.equal(run.code, 0, run.err);

@@ -29,8 +29,9 @@ const POSIX_CLASSES: Record<string, string> = {
   xdigit: '0-9A-Fa-f',
 };
 
-// Escapes whose letter means the same in both dialects (JavaScript without the u flag).
-const SHARED_ESCAPES = new Set('dDwWsSbBtnrfvx0123456789'.split(''));
+// Letter escapes kept as written: those both dialects share (JavaScript without the u flag), and
+// JavaScript's own \c (control), \u (code unit) and \k<name> (back-reference).
+const KEPT_ESCAPES = new Set('dDwWsSbBtnrfvxcuk'.split(''));
 // What each Go-only escape becomes outside a bracket expression; null: refused inside one.
 const REWRITTEN_ESCAPES: Record<string, { outside: string; inside: string | null }> = {
   A: { outside: '(?<![\\s\\S])', inside: null },
@@ -89,7 +90,7 @@ export function translateGoRegexp(pattern: string): TranslatedPattern | { proble
         out += spelled;
       } else if (REFUSED_ESCAPES[next]) {
         return refuse(REFUSED_ESCAPES[next]);
-      } else if (/[a-zA-Z]/.test(next) && !SHARED_ESCAPES.has(next) && !(next === 'k' && pattern[i + 2] === '<') && next !== 'c' && next !== 'u') {
+      } else if (/[a-zA-Z]/.test(next) && !KEPT_ESCAPES.has(next)) {
         return refuse(`\\${next} is not an escape in Go or JavaScript (JavaScript would read a plain "${next}")`);
       } else {
         out += c + next;

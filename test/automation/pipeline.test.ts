@@ -72,9 +72,8 @@ describe('Pipeline: policies that share a name in two namespaces', () => {
       { name: 'only-b', git: { url: 'https://git.example.com/fleet.git' }, policies: ['team-b:app'] },
     ],
   });
-  const client = {
-    listTags: async (repository: string) => (repository.includes('team-a') ? ['1.0.1', '2.0.5'] : ['1.0.1', '2.0.5']),
-  } as unknown as RegistryClient;
+  // Both repositories list the same tags: only each policy's own range tells the picks apart.
+  const client = { listTags: async () => ['1.0.1', '2.0.5'] } as unknown as RegistryClient;
 
   it('keys statuses and picks by policy id (NS:NAME), and an automation listing NS:NAME gets only that one', async () => {
     const pipeline = new Pipeline(namespaced, createLogger('silent'), { registry: client });

@@ -3,13 +3,15 @@ import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
 import { createStateStore } from './state/state-store.js';
 import { renderPlan } from './automation/render-plan.js';
-import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
+import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
 import { configJsonSchemaText } from './config/json-schema.js';
 import { ConfigError, errorMessage, InputError } from './errors.js';
-import { importFlux } from './import/flux.js';
+import { importArgocd } from './import/argocd.js';
+import { importFlux, type ImportResult } from './import/flux.js';
+import type { ManifestFile } from './import/kubernetes-objects.js';
 import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
@@ -23,6 +25,7 @@ commands:
   check                      validate the config and print every error
   schema                     print the config's JSON Schema (for editors)
   import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
+  import argocd FILE|DIR|-... convert Argo CD Image Updater ImageUpdaters and annotated Applications
   scan REPOSITORY [--semver R | --alphabetical asc|desc | --numerical asc|desc]
        [--filter RE] [--extract T] [--json]
                              list tags and the pick (registry settings from --config if given)
@@ -176,7 +179,7 @@ async function scan(
   const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
   let report: ScanReport;
   try {
-    report = await scanAndPick(registry, repository, policy);
+    report = await scanAndPick(registry, repository, policy, excludeFor(loaded?.config, repository));
   } catch (err) {
     if (flags.json) io.out(`${JSON.stringify({ repository, tags: [], latest: null, reason: errorMessage(err) })}\n`);
     io.err(`${errorMessage(err)}\n`);
@@ -186,10 +189,13 @@ async function scan(
   return report.latest ? 0 : 1;
 }
 
+const IMPORTERS: Record<string, (files: ReadonlyArray<ManifestFile>) => ImportResult> = { flux: importFlux, argocd: importArgocd };
+
 function importCommand(positionals: string[], io: { out: Out; err: Out }): number {
   const [source, ...paths] = positionals;
-  if (source !== 'flux') {
-    io.err('usage: tagpilot import flux FILE|DIR|- ...\n');
+  const importer = source === undefined ? undefined : IMPORTERS[source];
+  if (!importer) {
+    io.err(`usage: tagpilot import ${Object.keys(IMPORTERS).join('|')} FILE|DIR|- ...\n`);
     return 2;
   }
   let files;
@@ -200,7 +206,7 @@ function importCommand(positionals: string[], io: { out: Out; err: Out }): numbe
     io.err(`${err.message}\n`);
     return 2;
   }
-  const { yaml, warnings, found } = importFlux(files);
+  const { yaml, warnings, found } = importer(files);
   for (const warning of warnings) io.err(`warning: ${warning}\n`);
   io.out(yaml);
   return found > 0 ? 0 : 1;

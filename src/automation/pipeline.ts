@@ -19,6 +19,7 @@ import { FileStateStore } from '../state/file-state-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { createHash } from 'node:crypto';
 import { TransientError } from '../errors.js';
+import { policyId, resolvePolicyText } from '../update/policy-id.js';
 import { runAutomation, type AutomationResult, type RankedPick } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
@@ -112,9 +113,10 @@ export class Pipeline {
     this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
-    this.compiled = config.policies.map(compilePolicy);
+    // From here on a policy is known by its id (`NS:NAME`, or `NAME`): picks and statuses are keyed by it.
+    this.compiled = config.policies.map((p) => ({ ...compilePolicy(p), name: policyId(p) }));
     for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
-    for (const p of config.policies) this.policies.set(p.name, { pick: null, evaluation: null, error: null });
+    for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null });
     for (const a of config.automations) {
       this.automations.set(a.name, { lastRun: null, result: null, lastCommit: null, error: null });
     }
@@ -224,9 +226,9 @@ export class Pipeline {
    */
   async picksFor(automation: string): Promise<Map<string, RankedPick>> {
     const names = this.policiesOf(this.automation(automation));
-    const policies = this.config.policies.filter((p) => names.includes(p.name));
+    const policies = this.config.policies.filter((p) => names.includes(policyId(p)));
     const images = [...new Set(policies.map((p) => p.image))];
-    const stored = await this.state.get<StoredPick | StoredScan>([...images.map(scanKey), ...policies.map((p) => pickKey(p.name))]);
+    const stored = await this.state.get<StoredPick | StoredScan>([...images.map(scanKey), ...policies.map((p) => pickKey(policyId(p)))]);
     for (const image of images) {
       const scan = stored.get(scanKey(image))?.value as StoredScan | undefined;
       if (!scan) throw new TransientError(`automation ${automation}: image ${image} has not been scanned yet`, { code: 'PICKS_NOT_FRESH' });
@@ -237,30 +239,30 @@ export class Pipeline {
       }
     }
     const picks = new Map<string, RankedPick>();
-    for (const policy of policies) {
-      const record = stored.get(pickKey(policy.name))?.value as StoredPick | undefined;
-      if (!record || record.policyKey !== this.policyKey(policy.name)) {
-        throw new TransientError(`automation ${automation}: policy ${policy.name} has no pick under the current config yet`, { code: 'PICKS_NOT_FRESH' });
+    for (const id of policies.map(policyId)) {
+      const record = stored.get(pickKey(id))?.value as StoredPick | undefined;
+      if (!record || record.policyKey !== this.policyKey(id)) {
+        throw new TransientError(`automation ${automation}: policy ${id} has no pick under the current config yet`, { code: 'PICKS_NOT_FRESH' });
       }
-      if (record.error !== null) throw new TransientError(`automation ${automation}: policy ${policy.name}: ${record.error}`, { code: 'PICKS_NOT_FRESH' });
+      if (record.error !== null) throw new TransientError(`automation ${automation}: policy ${id}: ${record.error}`, { code: 'PICKS_NOT_FRESH' });
       if (record.tag === null) continue;
-      const pick: RankedPick = { policy: policy.name, repository: record.repository, tag: record.tag, candidates: record.candidates };
+      const pick: RankedPick = { policy: id, repository: record.repository, tag: record.tag, candidates: record.candidates };
       if (record.digest !== null) pick.digest = record.digest;
-      picks.set(policy.name, pick);
+      picks.set(id, pick);
     }
     return picks;
   }
 
   /** Names a policy's config (and its image's repository): a pick is only used under the config it was made with. */
-  private policyKey(policy: string): string {
-    const config = this.config.policies.find((p) => p.name === policy)!;
+  private policyKey(id: string): string {
+    const config = this.config.policies.find((p) => policyId(p) === id)!;
     const repository = this.config.images.find((i) => i.name === config.image)?.repository;
     return createHash('sha256').update(JSON.stringify([config, repository])).digest('hex').slice(0, 16);
   }
 
-  /** Automations that use `policy`. */
+  /** Automations that use the policy with id `policy`. */
   automationsUsing(policy: string): string[] {
-    return this.config.automations.filter((a) => !a.policies || a.policies.includes(policy)).map((a) => a.name);
+    return this.config.automations.filter((a) => this.policiesOf(a).includes(policy)).map((a) => a.name);
   }
 
   /** Runs an automation with the current picks and records the outcome. */
@@ -272,7 +274,7 @@ export class Pipeline {
       const result = await runAutomation(config, picks, {
         stateDir: this.config.stateDir,
         log: this.log,
-        knownPolicies: new Set(this.config.policies.map((p) => p.name)),
+        knownPolicies: new Set(this.config.policies.map(policyId)),
         dryRun: options.dryRun,
         env: this.env,
         http: this.gitHttp,
@@ -344,12 +346,18 @@ export class Pipeline {
   /** Names of the images the automations' policies watch, in config order. */
   private imagesWatchedBy(automations: readonly AutomationConfig[]): string[] {
     const policies = new Set(automations.flatMap((a) => this.policiesOf(a)));
-    const images = new Set(this.config.policies.filter((p) => policies.has(p.name)).map((p) => p.image));
+    const images = new Set(this.config.policies.filter((p) => policies.has(policyId(p))).map((p) => p.image));
     return this.config.images.map((i) => i.name).filter((name) => images.has(name));
   }
 
+  /** Ids of the policies an automation applies; its `NAME` / `NS:NAME` entries were checked when the config loaded. */
   private policiesOf(automation: AutomationConfig): string[] {
-    return automation.policies ?? this.config.policies.map((p) => p.name);
+    const ids = this.config.policies.map(policyId);
+    if (!automation.policies) return ids;
+    return automation.policies.flatMap((reference) => {
+      const resolved = resolvePolicyText(reference, ids);
+      return 'id' in resolved ? [resolved.id] : [];
+    });
   }
 
   private automation(name: string): AutomationConfig {

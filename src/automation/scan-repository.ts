@@ -1,9 +1,11 @@
 // `tagpilot scan`: list a repository's tags, drop the excluded ones, pick with an ad hoc policy,
 // and resolve the pick's digest — the same stages a configured image goes through.
+import type { Config } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Evaluation, Policy } from '../policy/policy.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
+import { canonicalRepository } from '../repository-name.js';
 
 /** What scan prints (`--json` is exactly this object). */
 export interface ScanReport {
@@ -15,9 +17,23 @@ export interface ScanReport {
   stats: Evaluation['stats'];
 }
 
+/**
+ * The exclude list of the configured image watching `repository` (compared normalised), so `scan`
+ * sees the tags the service sees; undefined (the default list) when no image watches it.
+ */
+export function excludeFor(config: Pick<Config, 'images'> | undefined, repository: string): string[] | undefined {
+  const wanted = canonicalRepository(repository);
+  return config?.images.find((image) => canonicalRepository(image.repository) === wanted)?.exclude;
+}
+
 /** Scans `repository` and picks with `policy`; registry failures propagate. */
-export async function scanAndPick(registry: RegistryClient, repository: string, policy: Policy): Promise<ScanReport> {
-  const { tags, excluded } = await scanRepository(registry, repository);
+export async function scanAndPick(
+  registry: RegistryClient,
+  repository: string,
+  policy: Policy,
+  excludePatterns?: readonly string[],
+): Promise<ScanReport> {
+  const { tags, excluded } = await scanRepository(registry, repository, excludePatterns);
   const evaluation = policy.evaluate(tags);
   let latest: ScanReport['latest'] = null;
   let reason = evaluation.reason;

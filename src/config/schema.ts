@@ -1,5 +1,6 @@
 // The one config schema (SPEC §1). Types derive from it; the loader adds file positions to its errors.
 import { z } from 'zod';
+import { translateGoRegexp } from '../policy/go-regexp.js';
 import { parseDuration } from './duration.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -19,13 +20,10 @@ const duration = z
     return ms;
   });
 
-/** A regex given as a string; compiled once here so a bad one is a config error. */
+/** A regex given as a string (JavaScript, or Go's spelling); checked once here so a bad one is a config error. */
 const regexSource = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-  }
+  const translated = translateGoRegexp(source);
+  if ('problem' in translated) ctx.addIssue({ code: 'custom', message: translated.problem });
 });
 
 /** `password`, `passwordEnv` or `passwordFile`: at most one; resolved by the loader. */
@@ -65,6 +63,7 @@ const order = z.enum(['asc', 'desc']);
 export const PolicyConfig = z
   .strictObject({
     name,
+    namespace: name.optional(),
     image: name,
     semver: z.string().min(1).optional(),
     alphabetical: order.optional(),
@@ -107,7 +106,7 @@ export const AutomationConfig = z.strictObject({
         }),
     )
     .default(['.']),
-  policies: z.array(name).optional(),
+  policies: z.array(z.string().regex(/^(?:[a-z0-9][a-z0-9._-]*:)?[a-z0-9][a-z0-9._-]*$/, 'expected a policy NAME or NS:NAME')).optional(),
   update: z.enum(['markers', 'auto']).default('markers'),
   commitMessage: z.string().min(1).optional(),
   interval: duration.prefault('10m'),

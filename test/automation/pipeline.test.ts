@@ -66,3 +66,37 @@ describe('Pipeline.scanImage', () => {
     assert.match(pipeline.policies.get('by-tag')!.error ?? '', /image app: timeout/);
   });
 });
+
+describe('Pipeline: policies that share a name in two namespaces', () => {
+  const namespaced = Config.parse({
+    images: [
+      { name: 'app-a', repository: 'registry.example.com/team-a/app' },
+      { name: 'app-b', repository: 'registry.example.com/team-b/app' },
+    ],
+    policies: [
+      { name: 'app', namespace: 'team-a', image: 'app-a', semver: '~1.0' },
+      { name: 'app', namespace: 'team-b', image: 'app-b', semver: '~2.0' },
+    ],
+    automations: [
+      { name: 'both', git: { url: 'https://git.example.com/fleet.git' } },
+      { name: 'only-b', git: { url: 'https://git.example.com/fleet.git' }, policies: ['team-b:app'] },
+    ],
+  });
+  // Both repositories list the same tags: only each policy's own range tells the picks apart.
+  const client = { listTags: async () => ['1.0.1', '2.0.5'] } as unknown as RegistryClient;
+
+  it('keys statuses and picks by policy id (NS:NAME), and an automation listing NS:NAME gets only that one', async () => {
+    const pipeline = new Pipeline(namespaced, createLogger('silent'), { registry: client, state: await store() });
+    assert.deepEqual([...pipeline.policies.keys()], ['team-a:app', 'team-b:app']);
+    assert.deepEqual((await pipeline.scanImage('app-a')).changed, ['team-a:app']);
+    assert.deepEqual((await pipeline.scanImage('app-b')).changed, ['team-b:app']);
+    const both = await pipeline.picksFor('both');
+    assert.deepEqual([...both].map(([id, pick]) => [id, pick.policy, pick.tag]), [
+      ['team-a:app', 'team-a:app', '1.0.1'],
+      ['team-b:app', 'team-b:app', '2.0.5'],
+    ]);
+    assert.deepEqual([...(await pipeline.picksFor('only-b')).keys()], ['team-b:app']);
+    assert.deepEqual(pipeline.automationsUsing('team-a:app'), ['both']);
+    assert.deepEqual(pipeline.automationsUsing('team-b:app'), ['both', 'only-b']);
+  });
+});

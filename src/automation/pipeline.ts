@@ -8,6 +8,9 @@ import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js
 import { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick } from '../update/apply-setters.js';
+import type { CosignVerifier } from '../verify/cosign-verifier.js';
+import { cosignVerifiers } from '../verify/cosign-verifiers.js';
+import { pickVerified } from '../verify/pick-verified.js';
 import { runAutomation, type AutomationResult } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
@@ -45,6 +48,8 @@ export class Pipeline {
   readonly policies = new Map<string, PolicyStatus>();
   readonly automations = new Map<string, AutomationStatus>();
   private readonly compiled: Policy[];
+  /** verify.cosign: policy name → the verifier of its key. */
+  private readonly verifiers: Map<string, CosignVerifier>;
   readonly registry: RegistryClient;
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
@@ -60,6 +65,7 @@ export class Pipeline {
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
     this.compiled = config.policies.map(compilePolicy);
+    this.verifiers = cosignVerifiers(config.policies, this.registry);
     for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
     for (const p of config.policies) this.policies.set(p.name, { pick: null, evaluation: null, error: null });
     for (const a of config.automations) {
@@ -111,18 +117,28 @@ export class Pipeline {
   private async evaluate(policy: Policy, image: ImageConfig, tags: string[]): Promise<boolean> {
     const status = this.policies.get(policy.name)!;
     const before = status.pick;
-    const evaluation = policy.evaluate(tags);
+    const verifier = this.verifiers.get(policy.name);
+    let evaluation: Evaluation;
     let pick: ImagePick | null = null;
     try {
+      // Drops candidates whose cosign signature is missing or bad, best first, until one verifies.
+      const verified = await pickVerified(policy, tags, {
+        digest: (tag) => this.registry.getDigest(image.repository, tag),
+        verify: verifier && ((digest) => verifier.verify(image.repository, digest)),
+        needDigest: policy.digest,
+        onVerdict: (v) => this.metrics?.signatureChecks.inc({ policy: policy.name, result: v.verified ? 'verified' : v.kind }),
+      });
+      evaluation = verified.evaluation;
       if (evaluation.pick) {
         pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag };
-        if (policy.digest) pick.digest = await this.registry.getDigest(image.repository, evaluation.pick.tag);
+        if (policy.digest) pick.digest = verified.digest!;
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });
     } catch (err) {
-      Object.assign(status, { evaluation, error: errorMessage(err) });
+      Object.assign(status, { error: errorMessage(err) });
       throw err;
     }
+    for (const skip of evaluation.skipped ?? []) this.log.debug({ policy: policy.name, tag: skip.tag, reason: skip.reason }, 'candidate skipped: not signed');
     if (evaluation.reason) this.log.info({ policy: policy.name, reason: evaluation.reason }, 'no pick');
     const changed = before?.tag !== pick?.tag || before?.digest !== pick?.digest;
     if (changed) {

@@ -1,6 +1,7 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
+import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
 import { renderPlan } from './automation/render-plan.js';
 import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
@@ -137,8 +138,11 @@ async function reconcile(
     out(`no automation named ${automation}\n`);
     return 1;
   }
-  const pipeline = new Pipeline(config, log, { env });
+  // A plan changes nothing, so it tells no one.
+  const events = dryRun ? undefined : createNotifications(config.notifications, log);
+  const pipeline = new Pipeline(config, log, { env, events });
   const { ok, results } = await pipeline.reconcile({ automation, dryRun });
+  if (events && !(await events.notifier.idle(NOTIFY_DRAIN_MS))) log.warn('notifications still undelivered at exit');
   for (const result of results) {
     if (dryRun) {
       out(renderPlan(result));

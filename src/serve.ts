@@ -9,6 +9,8 @@ import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
+import type { Notifications } from './notify/notifications.js';
 import { createQueue } from './queue/create-queue.js';
 import type { JobKind, JobQueue } from './queue/job-queue.js';
 import { Scheduler } from './queue/scheduler.js';
@@ -29,6 +31,8 @@ export class Service {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Kept across reloads, so failure streaks and deliveries in flight survive them. */
+  private readonly notifications: Notifications;
 
   private constructor(
     loaded: LoadedConfig,
@@ -38,7 +42,8 @@ export class Service {
     readonly metrics: Metrics,
     private server: Server | null = null,
   ) {
-    this.pipelineNow = new Pipeline(loaded.config, log, { metrics, env: options.env });
+    this.notifications = createNotifications(loaded.config.notifications, log, metrics);
+    this.pipelineNow = new Pipeline(loaded.config, log, { metrics, env: options.env, events: this.notifications });
     this.scheduler = this.makeScheduler();
   }
 
@@ -133,7 +138,8 @@ export class Service {
       return { ok: false, problems: errorMessage(err) };
     }
     const previous = this.pipelineNow;
-    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics, env: this.options.env });
+    this.notifications.notifier.reconfigure(loaded.config.notifications);
+    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics, env: this.options.env, events: this.notifications });
     next.adoptStatus(previous);
     for (const key of ['queue', 'server', 'stateDir'] as const) {
       if (JSON.stringify(previous.config[key]) !== JSON.stringify(loaded.config[key])) {
@@ -180,6 +186,8 @@ export class Service {
       await closed;
     }
     await this.queue.close();
+    await this.notifications.notifier.idle(NOTIFY_DRAIN_MS);
+    this.notifications.notifier.close();
     this.log.info('stopped');
   }
 }

@@ -11,6 +11,7 @@ import type { ImagePick } from '../update/apply-setters.js';
 import type { CosignVerifier } from '../verify/cosign-verifier.js';
 import { cosignVerifiers } from '../verify/cosign-verifiers.js';
 import { pickVerified } from '../verify/pick-verified.js';
+import type { PipelineEvents } from './pipeline-events.js';
 import { runAutomation, type AutomationResult } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
@@ -54,13 +55,16 @@ export class Pipeline {
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
   private readonly env: NodeJS.ProcessEnv;
+  /** Told of every scan and run outcome (notifications); null for dry runs and tests. */
+  readonly events: PipelineEvents | null;
 
   constructor(
     readonly config: Config,
     private readonly log: Logger,
-    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv } = {},
+    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv; events?: PipelineEvents } = {},
   ) {
     this.metrics = options.metrics;
+    this.events = options.events ?? null;
     this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
@@ -96,6 +100,7 @@ export class Pipeline {
       for (const policy of this.compiled.filter((p) => p.image === name)) {
         this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
       }
+      this.events?.imageScanned(name, err);
       return { changed: [], failure: err };
     } finally {
       timer?.();
@@ -110,6 +115,7 @@ export class Pipeline {
         outcome.failure ??= err;
       }
     }
+    this.events?.imageScanned(name, outcome.failure);
     return outcome;
   }
 
@@ -186,10 +192,12 @@ export class Pipeline {
       this.metrics?.automationRuns.inc({ automation: name, result: result.changes.length > 0 ? 'changed' : 'unchanged' });
       if (result.commit) this.metrics?.commits.inc({ automation: name });
       if (result.pushAttempts > 1) this.metrics?.pushRetries.inc({ automation: name }, result.pushAttempts - 1);
+      this.events?.automationRan(name, result);
       return result;
     } catch (err) {
       this.metrics?.automationRuns.inc({ automation: name, result: 'error' });
       Object.assign(status, { lastRun: new Date(), error: errorMessage(err) });
+      this.events?.automationFailed(name, err);
       throw err;
     }
   }

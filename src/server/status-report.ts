@@ -32,5 +32,6 @@ export function statusReport(pipeline: Pipeline) {
       pullRequest: s.result?.pullRequest ?? null,
       error: s.error,
     })),
+    notifications: pipeline.events?.status() ?? [],
   };
 }

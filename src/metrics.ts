@@ -63,7 +63,7 @@ export class Metrics {
   });
   readonly notifications = new Counter({
     name: 'tagpilot_notifications_total',
-    help: 'Notification deliveries by target, event and result (delivered, retried, failed).',
+    help: 'Notification deliveries by target, event and result (delivered, retried, failed, dropped).',
     labelNames: ['notification', 'event', 'result'] as const,
     registers: [this.registry],
   });

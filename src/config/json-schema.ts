@@ -12,13 +12,15 @@ const DURATION_PATTERN = '^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$';
 
 /**
  * Refinements of schema.ts that JSON Schema cannot see (a zod `refine` is an opaque function),
- * restated so editors flag them too. An object that has every key of a group must set exactly one.
- * test/ship/json-schema.test.ts checks each group against the zod schema.
+ * restated so editors flag them too. An object that has every key of a group must set exactly one;
+ * one that has the keys of several groups gets the last (notifications: the url group, as its
+ * secret is optional). test/ship/json-schema.test.ts checks each group against the zod schema.
  */
 const EXACTLY_ONE_OF: readonly (readonly string[])[] = [
   ['semver', 'alphabetical', 'numerical'],
   ['password', 'passwordEnv', 'passwordFile'],
   ['secret', 'secretEnv', 'secretFile'],
+  ['url', 'urlEnv', 'urlFile'],
 ];
 
 /**

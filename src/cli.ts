@@ -13,6 +13,8 @@ import { importFlux } from './import/flux.js';
 import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
+import { loadCosignPublicKey } from './verify/cosign-public-key.js';
+import { CosignVerifier } from './verify/cosign-verifier.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
@@ -24,7 +26,7 @@ commands:
   schema                     print the config's JSON Schema (for editors)
   import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
   scan REPOSITORY [--semver R | --alphabetical asc|desc | --numerical asc|desc]
-       [--filter RE] [--extract T] [--json]
+       [--filter RE] [--extract T] [--cosign-key PUB] [--json]
                              list tags and the pick (registry settings from --config if given)
 `;
 
@@ -52,6 +54,7 @@ export async function runCli(
         numerical: { type: 'string' },
         filter: { type: 'string' },
         extract: { type: 'string' },
+        'cosign-key': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -163,7 +166,7 @@ async function reconcile(
 
 async function scan(
   repository: string,
-  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; json?: boolean },
+  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; 'cosign-key'?: string; json?: boolean },
   loaded: LoadedConfig | null,
   log: Logger,
   io: { out: Out; err: Out },
@@ -176,9 +179,16 @@ async function scan(
     return 2;
   }
   const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
+  let verifier;
+  try {
+    verifier = flags['cosign-key'] === undefined ? undefined : new CosignVerifier(registry, loadCosignPublicKey(flags['cosign-key']));
+  } catch (err) {
+    io.err(`${errorMessage(err)}\n`);
+    return 2;
+  }
   let report: ScanReport;
   try {
-    report = await scanAndPick(registry, repository, policy);
+    report = await scanAndPick(registry, repository, policy, verifier);
   } catch (err) {
     if (flags.json) io.out(`${JSON.stringify({ repository, tags: [], latest: null, reason: errorMessage(err) })}\n`);
     io.err(`${errorMessage(err)}\n`);

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pipeline } from '../../src/automation/pipeline.js';
+import { runCli } from '../../src/cli.js';
 import { Config } from '../../src/config/schema.js';
 import { InputError, TransientError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
@@ -119,6 +120,32 @@ describe('verify.cosign against a real registry', () => {
       ['1.2.0', '1.1.0'],
     );
     for (const s of status.evaluation!.skipped!) assert.match(s.reason, /bundle signature does not verify with the key/);
+  });
+
+  it('tagpilot scan --cosign-key lists the tags it skipped and picks the signed one', async () => {
+    const repo = 'acme/scanned';
+    await pushSignatureTag(registry, repo, `${registry.host}/${repo}`, await push(repo, '1.0.0'), ours.privateKey);
+    await push(repo, '1.1.0');
+    const configPath = join(dir, 'scan.yaml');
+    writeFileSync(configPath, `registries: [{ host: "${registry.host}", insecure: true }]\n`);
+    const run = async (...extra: string[]) => {
+      let out = '';
+      let err = '';
+      const args = ['scan', `${registry.host}/${repo}`, '--semver', '>=1.0.0', '--config', configPath, ...extra];
+      const code = await runCli(args, { out: (t) => (out += t), err: (t) => (err += t), env: { TAGPILOT_LOG_LEVEL: 'silent' } });
+      return { code, out, err };
+    };
+    const json = await run('--cosign-key', keyFile, '--json');
+    assert.equal(json.code, 0, json.err);
+    const report = JSON.parse(json.out) as { latest: { tag: string; digest: string }; skipped: unknown };
+    assert.equal(report.latest.tag, '1.0.0');
+    assert.match(report.latest.digest, /^sha256:/);
+    assert.deepEqual(report.skipped, [{ tag: '1.1.0', reason: 'no cosign signature' }]);
+    assert.match((await run('--cosign-key', keyFile)).out, /^latest: 1\.0\.0@sha256:.*\nskipped 1\.1\.0: no cosign signature$/ms);
+    assert.match((await run()).out, /^latest: 1\.1\.0@/m, 'without a key the newest tag is picked');
+    const badKey = await run('--cosign-key', join(dir, 'missing.pub'));
+    assert.equal(badKey.code, 2);
+    assert.match(badKey.err, /missing\.pub: cannot read it/);
   });
 
   for (const [label, pair] of [

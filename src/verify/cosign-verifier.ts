@@ -12,7 +12,8 @@ import { checkSimpleSigning, SIGNATURE_ANNOTATION, SignatureManifest, SIMPLE_SIG
 /** The outcome for one digest: verified, or why not (`unsigned`: no signature at all; `invalid`: none verifies). */
 export type Verdict = { verified: true; via: 'signature tag' | 'referrer' } | { verified: false; kind: 'unsigned' | 'invalid'; reason: string };
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+// cosign writes OCI manifests; a registry that converts them (or an old cosign) may store Docker's.
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 /** Verdicts kept per verifier; digests never change meaning, so the oldest is simply dropped. */
 const CACHE_LIMIT = 10_000;

@@ -80,16 +80,23 @@ describe('notification payloads per type', () => {
     assert.equal(got[0]!.headers['content-type'], 'application/json');
   });
 
-  it('msteams: a MessageCard with colour, sections and an OpenUri action for the review request', async () => {
+  it('msteams: an Adaptive Card in a message envelope, coloured by event, with an OpenUrl action for the review request', async () => {
     const { got } = await deliver(receiver, target(receiver, { name: 'teams', type: 'msteams' }), [EVENTS.commit, EVENTS.failure]);
-    const card = got[0]!.json as Record<string, unknown>;
-    assert.equal(card['@type'], 'MessageCard');
-    assert.equal(card.title, 'fleet: Update acme/app to 1.2.0');
-    assert.equal(card.themeColor, '2eb67d');
-    assert.deepEqual(card.potentialAction, [{ '@type': 'OpenUri', name: 'Review request #7', targets: [{ os: 'default', uri: 'https://git.example.com/acme/fleet/pull/7' }] }]);
-    const failure = got[1]!.json as Record<string, unknown>;
-    assert.equal(failure.themeColor, 'e01e5a');
-    assert.equal('potentialAction' in failure, false);
+    type Card = { type: string; attachments: Array<{ contentType: string; content: { type: string; version: string; body: Array<{ text: string; color?: string }>; actions?: unknown } }> };
+    const message = got[0]!.json as Card;
+    assert.equal(message.type, 'message');
+    assert.equal(message.attachments[0]!.contentType, 'application/vnd.microsoft.card.adaptive');
+    const card = message.attachments[0]!.content;
+    assert.equal(card.type, 'AdaptiveCard');
+    assert.deepEqual(
+      card.body.map((b) => b.text),
+      ['fleet: Update acme/app to 1.2.0', 'Pushed aaaaaaaaaaaa to main', 'app: registry.example.com/acme/app 1.1.0 → 1.2.0 (apps/app.yaml)', 'tagpilot · commit'],
+    );
+    assert.equal(card.body[0]!.color, 'Good');
+    assert.deepEqual(card.actions, [{ type: 'Action.OpenUrl', title: 'Review request #7', url: 'https://git.example.com/acme/fleet/pull/7' }]);
+    const failure = (got[1]!.json as Card).attachments[0]!.content;
+    assert.equal(failure.body[0]!.color, 'Attention');
+    assert.equal('actions' in failure, false);
   });
 
   it('discord: content and one embed, mentions disabled', async () => {

@@ -17,6 +17,8 @@ const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json, application/vn
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 /** Verdicts kept per verifier; digests never change meaning, so the oldest is simply dropped. */
 const CACHE_LIMIT = 10_000;
+/** Payloads and bundles are a few KiB; anyone who can push could otherwise make us download gigabytes. */
+const MAX_SIGNATURE_BYTES = 1024 * 1024;
 /** Signature layers or referrers checked per digest: a registry full of junk signatures must not stall a scan. */
 const MAX_SIGNATURES = 16;
 
@@ -80,7 +82,7 @@ export class CosignVerifier {
         problems.push(`a layer of ${tag} has no ${SIGNATURE_ANNOTATION} annotation`);
         continue;
       }
-      const payload = await this.blob(repository, layer.digest, problems);
+      const payload = await this.blob(repository, layer, problems);
       if (!payload) continue;
       const problem = checkSimpleSigning(payload, signature, this.key, digest);
       if (problem === null) return { verified: true, via: 'signature tag' };
@@ -111,7 +113,7 @@ export class CosignVerifier {
         problems.push(`referrer ${descriptor.digest} holds no Sigstore bundle`);
         continue;
       }
-      const blob = await this.blob(repository, layer.digest, problems);
+      const blob = await this.blob(repository, layer, problems);
       if (!blob) continue;
       const json = RegistryJson.safeParse(blob.toString('utf8'));
       const problem = json.success ? checkSigstoreBundle(json.data, this.key, digest) : 'the Sigstore bundle is not JSON';
@@ -121,8 +123,13 @@ export class CosignVerifier {
     return null;
   }
 
-  /** A signature blob, or null (and a problem) when it is missing or corrupt: that is a bad signature, not an outage. */
-  private async blob(repository: string, digest: string, problems: string[]): Promise<Buffer | null> {
+  /** A signature blob, or null (and a problem) when it is too large, missing or corrupt: that is a bad signature, not an outage. */
+  private async blob(repository: string, layer: { digest: string; size?: number | undefined }, problems: string[]): Promise<Buffer | null> {
+    const { digest } = layer;
+    if (layer.size === undefined || layer.size > MAX_SIGNATURE_BYTES) {
+      problems.push(`signature blob ${digest} is ${layer.size === undefined ? 'of unknown size' : `${layer.size} bytes`}; at most ${MAX_SIGNATURE_BYTES} are read`);
+      return null;
+    }
     try {
       return await this.registry.getBlob(repository, digest);
     } catch (err) {

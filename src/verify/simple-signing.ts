@@ -14,6 +14,7 @@ export const SignatureManifest = z.object({
     z.object({
       mediaType: z.string(),
       digest: z.string(),
+      size: z.number().int().nonnegative().optional(),
       annotations: z.record(z.string(), z.string()).optional(),
     }),
   ),

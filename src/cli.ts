@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
 import { createStateStore } from './state/state-store.js';
+import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
 import { renderPlan } from './automation/render-plan.js';
 import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
@@ -15,6 +16,8 @@ import type { ManifestFile } from './import/kubernetes-objects.js';
 import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
+import { loadCosignPublicKey } from './verify/cosign-public-key.js';
+import { CosignVerifier } from './verify/cosign-verifier.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
@@ -27,7 +30,7 @@ commands:
   import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
   import argocd FILE|DIR|-... convert Argo CD Image Updater ImageUpdaters and annotated Applications
   scan REPOSITORY [--semver R | --alphabetical asc|desc | --numerical asc|desc]
-       [--filter RE] [--extract T] [--json]
+       [--filter RE] [--extract T] [--cosign-key PUB] [--json]
                              list tags and the pick (registry settings from --config if given)
 `;
 
@@ -55,6 +58,7 @@ export async function runCli(
         numerical: { type: 'string' },
         filter: { type: 'string' },
         extract: { type: 'string' },
+        'cosign-key': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -142,8 +146,11 @@ async function reconcile(
     return 1;
   }
   const state = await createStateStore({ stateDir: config.stateDir, redisUrl: config.queue.redisUrl });
-  const pipeline = new Pipeline(config, log, { env, state });
+  // A plan changes nothing, so it tells no one.
+  const events = dryRun ? undefined : createNotifications(config.notifications, log);
+  const pipeline = new Pipeline(config, log, { env, state, events });
   const { ok, results } = await pipeline.reconcile({ automation, dryRun }).finally(() => state.close());
+  if (events && !(await events.notifier.idle(NOTIFY_DRAIN_MS))) log.warn('notifications still undelivered at exit');
   for (const result of results) {
     if (dryRun) {
       out(renderPlan(result));
@@ -164,7 +171,7 @@ async function reconcile(
 
 async function scan(
   repository: string,
-  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; json?: boolean },
+  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; 'cosign-key'?: string; json?: boolean },
   loaded: LoadedConfig | null,
   log: Logger,
   io: { out: Out; err: Out },
@@ -177,9 +184,16 @@ async function scan(
     return 2;
   }
   const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
+  let verifier;
+  try {
+    verifier = flags['cosign-key'] === undefined ? undefined : new CosignVerifier(registry, loadCosignPublicKey(flags['cosign-key']));
+  } catch (err) {
+    io.err(`${errorMessage(err)}\n`);
+    return 2;
+  }
   let report: ScanReport;
   try {
-    report = await scanAndPick(registry, repository, policy, excludeFor(loaded?.config, repository));
+    report = await scanAndPick(registry, repository, policy, { exclude: excludeFor(loaded?.config, repository), verifier });
   } catch (err) {
     if (flags.json) io.out(`${JSON.stringify({ repository, tags: [], latest: null, reason: errorMessage(err) })}\n`);
     io.err(`${errorMessage(err)}\n`);

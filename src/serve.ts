@@ -10,6 +10,8 @@ import { errorMessage } from './errors.js';
 import type { GitHttpTimeouts } from './git/git-http-client.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
+import type { Notifications } from './notify/notifications.js';
 import { createQueue } from './queue/create-queue.js';
 import { createStateStore, type StateStore } from './state/state-store.js';
 import type { JobKind, JobQueue } from './queue/job-queue.js';
@@ -55,6 +57,8 @@ export class Service {
   private queueRunning = false;
   /** Aborted when stop() stops waiting for running jobs: their git requests end at once. */
   private readonly abandonGit = new AbortController();
+  /** Kept across reloads, so failure streaks and deliveries in flight survive them. */
+  private readonly notifications: Notifications;
 
   private constructor(
     loaded: LoadedConfig,
@@ -66,6 +70,7 @@ export class Service {
     private readonly state: StateStore,
     private server: Server | null = null,
   ) {
+    this.notifications = createNotifications(loaded.config.notifications, log, metrics);
     this.pipelineNow = new Pipeline(loaded.config, log, this.pipelineOptions());
     this.scheduler = this.makeScheduler();
   }
@@ -121,6 +126,7 @@ export class Service {
       env: this.options.env,
       gitHttp: { timeouts: this.options.gitTimeouts, signal: this.abandonGit.signal },
       state: this.state,
+      events: this.notifications,
     };
   }
 
@@ -188,6 +194,7 @@ export class Service {
       return { ok: false, problems: errorMessage(err) };
     }
     const previous = this.pipelineNow;
+    this.notifications.notifier.reconfigure(loaded.config.notifications);
     const next = new Pipeline(loaded.config, this.log, this.pipelineOptions());
     next.adoptStatus(previous);
     for (const key of ['queue', 'server', 'stateDir'] as const) {
@@ -244,6 +251,8 @@ export class Service {
     }
     await closed;
     await this.state.close();
+    await this.notifications.notifier.idle(NOTIFY_DRAIN_MS);
+    this.notifications.notifier.close();
     this.log.info('stopped');
   }
 }

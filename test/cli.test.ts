@@ -134,7 +134,7 @@ describe('tagpilot schema and import', () => {
     const run = await cli(['schema']);
     assert.equal(run.code, 0);
     const schema = JSON.parse(run.out) as { properties: Record<string, unknown> };
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['automations', 'images', 'policies', 'queue', 'registries', 'server', 'stateDir', 'webhooks']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['automations', 'images', 'notifications', 'policies', 'queue', 'registries', 'server', 'stateDir', 'webhooks']);
   });
 
   it('import argocd converts the example Applications into a config check accepts', async () => {

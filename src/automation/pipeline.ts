@@ -20,6 +20,10 @@ import type { StateStore } from '../state/state-store.js';
 import { createHash } from 'node:crypto';
 import { TransientError } from '../errors.js';
 import { policyId, resolvePolicyText } from '../update/policy-id.js';
+import type { CosignVerifier } from '../verify/cosign-verifier.js';
+import { cosignVerifiers } from '../verify/cosign-verifiers.js';
+import { pickVerified } from '../verify/pick-verified.js';
+import type { PipelineEvents } from './pipeline-events.js';
 import { runAutomation, type AutomationResult, type RankedPick } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
@@ -91,6 +95,8 @@ export class Pipeline {
   readonly policies = new Map<string, PolicyStatus>();
   readonly automations = new Map<string, AutomationStatus>();
   private readonly compiled: Policy[];
+  /** verify.cosign: policy name → the verifier of its key. */
+  private readonly verifiers: Map<string, CosignVerifier>;
   readonly registry: RegistryClient;
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
@@ -101,20 +107,31 @@ export class Pipeline {
   readonly state: StateStore;
   /** Images scanned at least once by this pipeline: the first scan runs their automations whatever changed. */
   private readonly scannedHere = new Set<string>();
+  /** Told of every scan and run outcome (notifications); null for dry runs and tests. */
+  readonly events: PipelineEvents | null;
 
   constructor(
     readonly config: Config,
     private readonly log: Logger,
-    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv; gitHttp?: GitHttpClientOptions; state?: StateStore } = {},
+    options: {
+      registry?: RegistryClient;
+      metrics?: Metrics;
+      env?: NodeJS.ProcessEnv;
+      gitHttp?: GitHttpClientOptions;
+      state?: StateStore;
+      events?: PipelineEvents;
+    } = {},
   ) {
     this.state = options.state ?? new FileStateStore(config.stateDir);
     this.metrics = options.metrics;
     this.gitHttp = options.gitHttp;
+    this.events = options.events ?? null;
     this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
     // From here on a policy is known by its id (`NS:NAME`, or `NAME`): picks and statuses are keyed by it.
     this.compiled = config.policies.map((p) => ({ ...compilePolicy(p), name: policyId(p) }));
+    this.verifiers = cosignVerifiers(config.policies, this.registry);
     for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
     for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null });
     for (const a of config.automations) {
@@ -147,6 +164,7 @@ export class Pipeline {
       log.warn({ err: errorMessage(err) }, 'scan failed');
       for (const policy of policies) this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
       await this.recordScan(name, startedAt, errorMessage(err));
+      this.events?.imageScanned(name, err);
       return { changed: [], writesDue: [], failure: err };
     } finally {
       timer?.();
@@ -170,6 +188,7 @@ export class Pipeline {
     this.scannedHere.add(name);
     const due = firstScan ? policies.map((p) => p.name) : outcome.changed;
     outcome.writesDue = [...new Set(due.flatMap((policy) => this.automationsUsing(policy)))];
+    this.events?.imageScanned(name, outcome.failure);
     return outcome;
   }
 
@@ -188,24 +207,35 @@ export class Pipeline {
    */
   private async evaluate(policy: Policy, image: ImageConfig, tags: string[], before: StoredPick | undefined, startedAt: number): Promise<boolean> {
     const status = this.policies.get(policy.name)!;
-    const evaluation = policy.evaluate(tags);
+    const verifier = this.verifiers.get(policy.name);
+    let evaluation: Evaluation;
     let pick: ImagePick | null = null;
     try {
+      // Drops candidates whose cosign signature is missing or bad, best first, until one verifies.
+      const verified = await pickVerified(policy, tags, {
+        digest: (tag) => this.registry.getDigest(image.repository, tag),
+        verify: verifier && ((digest) => verifier.verify(image.repository, digest)),
+        needDigest: policy.digest,
+        onVerdict: (v) => this.metrics?.signatureChecks.inc({ policy: policy.name, result: v.verified ? 'verified' : v.kind }),
+      });
+      evaluation = verified.evaluation;
       if (evaluation.pick) {
         pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag };
-        if (policy.digest) pick.digest = await this.registry.getDigest(image.repository, evaluation.pick.tag);
+        if (policy.digest) pick.digest = verified.digest!;
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });
     } catch (err) {
-      Object.assign(status, { evaluation, error: errorMessage(err) });
+      Object.assign(status, { error: errorMessage(err) });
       throw err;
     }
+    for (const skip of evaluation.skipped ?? []) this.log.debug({ policy: policy.name, tag: skip.tag, reason: skip.reason }, 'candidate skipped: not signed');
     if (evaluation.reason) this.log.info({ policy: policy.name, reason: evaluation.reason }, 'no pick');
     const record: StoredPick = {
       repository: image.repository,
       tag: pick?.tag ?? null,
       digest: pick?.digest ?? null,
-      candidates: evaluation.ranked,
+      // Only the pick was verified: a policy that verifies signatures has no unverified fallback.
+      candidates: verifier ? (pick ? [pick.tag] : []) : evaluation.ranked,
       policyKey: this.policyKey(policy.name),
       error: null,
     };
@@ -287,11 +317,13 @@ export class Pipeline {
       if (result.commit) this.metrics?.commits.inc({ automation: name });
       if (result.pushAttempts > 1) this.metrics?.pushRetries.inc({ automation: name }, result.pushAttempts - 1);
       if (!options.dryRun) await this.recordRun(name, null, result.commit ? { sha: result.commit, subject: result.subject ?? '', at: Date.now() } : null);
+      this.events?.automationRan(name, result);
       return result;
     } catch (err) {
       this.metrics?.automationRuns.inc({ automation: name, result: 'error' });
       Object.assign(status, { lastRun: new Date(), error: errorMessage(err) });
       if (!options.dryRun) await this.recordRun(name, errorMessage(err), null).catch(() => undefined);
+      this.events?.automationFailed(name, err);
       throw err;
     }
   }

@@ -6,6 +6,8 @@ import type { Evaluation, Policy } from '../policy/policy.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
 import { canonicalRepository } from '../repository-name.js';
+import type { CosignVerifier } from '../verify/cosign-verifier.js';
+import { pickVerified } from '../verify/pick-verified.js';
 
 /** What scan prints (`--json` is exactly this object). */
 export interface ScanReport {
@@ -15,6 +17,8 @@ export interface ScanReport {
   reason: string | null;
   excluded: number;
   stats: Evaluation['stats'];
+  /** With --cosign-key: better candidates passed over because their signature is missing or bad. */
+  skipped: NonNullable<Evaluation['skipped']>;
 }
 
 /**
@@ -26,14 +30,25 @@ export function excludeFor(config: Pick<Config, 'images'> | undefined, repositor
   return config?.images.find((image) => canonicalRepository(image.repository) === wanted)?.exclude;
 }
 
-/** Scans `repository` and picks with `policy`; registry failures propagate. */
+/** Scans `repository` and picks with `policy` (only signed tags with `verifier`); registry failures propagate. */
 export async function scanAndPick(
   registry: RegistryClient,
   repository: string,
   policy: Policy,
-  excludePatterns?: readonly string[],
+  options: { exclude?: readonly string[] | undefined; verifier?: CosignVerifier | undefined } = {},
 ): Promise<ScanReport> {
-  const { tags, excluded } = await scanRepository(registry, repository, excludePatterns);
+  const { tags, excluded } = await scanRepository(registry, repository, options.exclude);
+  const { verifier } = options;
+  if (verifier) {
+    // Verification needs each candidate's digest, so a failure to get one fails the scan.
+    const { evaluation, digest } = await pickVerified(policy, tags, {
+      digest: (tag) => registry.getDigest(repository, tag),
+      verify: (d) => verifier.verify(repository, d),
+      needDigest: true,
+    });
+    const latest = evaluation.pick ? { tag: evaluation.pick.tag, digest } : null;
+    return { repository, tags, latest, reason: evaluation.reason, excluded: excluded.length, stats: evaluation.stats, skipped: evaluation.skipped ?? [] };
+  }
   const evaluation = policy.evaluate(tags);
   let latest: ScanReport['latest'] = null;
   let reason = evaluation.reason;
@@ -46,7 +61,7 @@ export async function scanAndPick(
       reason = `digest unavailable: ${errorMessage(err)}`;
     }
   }
-  return { repository, tags, latest, reason, excluded: excluded.length, stats: evaluation.stats };
+  return { repository, tags, latest, reason, excluded: excluded.length, stats: evaluation.stats, skipped: [] };
 }
 
 /** The human-readable form of a scan report. */
@@ -60,6 +75,7 @@ export function renderScanReport(report: ScanReport): string {
       : `latest: none (${report.reason})`,
     `seen ${stats.seen}, filtered ${stats.filtered}, unparsable ${stats.unparsable}, out of range ${stats.outOfRange}, candidates ${stats.candidates}`,
   ];
+  for (const s of report.skipped) lines.push(`skipped ${s.tag}: ${s.reason}`);
   if (report.latest && report.reason) lines.push(report.reason);
   return `${lines.join('\n')}\n`;
 }

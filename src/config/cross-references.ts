@@ -3,6 +3,7 @@ import { commitTemplateProblem } from '../git/commit-template.js';
 import { policyProblems } from '../policy/policy.js';
 import { findSharedRepositories } from '../update/find-shared-repositories.js';
 import { policyId, resolvePolicyText } from '../update/policy-id.js';
+import { loadCosignPublicKey } from '../verify/cosign-public-key.js';
 import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
@@ -15,6 +16,7 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
     ...duplicates(config.automations, 'automations', (a) => a.name),
     ...duplicates(config.webhooks, 'webhooks', (w) => w.name),
     ...duplicates(config.registries, 'registries', (r) => r.host, 'host'),
+    ...duplicates(config.notifications, 'notifications', (n) => n.name),
   ];
   const images = new Set(config.images.map((i) => i.name));
   const policies = new Set(config.policies.map(policyId));
@@ -24,6 +26,22 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
       problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images` });
     }
     problems.push(...problemsOfPolicy(policy, i));
+    const keyFile = policy.verify?.cosign.publicKeyFile;
+    if (keyFile !== undefined) {
+      try {
+        loadCosignPublicKey(keyFile);
+      } catch (err) {
+        problems.push({ path: ['policies', i, 'verify', 'cosign', 'publicKeyFile'], message: `policy ${policy.name}: ${(err as Error).message}` });
+      }
+    }
+  });
+  const automations = new Set(config.automations.map((a) => a.name));
+  config.notifications.forEach((notification, i) => {
+    notification.automations?.forEach((name, j) => {
+      if (!automations.has(name)) {
+        problems.push({ path: ['notifications', i, 'automations', j], message: `notification ${notification.name} names automation "${name}", which is not in automations` });
+      }
+    });
   });
 
   config.automations.forEach((automation, i) => {

@@ -12,13 +12,15 @@ const DURATION_PATTERN = '^(0|([0-9]+(\\.[0-9]+)?(ms|s|m|h))+)$';
 
 /**
  * Refinements of schema.ts that JSON Schema cannot see (a zod `refine` is an opaque function),
- * restated so editors flag them too. An object that has every key of a group must set exactly one.
- * test/ship/json-schema.test.ts checks each group against the zod schema.
+ * restated so editors flag them too. An object that has every key of a group must set exactly one;
+ * one that has the keys of several groups gets the last (notifications: the url group, as its
+ * secret is optional). test/ship/json-schema.test.ts checks each group against the zod schema.
  */
 const EXACTLY_ONE_OF: readonly (readonly string[])[] = [
   ['semver', 'alphabetical', 'numerical'],
   ['password', 'passwordEnv', 'passwordFile'],
   ['secret', 'secretEnv', 'secretFile'],
+  ['url', 'urlEnv', 'urlFile'],
 ];
 
 /**
@@ -43,6 +45,9 @@ const DESCRIPTIONS: Record<string, string> = {
   'policies[].filter.pattern': 'JavaScript regex, unanchored; Go spellings such as (?P<name>…) work too.',
   'policies[].filter.extract': 'Template of the ranked value: $1, $name or ${name}; the original tag is written.',
   'policies[].digest': 'Write tag@sha256:<digest> instead of the tag alone.',
+  'policies[].verify': 'Only tags whose digest carries a valid signature are candidates.',
+  'policies[].verify.cosign': 'cosign signature: the sha256-<hex>.sig tag, or an OCI 1.1 referrer holding a Sigstore bundle.',
+  'policies[].verify.cosign.publicKeyFile': 'PEM public key the signature must verify with (cosign.pub: ECDSA P-256; RSA and Ed25519 too).',
   automations: 'Git repositories to update (Flux: ImageUpdateAutomation).',
   'automations[].name': 'Id of this automation; named in commit trailers and the API.',
   'automations[].git': 'Where to commit.',
@@ -83,6 +88,17 @@ const DESCRIPTIONS: Record<string, string> = {
   'webhooks[].secret': 'Shared secret, literally (prefer secretEnv or secretFile).',
   'webhooks[].secretEnv': 'Environment variable holding the shared secret.',
   'webhooks[].secretFile': 'File holding the shared secret.',
+  notifications: 'Where to tell people what tagpilot did: chat webhooks or a JSON POST.',
+  'notifications[].name': 'Id of this notification target; named in status, metrics and logs.',
+  'notifications[].type': 'slack, msteams, discord, or webhook (JSON POST, schema in docs/notifications.md).',
+  'notifications[].url': 'Endpoint URL, literally (prefer urlEnv or urlFile: chat webhook URLs are secrets).',
+  'notifications[].urlEnv': 'Environment variable holding the endpoint URL.',
+  'notifications[].urlFile': 'File holding the endpoint URL.',
+  'notifications[].events': 'Events to send: commit, failure, recovered, held, promotion-waiting; default all.',
+  'notifications[].secret': 'webhook type: HMAC-SHA256 key for X-Tagpilot-Signature, literally (prefer secretEnv or secretFile).',
+  'notifications[].secretEnv': 'webhook type: environment variable holding the HMAC key.',
+  'notifications[].secretFile': 'webhook type: file holding the HMAC key.',
+  'notifications[].automations': 'Only events of these automations (image failures are sent to every target); default all.',
   server: 'HTTP server of `tagpilot serve`.',
   'server.host': 'Address to listen on.',
   'server.port': 'Port to listen on.',

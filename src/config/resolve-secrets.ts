@@ -10,7 +10,7 @@ interface SecretHolder {
 /** Fills `password` / `secret` from their Env/File variants; returns what could not be read. */
 export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
-  const resolveOne = (holder: SecretHolder | undefined, field: 'password' | 'secret', path: PropertyKey[]) => {
+  const resolveOne = (holder: SecretHolder | undefined, field: 'password' | 'secret' | 'url', path: PropertyKey[]) => {
     if (!holder) return;
     const envName = holder[`${field}Env`];
     const fileName = holder[`${field}File`];
@@ -32,6 +32,15 @@ export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedP
     if (r.auth && 'username' in r.auth) resolveOne(r.auth, 'password', ['registries', i, 'auth']);
   });
   config.webhooks.forEach((w, i) => resolveOne(w, 'secret', ['webhooks', i]));
+  config.notifications.forEach((n, i) => {
+    resolveOne(n, 'secret', ['notifications', i]);
+    resolveOne(n, 'url', ['notifications', i]);
+    // The URL is a secret (Slack and Discord webhook URLs are the credential): never echo it.
+    if (n.url !== undefined && !/^https?:\/\/[^\s/]+/.test(n.url)) {
+      const from = n.urlEnv ? 'urlEnv' : n.urlFile ? 'urlFile' : 'url';
+      problems.push({ path: ['notifications', i, from], message: `notification ${n.name}: expected an http(s):// URL` });
+    }
+  });
   config.automations.forEach((a, i) => {
     const tokenEnv = a.pullRequest?.tokenEnv;
     if (tokenEnv !== undefined && !env[tokenEnv]) {

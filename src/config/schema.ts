@@ -75,6 +75,7 @@ export const PolicyConfig = z
       })
       .optional(),
     digest: z.boolean().default(false),
+    verify: z.strictObject({ cosign: z.strictObject({ publicKeyFile: z.string().min(1) }) }).optional(),
   })
   .refine((p) => [p.semver, p.alphabetical, p.numerical].filter((v) => v !== undefined).length === 1, {
     message: 'expected exactly one of semver, alphabetical or numerical',
@@ -140,6 +141,33 @@ export const WebhookConfig = z
   });
 export type WebhookConfig = z.output<typeof WebhookConfig>;
 
+export const NOTIFICATION_TYPES = ['slack', 'msteams', 'discord', 'webhook'] as const;
+export const NOTIFICATION_EVENTS = ['commit', 'failure', 'recovered', 'held', 'promotion-waiting'] as const;
+
+export const NotificationConfig = z
+  .strictObject({
+    name,
+    type: z.enum(NOTIFICATION_TYPES),
+    url: z.string().min(1).optional(),
+    urlEnv: z.string().min(1).optional(),
+    urlFile: z.string().min(1).optional(),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).default([...NOTIFICATION_EVENTS]),
+    secret: z.string().min(1).optional(),
+    secretEnv: z.string().min(1).optional(),
+    secretFile: z.string().min(1).optional(),
+    automations: z.array(name).optional(),
+  })
+  .refine((n) => [n.url, n.urlEnv, n.urlFile].filter((v) => v !== undefined).length === 1, {
+    message: 'expected exactly one of url, urlEnv or urlFile',
+  })
+  .refine((n) => [n.secret, n.secretEnv, n.secretFile].filter((v) => v !== undefined).length <= 1, {
+    message: 'expected at most one of secret, secretEnv or secretFile',
+  })
+  .refine((n) => n.type === 'webhook' || [n.secret, n.secretEnv, n.secretFile].every((v) => v === undefined), {
+    message: 'secret, secretEnv and secretFile sign webhook notifications only; remove them (slack, msteams and discord URLs carry their own secret)',
+  });
+export type NotificationConfig = z.output<typeof NotificationConfig>;
+
 export const ServerConfig = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -158,6 +186,7 @@ export const Config = z.strictObject({
   automations: z.array(AutomationConfig).default([]),
   registries: z.array(RegistryConfig).default([]),
   webhooks: z.array(WebhookConfig).default([]),
+  notifications: z.array(NotificationConfig).default([]),
   server: ServerConfig.prefault({}),
   queue: QueueConfig.prefault({}),
   stateDir: z.string().min(1).default('.tagpilot'),

@@ -29,6 +29,14 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/** A manifest as the registry stored it. */
+export interface FetchedManifest {
+  /** sha256 of the bytes. */
+  digest: string;
+  mediaType: string;
+  body: Buffer;
+}
+
 /** Requests in flight per host when registries[].concurrency is not set. */
 export const DEFAULT_CONCURRENCY = 4;
 
@@ -46,10 +54,10 @@ export interface RegistryClientOptions {
 }
 
 /** The answers whose size we cap, each with its own limit. */
-export type BodyKind = 'tagsList' | 'manifest' | 'token';
+export type BodyKind = 'tagsList' | 'manifest' | 'token' | 'blob';
 
 /** How errors name each kind of answer. */
-const BODY_NAMES: Record<BodyKind, string> = { tagsList: 'a tags/list page', manifest: 'a manifest', token: 'a token answer' };
+const BODY_NAMES: Record<BodyKind, string> = { tagsList: 'a tags/list page', manifest: 'a manifest', token: 'a token answer', blob: 'a signature blob' };
 
 /** The defaults: 30 s timeouts, up to 100 pages of 1000 tags. */
 export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
@@ -59,7 +67,7 @@ export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
   credentialsTtlMs: 5 * 60_000,
   // A page of 1000 tags is ~50 KB, and a registry that ignores `n` and sends 100,000 tags ~5 MB;
   // 4 MiB is the manifest size registries accept (OCI distribution spec); tokens are a few KB.
-  maxBodyBytes: { tagsList: 16 * 1024 * 1024, manifest: 4 * 1024 * 1024, token: 1024 * 1024 },
+  maxBodyBytes: { tagsList: 16 * 1024 * 1024, manifest: 4 * 1024 * 1024, token: 1024 * 1024, blob: 4 * 1024 * 1024 },
 };
 
 /** Where the client logs; a subset of pino's logger. */
@@ -159,6 +167,58 @@ export class RegistryClient {
     this.log?.debug({ repository: name, tag }, 'no Docker-Content-Digest on HEAD; hashing the manifest');
     const manifest = await this.send({ ...target, method: 'GET' });
     return `sha256:${createHash('sha256').update(manifest.body).digest('hex')}`;
+  }
+
+  /**
+   * The manifest `reference` (a tag or digest) of `repository` as stored, or null when the registry
+   * has none (absent is a value: an unsigned image simply has no signature manifest).
+   */
+  async getManifest(repository: string, reference: string, accept: string = MANIFEST_ACCEPT): Promise<FetchedManifest | null> {
+    const ref = parseRepository(repository);
+    const name = `${ref.host}/${ref.path}`;
+    const url = `${this.host(ref).baseUrl}/v2/${ref.path}/manifests/${encodeURIComponent(reference)}`;
+    const response = await this.sendOrNull({ ref, name, url, method: 'GET', accept, body: 'manifest' });
+    if (!response) return null;
+    const digest = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
+    if (reference.startsWith('sha256:') && reference !== digest) {
+      throw new InputError(`${name}@${reference}: the registry sent a manifest whose digest is ${digest}`);
+    }
+    return { digest, mediaType: header(response, 'content-type') ?? '', body: response.body };
+  }
+
+  /** The bytes of blob `digest` (sha256 only), checked against the digest. */
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const ref = parseRepository(repository);
+    const name = `${ref.host}/${ref.path}`;
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new InputError(`${name}: blob digest ${digest} is not a sha256 digest`);
+    const url = `${this.host(ref).baseUrl}/v2/${ref.path}/blobs/${digest}`;
+    const response = await this.send({ ref, name, url, method: 'GET', body: 'blob' });
+    const actual = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
+    if (actual !== digest) throw new InputError(`${name}: blob ${digest} arrived with digest ${actual}`);
+    return response.body;
+  }
+
+  /**
+   * The OCI 1.1 referrers index of `digest` (optionally only `artifactType`), or null when the registry
+   * does not serve the referrers API (404): the caller then reads the `sha256-<hex>` tag instead.
+   */
+  async getReferrers(repository: string, digest: string, artifactType?: string): Promise<Buffer | null> {
+    const ref = parseRepository(repository);
+    const name = `${ref.host}/${ref.path}`;
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    const url = `${this.host(ref).baseUrl}/v2/${ref.path}/referrers/${digest}${query}`;
+    const response = await this.sendOrNull({ ref, name, url, method: 'GET', accept: 'application/vnd.oci.image.index.v1+json', body: 'manifest' });
+    return response ? response.body : null;
+  }
+
+  /** send(), with a 404 as null. */
+  private async sendOrNull(target: Target): Promise<Response<Buffer> | null> {
+    try {
+      return await this.send(target);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
   }
 
   private host(ref: RepositoryReference): HostState {

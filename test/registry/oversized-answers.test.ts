@@ -71,7 +71,7 @@ describe('oversized registry answers', () => {
     assert.ok(peak - baseline < 100 * MiB, `RSS grew by ${Math.round((peak - baseline) / MiB)} MiB`);
   });
 
-  const small = { ...DEFAULT_CLIENT_OPTIONS, maxBodyBytes: { tagsList: 64 * 1024, manifest: 4096, token: 1024 } };
+  const small = { ...DEFAULT_CLIENT_OPTIONS, maxBodyBytes: { tagsList: 64 * 1024, manifest: 4096, token: 1024, blob: 4096 } };
   const cases: Array<{ label: string; call: (client: RegistryClient) => Promise<unknown>; message: RegExp }> = [
     {
       label: 'a tags/list with a Content-Length over the limit is refused before its body is read',

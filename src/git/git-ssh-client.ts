@@ -1,0 +1,348 @@
+// Git over SSH behind isomorphic-git's http plugin. isomorphic-git speaks only smart HTTP, the
+// stateless form of the protocol git-upload-pack and git-receive-pack speak over SSH, so each of its
+// requests becomes one command on one SSH connection (as git's own stateless-RPC helpers bridge the
+// two):
+//   GET  …/info/refs?service=S  → run S, read its ref advertisement, send a flush (nothing wanted),
+//                                 and answer in smart-HTTP form (a "# service=S" pkt-line first).
+//   POST …/S                    → run S again, skip its advertisement, send the request body, and
+//                                 stream the rest of its output back as the response body.
+// The requests of one operation share one connection (the handshake is most of the cost); it closes
+// after SSH_IDLE_MS without a command. The server's host key must be in knownHostsFile.
+// ssh2 is imported only here, and only when an SSH remote is used.
+import { readFile } from 'node:fs/promises';
+import { connect as connectSocket, type Socket } from 'node:net';
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import type { Client, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { GIT_REQUEST_TIMEOUT_MS } from './git-http-client.js';
+import { judgeHostKey, keyBlobType, knownHostKeys, sshFingerprint, type KnownHostKey } from './known-hosts.js';
+import { networkCode } from './remote-failure.js';
+import { knownHostsName, remoteCommand, type SshRemote } from './ssh-remote.js';
+
+/** git.auth for an SSH remote, with the passphrase already read from sshKeyPassphraseEnv. */
+export interface SshAuth {
+  sshKeyFile: string;
+  knownHostsFile: string;
+  sshKeyPassphraseEnv?: string;
+  passphrase?: string;
+}
+
+/** How long an unused connection stays open for the next request of the same operation. */
+export const SSH_IDLE_MS = 5_000;
+
+const FLUSH = Buffer.from('0000');
+const SERVICES = new Set(['git-upload-pack', 'git-receive-pack']);
+const STDERR_LIMIT = 2_000;
+
+interface Session {
+  client: Client;
+  socket: Socket;
+  open: number;
+  idle: NodeJS.Timeout | undefined;
+}
+
+/** An isomorphic-git HttpClient that serves every request over SSH to `remote`. */
+export function createGitSshClient(remote: SshRemote, auth: SshAuth | undefined, shownUrl: string, timeoutMs = GIT_REQUEST_TIMEOUT_MS): HttpClient {
+  let session: Promise<Session> | undefined;
+
+  const connected = (): Promise<Session> => {
+    if (!auth) throw new InputError(`${shownUrl}: an SSH remote needs git.auth { sshKeyFile, knownHostsFile }`);
+    if (!session) {
+      const opening = connect(remote, auth, shownUrl, timeoutMs);
+      session = opening;
+      opening.then(
+        (s) => s.client.on('close', () => session === opening && (session = undefined)),
+        () => session === opening && (session = undefined),
+      );
+    }
+    return session;
+  };
+
+  return {
+    async request(request) {
+      const { service, advertise } = route(request, shownUrl);
+      const current = await connected();
+      const channel = await execute(current, remoteCommand(service, remote.path), shownUrl);
+      const run = watch(channel, shownUrl, service, timeoutMs);
+      const output = drain(channel);
+      const advertisement = await readAdvertisement(output, shownUrl);
+      if (!advertisement) throw await run.failure();
+      if (advertise) {
+        channel.end(FLUSH);
+        const body = Buffer.concat([pktLine(`# service=${service}\n`), FLUSH, advertisement.lines]);
+        return response(request, `application/x-${service}-advertisement`, single(body));
+      }
+      for await (const chunk of request.body ?? []) {
+        if (!channel.write(chunk)) await new Promise((resolve) => channel.once('drain', resolve));
+      }
+      channel.end();
+      return response(request, `application/x-${service}-result`, rest(advertisement.rest, output, run));
+    },
+  };
+}
+
+/** Which service a request is for, and whether it asks for the advertisement (GET) or the exchange (POST). */
+function route(request: GitHttpRequest, shownUrl: string): { service: string; advertise: boolean } {
+  const advertised = /\/info\/refs\?service=([a-z-]+)$/.exec(request.url)?.[1];
+  const service = advertised ?? /\/([a-z-]+)$/.exec(request.url)?.[1];
+  if (!service || !SERVICES.has(service)) throw new Error(`${shownUrl}: no SSH equivalent for the request ${request.method ?? 'GET'} ${request.url}`);
+  return { service, advertise: advertised !== undefined };
+}
+
+async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeoutMs: number): Promise<Session> {
+  const [{ default: ssh2 }, privateKey, knownHosts] = await Promise.all([
+    // CommonJS: node finds only some of its names statically, so take the module object.
+    import('ssh2'),
+    readConfigured(auth.sshKeyFile, 'git.auth.sshKeyFile'),
+    readConfigured(auth.knownHostsFile, 'git.auth.knownHostsFile'),
+  ]);
+  const userKey = checkKey(ssh2.utils.parseKey(privateKey, auth.passphrase), auth);
+  const hostName = knownHostsName(remote);
+  const listed = knownHostKeys(knownHosts.toString('utf8'), hostName);
+  let refusal: InputError | undefined;
+  const config: ConnectConfig = {
+    username: remote.user,
+    privateKey,
+    passphrase: auth.passphrase,
+    readyTimeout: timeoutMs,
+    algorithms: { serverHostKey: hostKeyAlgorithms(listed) },
+    hostVerifier: (presented: Buffer) => {
+      const verdict = judgeHostKey(listed, presented);
+      if (verdict !== 'known') refusal = hostKeyRefusal(verdict, presented, hostName, remote, auth.knownHostsFile, shownUrl);
+      return verdict === 'known';
+    },
+  };
+  const socket = connectSocket({ host: remote.host, port: remote.port });
+  const client = new ssh2.Client();
+  return new Promise<Session>((resolve, reject) => {
+    const failed = (err: Error & { level?: string }) => {
+      socket.destroy();
+      if (refusal) reject(refusal);
+      else if (err.level === 'client-authentication') {
+        reject(
+          new UnauthorizedError(
+            `${shownUrl}: the SSH server refused the key in git.auth.sshKeyFile (${auth.sshKeyFile}, ${userKey}); ` +
+              `add its public key to the repository (a deploy key with write access)`,
+            { cause: err },
+          ),
+        );
+      } else if (err.level === 'client-timeout') reject(new TransientError(`${shownUrl}: no SSH handshake within ${timeoutMs} ms`, { cause: err }));
+      else reject(new TransientError(`${shownUrl}: SSH connection failed: ${typeof (err as NodeJS.ErrnoException).code === 'string' ? networkCode(err) : err.message}`, { cause: err }));
+    };
+    client.once('error', failed);
+    client.once('ready', () => {
+      client.off('error', failed);
+      // Later errors (the server going away) surface in the request that was running; the next one reconnects.
+      client.on('error', () => client.end());
+      resolve({ client, socket, open: 0, idle: undefined });
+    });
+    client.connect({ ...config, sock: socket });
+  });
+}
+
+async function readConfigured(file: string, key: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new InputError(`${key} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+}
+
+/** The user key's fingerprint, for messages; a key that cannot be read or unlocked is bad input. */
+function checkKey(parsed: ReturnType<typeof import('ssh2').utils.parseKey>, auth: SshAuth): string {
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key instanceof Error || !key) {
+    const message = key instanceof Error ? key.message : 'no key in the file';
+    if (/passphrase/i.test(message) && auth.passphrase === undefined) {
+      throw new InputError(`git.auth.sshKeyFile ${auth.sshKeyFile}: the key is passphrase-protected; set git.auth.sshKeyPassphraseEnv to a variable holding the passphrase`);
+    }
+    const hint = auth.passphrase !== undefined ? ` (is the passphrase in ${auth.sshKeyPassphraseEnv ?? 'sshKeyPassphraseEnv'} right?)` : '';
+    throw new InputError(`git.auth.sshKeyFile ${auth.sshKeyFile}: not a usable SSH private key: ${message}${hint}`);
+  }
+  return `${key.type} ${sshFingerprint(key.getPublicSSH())}`;
+}
+
+/**
+ * The host key algorithms to offer: those of the keys known_hosts lists for the host (as OpenSSH
+ * orders them), so a server with several host keys shows us one we can check.
+ */
+function hostKeyAlgorithms(listed: readonly KnownHostKey[]): ServerHostKeyAlgorithm[] | undefined {
+  const wanted = [...new Set(listed.filter((k) => !k.revoked).flatMap((k) => (k.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [k.type])))];
+  const offered = SUPPORTED_HOST_KEY_ALGORITHMS.filter((a) => wanted.includes(a));
+  return offered.length > 0 ? offered : undefined;
+}
+
+const SUPPORTED_HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+function hostKeyRefusal(
+  verdict: 'unknown-host' | 'changed' | 'revoked',
+  presented: Buffer,
+  hostName: string,
+  remote: SshRemote,
+  knownHostsFile: string,
+  shownUrl: string,
+): InputError {
+  const key = `${keyBlobType(presented)} key ${sshFingerprint(presented)}`;
+  const scan = `ssh-keyscan${remote.port === 22 ? '' : ` -p ${remote.port}`} ${remote.host}`;
+  const why = {
+    'unknown-host': `host ${hostName} is not in git.auth.knownHostsFile (${knownHostsFile}); it offered the ${key}. If that is the server's key, add its line (${scan})`,
+    changed: `the host key of ${hostName} is not the one git.auth.knownHostsFile (${knownHostsFile}) lists: it offered the ${key}. Refused: the key changed or someone is in between; update the file only once you have checked the new key`,
+    revoked: `host ${hostName} offered the ${key}, which git.auth.knownHostsFile (${knownHostsFile}) marks @revoked`,
+  }[verdict];
+  return new InputError(`${shownUrl}: ${why}`, { code: 'SSH_HOST_KEY_REFUSED' });
+}
+
+/** Opens a session channel running `command`, counting it so an idle connection can close. */
+async function execute(session: Session, command: string, shownUrl: string): Promise<ClientChannel> {
+  clearTimeout(session.idle);
+  session.socket.ref();
+  session.open++;
+  let channel: ClientChannel;
+  try {
+    channel = await new Promise<ClientChannel>((resolve, reject) => {
+      session.client.exec(command, (err, opened) => (err ? reject(err) : resolve(opened)));
+    });
+  } catch (err) {
+    released(session);
+    throw new TransientError(`${shownUrl}: the SSH server would not run ${command.split(' ')[0]}: ${(err as Error).message}`, { cause: err });
+  }
+  // Not at 'exit': sshd may report the exit status before the last output has arrived.
+  channel.once('close', () => released(session));
+  return channel;
+}
+
+/** One fewer command running; with none left, the connection no longer holds the process and closes after a while. */
+function released(session: Session): void {
+  if (--session.open > 0) return;
+  session.socket.unref();
+  session.idle = setTimeout(() => session.client.end(), SSH_IDLE_MS);
+  session.idle.unref();
+}
+
+interface Run {
+  /** Resolves when the command has ended: undefined if it succeeded, else the error to report. */
+  failure(): Promise<Error>;
+  outcome(): Promise<Error | undefined>;
+}
+
+/** Collects a command's stderr and exit status, and closes it if it runs past the deadline. */
+function watch(channel: ClientChannel, shownUrl: string, service: string, timeoutMs: number): Run {
+  let stderr = '';
+  let status: { code: number | null; signal: string | undefined } = { code: null, signal: undefined };
+  let timedOut = false;
+  channel.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < STDERR_LIMIT) stderr += chunk.toString('utf8');
+  });
+  channel.on('exit', (code: number | null, signal?: string) => (status = { code, signal }));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    channel.close();
+  }, timeoutMs);
+  timer.unref();
+  const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+  void closed.then(() => clearTimeout(timer));
+  const outcome = async (): Promise<Error | undefined> => {
+    await closed;
+    if (timedOut) return new TransientError(`${shownUrl}: no answer from ${service} within ${timeoutMs} ms`);
+    if (status.code === 0) return undefined;
+    return commandFailure(stderr, status, shownUrl, service);
+  };
+  return {
+    outcome,
+    failure: async () => (await outcome()) ?? commandFailure(stderr, status, shownUrl, service),
+  };
+}
+
+/** What a failed git-upload-pack / git-receive-pack (or the server's wrapper around it) said, classified. */
+function commandFailure(said: string, status: { code: number | null; signal: string | undefined }, shownUrl: string, service: string): Error {
+  const text = said.trim().replace(/\s+/g, ' ').slice(0, 300);
+  const how = status.signal ? `signal ${status.signal}` : status.code === null ? 'the connection closed' : `exit code ${status.code}`;
+  const message = `${shownUrl}: ${service} failed (${how})${text ? `: ${text}` : ''}`;
+  if (/does not appear to be a git repository|repository not found|not a git repository|no such (file|repository)/i.test(text)) return new NotFoundError(message);
+  if (/permission denied|access denied|denied to|not allowed|forbidden|read[- ]only/i.test(text)) return new UnauthorizedError(message);
+  return new TransientError(message);
+}
+
+/** Reads pkt-lines up to the advertisement's flush; null when the command ended first. An ERR line ends it too. */
+async function readAdvertisement(output: AsyncIterator<Buffer>, shownUrl: string): Promise<{ lines: Buffer; rest: Buffer } | null> {
+  let buffer = Buffer.alloc(0);
+  let offset = 0;
+  for (;;) {
+    while (buffer.length - offset >= 4) {
+      const length = Number.parseInt(buffer.toString('latin1', offset, offset + 4), 16);
+      if (Number.isNaN(length) || (length > 0 && length < 4)) {
+        throw new InputError(`${shownUrl}: the SSH server did not answer with git's protocol (${JSON.stringify(buffer.subarray(0, 40).toString('latin1'))})`);
+      }
+      if (length === 0) return { lines: buffer.subarray(0, offset + 4), rest: buffer.subarray(offset + 4) };
+      if (buffer.length - offset < length) break;
+      const payload = buffer.toString('utf8', offset + 4, offset + length);
+      if (payload.startsWith('ERR ')) throw commandFailure(payload.slice(4), { code: null, signal: undefined }, shownUrl, 'the server');
+      offset += length;
+    }
+    const next = await output.next();
+    if (next.done) return null;
+    buffer = Buffer.concat([buffer, next.value]);
+  }
+}
+
+/**
+ * The channel's output, read as it arrives: a channel whose output nobody reads never closes, and
+ * an open one keeps the process alive. isomorphic-git holds a whole pack in memory anyway.
+ */
+function drain(channel: ClientChannel): AsyncIterator<Buffer> {
+  const chunks: Buffer[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  channel.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    notify();
+  });
+  channel.once('end', () => {
+    ended = true;
+    notify();
+  });
+  channel.once('close', () => {
+    ended = true;
+    notify();
+  });
+  return {
+    async next() {
+      while (chunks.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+      const value = chunks.shift();
+      return value ? { done: false, value } : { done: true, value: undefined };
+    },
+  };
+}
+
+function pktLine(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload]);
+}
+
+async function* single(body: Buffer): AsyncIterableIterator<Uint8Array> {
+  yield body;
+}
+
+/** The command's output after the advertisement, then its outcome: a failed command fails the read. */
+async function* rest(first: Buffer, output: AsyncIterator<Buffer>, run: Run): AsyncIterableIterator<Uint8Array> {
+  if (first.length > 0) yield first;
+  for (let next = await output.next(); !next.done; next = await output.next()) yield next.value;
+  const failure = await run.outcome();
+  if (failure) throw failure;
+}
+
+function response(request: GitHttpRequest, contentType: string, body: AsyncIterableIterator<Uint8Array>): GitHttpResponse {
+  return { url: request.url, method: request.method, statusCode: 200, statusMessage: 'OK', headers: { 'content-type': contentType }, body };
+}

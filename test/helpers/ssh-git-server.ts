@@ -36,6 +36,8 @@ export interface TestSshServer {
   hostKeyFingerprint: string;
   /** An authorized ed25519 key without a passphrase. */
   clientKeyFile: string;
+  /** GIT_SSH_COMMAND for the git CLI: clientKeyFile, knownHostsFile, and nothing from ~/.ssh. */
+  gitSshCommand: string;
   /** Makes a new client key pair in the server's folder; authorized unless `authorize` is false. Returns the private key's path. */
   makeClientKey(name: string, options?: { type?: SshKeyType; passphrase?: string; authorize?: boolean }): Promise<string>;
   /** sshd's log so far (with -e it logs to stderr), for a failed test's message. */
@@ -95,6 +97,7 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
       knownHostsLine,
       hostKeyFingerprint: `SHA256:${createHash('sha256').update(Buffer.from(keyBase64!, 'base64')).digest('base64').replace(/=+$/, '')}`,
       clientKeyFile,
+      gitSshCommand: `ssh -F none -i ${clientKeyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHostsFile}`,
       makeClientKey,
       output: () => running.output(),
       async stop() {

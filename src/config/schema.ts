@@ -90,11 +90,15 @@ export const PolicyConfig = z
   });
 export type PolicyConfig = z.output<typeof PolicyConfig>;
 
+const GIT_URL_FORMS = 'expected an http(s):// URL, ssh://user@host[:port]/path or user@host:path';
+
 export const GitConfig = z
   .strictObject({
-    url: z.string().refine((url) => /^https?:\/\//.test(url) || parseSshRemote(url) !== undefined, {
-      message: 'expected an http(s):// URL, ssh://user@host[:port]/path or user@host:path',
-    }),
+    url: z
+      .string()
+      // The pattern is for editors (JSON Schema); the refine is the exact check.
+      .regex(/^(https?:\/\/|ssh:\/\/|[^@/:\s]+@[^@/:\s]+:)/, { message: GIT_URL_FORMS, abort: true })
+      .refine((url) => /^https?:\/\//.test(url) || parseSshRemote(url) !== undefined, { message: GIT_URL_FORMS }),
     branch: z.string().min(1).default('main'),
     pushBranch: z.string().min(1).optional(),
     auth: z.union([basicAuth, sshAuth]).optional(),

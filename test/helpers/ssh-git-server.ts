@@ -56,6 +56,9 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
     await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tagpilot-test-host', '-f', hostKey]);
     await writeFile(authorizedKeys, '', { mode: 0o600 });
     if (!existsSync(PRIVSEP_DIR)) mkdirSync(PRIVSEP_DIR, { mode: 0o755, recursive: true });
+    if (!(await runCommand('getent', ['passwd', 'sshd']).then(() => true, () => false))) {
+      throw new Error('sshd needs its privilege-separation user "sshd" (openssh-server creates it when configured; .ci/run adds it)');
+    }
 
     const makeClientKey: TestSshServer['makeClientKey'] = async (name, { type = 'ed25519', passphrase = '', authorize = true } = {}) => {
       const file = join(dir, name);

@@ -65,18 +65,23 @@ export function createGitSshClient(remote: SshRemote, auth: SshAuth | undefined,
       const channel = await execute(current, remoteCommand(service, remote.path), shownUrl);
       const run = watch(channel, shownUrl, service, timeoutMs);
       const output = drain(channel);
-      const advertisement = await readAdvertisement(output, shownUrl);
-      if (!advertisement) throw await run.failure();
-      if (advertise) {
-        channel.end(FLUSH);
-        const body = Buffer.concat([pktLine(`# service=${service}\n`), FLUSH, advertisement.lines]);
-        return response(request, `application/x-${service}-advertisement`, single(body));
+      try {
+        const advertisement = await readAdvertisement(output, shownUrl);
+        if (!advertisement) throw await run.failure();
+        if (advertise) {
+          channel.end(FLUSH);
+          const body = Buffer.concat([pktLine(`# service=${service}\n`), FLUSH, advertisement.lines]);
+          return response(request, `application/x-${service}-advertisement`, single(body));
+        }
+        for await (const chunk of request.body ?? []) {
+          if (!channel.write(chunk)) await writable(channel);
+        }
+        channel.end();
+        return response(request, `application/x-${service}-result`, rest(advertisement.rest, output, run));
+      } catch (err) {
+        channel.close();
+        throw err;
       }
-      for await (const chunk of request.body ?? []) {
-        if (!channel.write(chunk)) await new Promise((resolve) => channel.once('drain', resolve));
-      }
-      channel.end();
-      return response(request, `application/x-${service}-result`, rest(advertisement.rest, output, run));
     },
   };
 }
@@ -117,17 +122,7 @@ async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeo
   return new Promise<Session>((resolve, reject) => {
     const failed = (err: Error & { level?: string }) => {
       socket.destroy();
-      if (refusal) reject(refusal);
-      else if (err.level === 'client-authentication') {
-        reject(
-          new UnauthorizedError(
-            `${shownUrl}: the SSH server refused the key in git.auth.sshKeyFile (${auth.sshKeyFile}, ${userKey}); ` +
-              `add its public key to the repository (a deploy key with write access)`,
-            { cause: err },
-          ),
-        );
-      } else if (err.level === 'client-timeout') reject(new TransientError(`${shownUrl}: no SSH handshake within ${timeoutMs} ms`, { cause: err }));
-      else reject(new TransientError(`${shownUrl}: SSH connection failed: ${typeof (err as NodeJS.ErrnoException).code === 'string' ? networkCode(err) : err.message}`, { cause: err }));
+      reject(refusal ?? connectFailure(err, { shownUrl, auth, userKey, hostName, listed, timeoutMs }));
     };
     client.once('error', failed);
     client.once('ready', () => {
@@ -138,6 +133,29 @@ async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeo
     });
     client.connect({ ...config, sock: socket });
   });
+}
+
+/** Why a connection could not be made, classified: a refused key or a failed negotiation is permanent, the network is not. */
+function connectFailure(
+  err: Error & { level?: string },
+  context: { shownUrl: string; auth: SshAuth; userKey: string; hostName: string; listed: readonly KnownHostKey[]; timeoutMs: number },
+): Error {
+  const { shownUrl, auth, userKey, hostName, listed, timeoutMs } = context;
+  if (err.level === 'client-authentication') {
+    return new UnauthorizedError(
+      `${shownUrl}: the SSH server refused the key in git.auth.sshKeyFile (${auth.sshKeyFile}, ${userKey}); ` +
+        'add its public key to the repository (a deploy key with write access)',
+      { cause: err },
+    );
+  }
+  if (err.level === 'handshake') {
+    // Nothing in common (host key types, ciphers): it would fail the same way next time.
+    const known = listed.map((k) => k.type).join(', ') || 'none';
+    return new InputError(`${shownUrl}: SSH handshake failed: ${err.message} (host key types git.auth.knownHostsFile lists for ${hostName}: ${known})`, { cause: err });
+  }
+  if (err.level === 'client-timeout') return new TransientError(`${shownUrl}: no SSH handshake within ${timeoutMs} ms`, { cause: err });
+  const what = typeof (err as NodeJS.ErrnoException).code === 'string' ? networkCode(err) : err.message;
+  return new TransientError(`${shownUrl}: SSH connection failed: ${what}`, { cause: err });
 }
 
 async function readConfigured(file: string, key: string): Promise<Buffer> {
@@ -163,8 +181,8 @@ function checkKey(parsed: ReturnType<typeof import('ssh2').utils.parseKey>, auth
 }
 
 /**
- * The host key algorithms to offer: those of the keys known_hosts lists for the host (as OpenSSH
- * orders them), so a server with several host keys shows us one we can check.
+ * The host key algorithms to offer: only those of the keys known_hosts lists for the host (as
+ * OpenSSH prefers them), so a server with several host keys shows us one we can check.
  */
 function hostKeyAlgorithms(listed: readonly KnownHostKey[]): ServerHostKeyAlgorithm[] | undefined {
   const wanted = [...new Set(listed.filter((k) => !k.revoked).flatMap((k) => (k.type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [k.type])))];
@@ -291,6 +309,17 @@ async function readAdvertisement(output: AsyncIterator<Buffer>, shownUrl: string
     if (next.done) return null;
     buffer = Buffer.concat([buffer, next.value]);
   }
+}
+
+/** Resolves when the channel takes more input, or is gone (the command's outcome then says why). */
+function writable(channel: ClientChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      channel.off('drain', done).off('close', done);
+      resolve();
+    };
+    channel.on('drain', done).on('close', done);
+  });
 }
 
 /**

@@ -109,6 +109,20 @@ describe('git over SSH (sshd)', () => {
     });
   });
 
+  it('refuses a server that has no host key of the type listed for it (its key changed type)', async () => {
+    const rsa = join(dir, 'listed_rsa');
+    await runCommand('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa]);
+    const listed = (await readFile(`${rsa}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
+    const rsaOnly = join(dir, 'known_hosts.rsa');
+    await writeFile(rsaOnly, `[127.0.0.1]:${sshd.port} ${listed}\n`);
+    const { repo } = await fixture({ knownHostsFile: rsaOnly });
+    await assert.rejects(repo.fetchHead('main'), (err: Error) => {
+      assert.ok(err instanceof InputError, `${err.name}: ${err.message}`);
+      assert.match(err.message, /SSH handshake failed: .*host key types git\.auth\.knownHostsFile lists for \[127\.0\.0\.1\]:\d+: ssh-rsa/);
+      return true;
+    });
+  });
+
   it('refuses a key marked @revoked', async () => {
     const revoked = join(dir, 'known_hosts.revoked');
     await writeFile(revoked, `@revoked ${sshd.knownHostsLine}\n${sshd.knownHostsLine}\n`);

@@ -110,3 +110,22 @@ describe('pull requests for an SSH remote', () => {
     assert.equal(pullRequestTarget('gitlab', 'git@gitlab.example.com:acme/fleet.git', { TAGPILOT_GITLAB_API_URL: 'http://127.0.0.1:1/api/v4' }).apiUrl, 'http://127.0.0.1:1/api/v4');
   });
 });
+
+describe('loading', () => {
+  it('ssh2 is loaded only once an SSH remote or SSH signing key is used', async () => {
+    const { runCommand } = await import('../helpers/run-command.js');
+    const script = `
+      import { createRequire } from 'node:module';
+      const { GitRepository } = await import('./src/git/git-repository.ts');
+      await import('./src/git/commit-signer.ts');
+      await import('./src/config/load-config.ts');
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/ssh2/'));
+      new GitRepository('/tmp/unused', 'https://git.example.com/x.git');
+      const before = loaded();
+      const repo = new GitRepository('/tmp/unused', 'ssh://git@127.0.0.1:1/x.git', { ssh: { sshKeyFile: '/dev/null', knownHostsFile: '/dev/null' } });
+      await repo.remoteBranchHead('main').catch(() => {});
+      console.log(JSON.stringify({ before, after: loaded() }));`;
+    const { stdout } = await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    assert.deepEqual(JSON.parse(stdout), { before: false, after: true });
+  });
+});

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runAutomation, type RunAutomationOptions } from '../../src/automation/run-automation.js';
 import { AutomationConfig } from '../../src/config/schema.js';
+import { InputError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { ImagePick } from '../../src/update/apply-setters.js';
 import { humanCommitThenRejectHook } from '../helpers/git-scripts.js';
@@ -66,6 +67,24 @@ describe('runAutomation over SSH', () => {
     assert.equal((await repos.log(name, 'main'))[0]!.sha, first.commit);
     const second = await runAutomation(automation(), picks('1.2.3'), options);
     assert.equal(second.commit, null);
+  });
+
+  it('logs in with an encrypted key whose passphrase sshKeyPassphraseEnv names', async () => {
+    const { name, options, automation } = await fixture();
+    const locked = await sshd.makeClientKey(`locked-${count}`, { passphrase: 'open sesame' });
+    const config = automation({ auth: { sshKeyFile: locked, knownHostsFile: sshd.knownHostsFile, sshKeyPassphraseEnv: 'DEPLOY_KEY_PASSPHRASE' } });
+    await runAutomation(config, picks('1.2.3'), { ...options, env: { DEPLOY_KEY_PASSPHRASE: 'open sesame' } });
+    assert.equal(await repos.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.3'));
+  });
+
+  it('an unknown host fails the run at once as bad input, not as something to retry', async () => {
+    const { options, automation } = await fixture();
+    const empty = join(dir, `known_hosts-${count}`);
+    await writeFile(empty, '');
+    await assert.rejects(
+      runAutomation(automation({ auth: { sshKeyFile: sshd.clientKeyFile, knownHostsFile: empty } }), picks('1.2.3'), options),
+      (err: Error) => err instanceof InputError && err.message.includes(sshd.hostKeyFingerprint),
+    );
   });
 
   it('a human push between our fetch and our push: fetched again, re-applied on the new head', async () => {

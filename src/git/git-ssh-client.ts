@@ -246,9 +246,10 @@ function released(session: Session): void {
 }
 
 interface Run {
-  /** Resolves when the command has ended: undefined if it succeeded, else the error to report. */
-  failure(): Promise<Error>;
+  /** Once the command has ended: undefined if it succeeded, else the error to report. */
   outcome(): Promise<Error | undefined>;
+  /** Once the command has ended: the error to report for a command that stopped short (even with exit code 0). */
+  failure(): Promise<Error>;
 }
 
 /** Collects a command's stderr and exit status, and closes it if it runs past the deadline. */

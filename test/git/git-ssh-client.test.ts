@@ -6,8 +6,9 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../../src/errors.js';
-import type { SshAuth } from '../../src/git/git-ssh-client.js';
+import { createGitSshClient, type SshAuth } from '../../src/git/git-ssh-client.js';
 import { GitRepository } from '../../src/git/git-repository.js';
+import { parseSshRemote } from '../../src/git/ssh-remote.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
 import { startSshGitServer, type TestSshServer } from '../helpers/ssh-git-server.js';
@@ -179,6 +180,26 @@ describe('git over SSH (sshd)', () => {
   it('names an unreadable key file as bad input, before connecting', async () => {
     const { repo } = await fixture({ sshKeyFile: join(dir, 'no-such-key') });
     await assert.rejects(repo.fetchHead('main'), (err: Error) => err instanceof InputError && /git\.auth\.sshKeyFile .*no-such-key: cannot read it \(ENOENT\)/.test(err.message));
+  });
+
+  it('gives up on a command that does not answer within the deadline, as transient', async () => {
+    const hanging = await sshd.makeClientKey('hanging', { command: 'sleep 5' });
+    const client = createGitSshClient(parseSshRemote(sshd.url('fleet-1'))!, { sshKeyFile: hanging, knownHostsFile: sshd.knownHostsFile }, 'the remote', 500);
+    await assert.rejects(client.request({ url: 'https::the-remote/info/refs?service=git-upload-pack', method: 'GET' }), (err: Error) => {
+      assert.ok(err instanceof TransientError, `${err.name}: ${err.message}`);
+      assert.equal(err.message, 'the remote: no answer from git-upload-pack within 500 ms');
+      return true;
+    });
+  });
+
+  it('reports what the server said when it will not run git', async () => {
+    const shell = await sshd.makeClientKey('no-git', { command: 'echo "Permission denied: this key is read-only" >&2; exit 1' });
+    const { repo } = await fixture({ sshKeyFile: shell });
+    await assert.rejects(repo.fetchHead('main'), (err: Error) => {
+      assert.ok(err instanceof UnauthorizedError, `${err.name}: ${err.message}`);
+      assert.match(err.message, /git-upload-pack failed \(exit code 1\): Permission denied: this key is read-only/);
+      return true;
+    });
   });
 
   it('treats a server that is not listening as transient', async () => {

@@ -38,8 +38,11 @@ export interface TestSshServer {
   clientKeyFile: string;
   /** GIT_SSH_COMMAND for the git CLI: clientKeyFile, knownHostsFile, and nothing from ~/.ssh. */
   gitSshCommand: string;
-  /** Makes a new client key pair in the server's folder; authorized unless `authorize` is false. Returns the private key's path. */
-  makeClientKey(name: string, options?: { type?: SshKeyType; passphrase?: string; authorize?: boolean }): Promise<string>;
+  /**
+   * Makes a new client key pair in the server's folder; authorized unless `authorize` is false, to
+   * serve git unless `command` forces another command (a server that hangs, say). Returns the private key's path.
+   */
+  makeClientKey(name: string, options?: { type?: SshKeyType; passphrase?: string; authorize?: boolean; command?: string }): Promise<string>;
   /** sshd's log so far (with -e it logs to stderr), for a failed test's message. */
   output(): string;
   stop(): Promise<void>;
@@ -60,10 +63,10 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
       throw new Error('sshd needs its privilege-separation user "sshd" (openssh-server creates it when configured; .ci/run adds it)');
     }
 
-    const makeClientKey: TestSshServer['makeClientKey'] = async (name, { type = 'ed25519', passphrase = '', authorize = true } = {}) => {
+    const makeClientKey: TestSshServer['makeClientKey'] = async (name, { type = 'ed25519', passphrase = '', authorize = true, command = serveGit } = {}) => {
       const file = join(dir, name);
       await runCommand('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '3072'] : []), '-N', passphrase, '-C', name, '-f', file]);
-      if (authorize) await appendFile(authorizedKeys, `command="${serveGit}",no-pty,no-port-forwarding ${await readFile(`${file}.pub`, 'utf8')}`);
+      if (authorize) await appendFile(authorizedKeys, `command="${command.replace(/"/g, '\\"')}",no-pty,no-port-forwarding ${await readFile(`${file}.pub`, 'utf8')}`);
       return file;
     };
     const clientKeyFile = await makeClientKey('client_ed25519');

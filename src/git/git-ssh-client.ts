@@ -1,13 +1,15 @@
 // Git over SSH behind isomorphic-git's http plugin. isomorphic-git speaks only smart HTTP, the
-// stateless form of the protocol git-upload-pack and git-receive-pack speak over SSH, so each of its
-// requests becomes one command on one SSH connection (as git's own stateless-RPC helpers bridge the
-// two):
-//   GET  …/info/refs?service=S  → run S, read its ref advertisement, send a flush (nothing wanted),
-//                                 and answer in smart-HTTP form (a "# service=S" pkt-line first).
-//   POST …/S                    → run S again, skip its advertisement, send the request body, and
-//                                 stream the rest of its output back as the response body.
-// The requests of one operation share one connection (the handshake is most of the cost); it closes
-// after SSH_IDLE_MS without a command. The server's host key must be in knownHostsFile.
+// stateless form of the protocol git-upload-pack and git-receive-pack speak over SSH, so its two
+// requests per operation are served by one command on one SSH connection:
+//   GET  …/info/refs?service=S  → run S, read its ref advertisement, and answer in smart-HTTP form
+//                                 (a "# service=S" pkt-line first). S is kept waiting ("parked").
+//   POST …/S                    → send the request body to the parked S (or to a new one, past its
+//                                 advertisement) and stream the rest of its output back as the body.
+// A parked command the next request does not want gets a flush (nothing wanted) and ends. Both the
+// handshake and each command (a process on the server, often behind a forced command) cost enough
+// to matter (bench/git-ssh.bench.ts). The connection closes after SSH_IDLE_MS without a command,
+// and while no command's output is awaited it does not keep the process alive. One operation at a
+// time per client, as GitRepository makes them. The server's host key must be in knownHostsFile.
 // ssh2 is imported only here, and only when an SSH remote is used.
 import { readFile } from 'node:fs/promises';
 import { connect as connectSocket, type Socket } from 'node:net';
@@ -37,8 +39,25 @@ const STDERR_LIMIT = 2_000;
 interface Session {
   client: Client;
   socket: Socket;
-  open: number;
+  /** Commands whose output someone awaits: while there are any, the connection holds the process. */
+  busy: number;
   idle: NodeJS.Timeout | undefined;
+  /** A command that has sent its advertisement and waits for the request that follows it. */
+  parked: Command | undefined;
+}
+
+/** One git-upload-pack or git-receive-pack running on the server, past its ref advertisement. */
+interface Command {
+  service: string;
+  channel: ClientChannel;
+  output: AsyncIterator<Buffer>;
+  run: Run;
+  /** The advertisement's pkt-lines, up to and with its flush. */
+  advertisement: Buffer;
+  /** Output already read after the advertisement. */
+  rest: Buffer;
+  busy: boolean;
+  closed: boolean;
 }
 
 /** An isomorphic-git HttpClient that serves every request over SSH to `remote`. */
@@ -62,24 +81,20 @@ export function createGitSshClient(remote: SshRemote, auth: SshAuth | undefined,
     async request(request) {
       const { service, advertise } = route(request, shownUrl);
       const current = await connected();
-      const channel = await execute(current, remoteCommand(service, remote.path), shownUrl);
-      const run = watch(channel, shownUrl, service, timeoutMs);
-      const output = drain(channel);
+      const command = (advertise ? undefined : unpark(current, service)) ?? (await start(current, service, remote.path, shownUrl, timeoutMs));
       try {
-        const advertisement = await readAdvertisement(output, shownUrl);
-        if (!advertisement) throw await run.failure();
         if (advertise) {
-          channel.end(FLUSH);
-          const body = Buffer.concat([pktLine(`# service=${service}\n`), FLUSH, advertisement.lines]);
+          park(current, command);
+          const body = Buffer.concat([pktLine(`# service=${service}\n`), FLUSH, command.advertisement]);
           return response(request, `application/x-${service}-advertisement`, single(body));
         }
         for await (const chunk of request.body ?? []) {
-          if (!channel.write(chunk)) await writable(channel);
+          if (!command.channel.write(chunk)) await writable(command.channel);
         }
-        channel.end();
-        return response(request, `application/x-${service}-result`, rest(advertisement.rest, output, run));
+        command.channel.end();
+        return response(request, `application/x-${service}-result`, rest(command.rest, command.output, command.run));
       } catch (err) {
-        channel.close();
+        command.channel.close();
         throw err;
       }
     },
@@ -129,7 +144,7 @@ async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeo
       client.off('error', failed);
       // Later errors (the server going away) surface in the request that was running; the next one reconnects.
       client.on('error', () => client.end());
-      resolve({ client, socket, open: 0, idle: undefined });
+      resolve({ client, socket, busy: 0, idle: undefined, parked: undefined });
     });
     client.connect({ ...config, sock: socket });
   });
@@ -218,30 +233,75 @@ function hostKeyRefusal(
   return new InputError(`${shownUrl}: ${why}`, { code: 'SSH_HOST_KEY_REFUSED' });
 }
 
-/** Opens a session channel running `command`, counting it so an idle connection can close. */
-async function execute(session: Session, command: string, shownUrl: string): Promise<ClientChannel> {
-  clearTimeout(session.idle);
-  session.socket.ref();
-  session.open++;
+/** Runs `service` on the repository and reads its advertisement; the command counts as busy until it closes or is parked. */
+async function start(session: Session, service: string, path: string, shownUrl: string, timeoutMs: number): Promise<Command> {
+  unpark(session, undefined);
+  hold(session);
   let channel: ClientChannel;
   try {
     channel = await new Promise<ClientChannel>((resolve, reject) => {
-      session.client.exec(command, (err, opened) => (err ? reject(err) : resolve(opened)));
+      session.client.exec(remoteCommand(service, path), (err, opened) => (err ? reject(err) : resolve(opened)));
     });
   } catch (err) {
-    released(session);
-    throw new TransientError(`${shownUrl}: the SSH server would not run ${command.split(' ')[0]}: ${(err as Error).message}`, { cause: err });
+    letGo(session);
+    throw new TransientError(`${shownUrl}: the SSH server would not run ${service}: ${(err as Error).message}`, { cause: err });
   }
+  const run = watch(channel, shownUrl, service, timeoutMs);
+  const output = drain(channel);
+  const command: Command = { service, channel, output, run, advertisement: Buffer.alloc(0), rest: Buffer.alloc(0), busy: true, closed: false };
   // Not at 'exit': sshd may report the exit status before the last output has arrived.
-  channel.once('close', () => released(session));
-  return channel;
+  channel.once('close', () => {
+    command.closed = true;
+    if (command.busy) letGo(session);
+  });
+  try {
+    const read = await readAdvertisement(output, shownUrl);
+    if (!read) throw await run.failure();
+    command.advertisement = read.lines;
+    command.rest = read.rest;
+    return command;
+  } catch (err) {
+    channel.close();
+    throw err;
+  }
 }
 
-/** One fewer command running; with none left, the connection no longer holds the process and closes after a while. */
-function released(session: Session): void {
-  if (--session.open > 0) return;
+/** Keeps `command` waiting for the request that follows its advertisement, without holding the process for it. */
+function park(session: Session, command: Command): void {
+  unpark(session, undefined);
+  session.parked = command;
+  command.busy = false;
+  letGo(session);
+}
+
+/** The parked command if it serves `service` and is still there; any other is told nothing is wanted and ends. */
+function unpark(session: Session, service: string | undefined): Command | undefined {
+  const command = session.parked;
+  session.parked = undefined;
+  if (!command || command.closed) return undefined;
+  if (command.service !== service) {
+    command.channel.end(FLUSH);
+    return undefined;
+  }
+  command.busy = true;
+  hold(session);
+  return command;
+}
+
+function hold(session: Session): void {
+  clearTimeout(session.idle);
+  session.socket.ref();
+  session.busy++;
+}
+
+/** One fewer command awaited; with none left, the connection no longer holds the process and closes after a while. */
+function letGo(session: Session): void {
+  if (--session.busy > 0) return;
   session.socket.unref();
-  session.idle = setTimeout(() => session.client.end(), SSH_IDLE_MS);
+  session.idle = setTimeout(() => {
+    unpark(session, undefined);
+    session.client.end();
+  }, SSH_IDLE_MS);
   session.idle.unref();
 }
 

@@ -44,15 +44,20 @@ describe('git over SSH (sshd)', () => {
   it('clones, pushes and fetches, the requests of one operation on one SSH connection', async () => {
     const { name, repo } = await fixture();
     const before = logins();
+    const ran = (await sshd.commands()).length;
+    const commandsSince = async (start: number) => (await sshd.commands()).slice(start).map((c) => c.split(' ')[0]);
     const { head, clone } = await repo.fetchHead('main');
     assert.equal(clone, 'missing');
-    // Its two requests (the ref advertisement, then the pack) share one connection.
+    // Its two requests (the ref advertisement, then the pack) share one connection and one command.
     assert.equal(logins() - before, 1, 'one SSH login for the whole clone');
+    assert.deepEqual(await commandsSince(ran), ['git-upload-pack']);
     assert.equal(head, (await repos.log(name, 'main'))[0]!.sha);
     assert.equal(new TextDecoder().decode(await repo.readBlob((await repo.listFiles(head, ['apps'], () => true))[0]!.oid)), 'image: app:1.0.0\n');
 
     const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', 'image: app:1.2.0\n']]), 'Update app', { name: 'tagpilot', email: 't@example.test' });
+    const beforePush = (await sshd.commands()).length;
     assert.deepEqual(await repo.push(commit, 'main'), { outcome: 'pushed', reason: '' });
+    assert.deepEqual(await commandsSince(beforePush), ['git-receive-pack']);
     assert.equal(await repos.readFile(name, 'main', 'apps/app.yaml'), 'image: app:1.2.0\n');
 
     const human = await repos.commitAsHuman(name, 'main', { 'README.md': 'fleet v2\n' }, 'Human edit');

@@ -43,6 +43,8 @@ export interface TestSshServer {
    * serve git unless `command` forces another command (a server that hangs, say). Returns the private key's path.
    */
   makeClientKey(name: string, options?: { type?: SshKeyType; passphrase?: string; authorize?: boolean; command?: string }): Promise<string>;
+  /** Every command a git key ran so far (e.g. "git-upload-pack '/acme/fleet.git'"), oldest first. */
+  commands(): Promise<string[]>;
   /** sshd's log so far (with -e it logs to stderr), for a failed test's message. */
   output(): string;
   stop(): Promise<void>;
@@ -55,7 +57,9 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
     const hostKey = join(dir, 'host_ed25519');
     const authorizedKeys = join(dir, 'authorized_keys');
     const serveGit = join(dir, 'serve-git');
-    await writeFile(serveGit, serveGitScript(root), { mode: 0o755 });
+    const commandLog = join(dir, 'commands.log');
+    await writeFile(commandLog, '');
+    await writeFile(serveGit, serveGitScript(root, commandLog), { mode: 0o755 });
     await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tagpilot-test-host', '-f', hostKey]);
     await writeFile(authorizedKeys, '', { mode: 0o600 });
     if (!existsSync(PRIVSEP_DIR)) mkdirSync(PRIVSEP_DIR, { mode: 0o755, recursive: true });
@@ -105,6 +109,7 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
       clientKeyFile,
       gitSshCommand: `ssh -F none -i ${clientKeyFile} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHostsFile}`,
       makeClientKey,
+      commands: async () => (await readFile(commandLog, 'utf8')).split('\n').filter(Boolean),
       output: () => running.output(),
       async stop() {
         if (stopped) return;
@@ -140,11 +145,12 @@ function sshdConfig(port: number, dir: string, hostKey: string, authorizedKeys: 
 }
 
 /** The forced command: git-upload-pack or git-receive-pack on a repository under `root`, nothing else. */
-function serveGitScript(root: string): string {
+function serveGitScript(root: string, commandLog: string): string {
   // String.raw, and no brace expansions, so the script reads here as the shell will see it.
   return String.raw`#!/bin/sh
 set -e
-cd 'ROOT'
+printf '%s\n' "$SSH_ORIGINAL_COMMAND" >> '@LOG@'
+cd '@ROOT@'
 case "$SSH_ORIGINAL_COMMAND" in
   "git-upload-pack '"*"'" | "git-receive-pack '"*"'") ;;
   *) echo "this key may only run git-upload-pack or git-receive-pack" >&2; exit 1 ;;
@@ -152,7 +158,7 @@ esac
 service=$(printf '%s' "$SSH_ORIGINAL_COMMAND" | cut -d ' ' -f 1)
 path=$(printf '%s' "$SSH_ORIGINAL_COMMAND" | sed -e "s/^[a-z-]* '//" -e "s/'$//" -e "s|^/||")
 exec "$service" "$path"
-`.replace('ROOT', root);
+`.replace('@ROOT@', root).replace('@LOG@', commandLog);
 }
 
 /** True once the port answers with an SSH banner, not merely accepts connections. */

@@ -33,8 +33,7 @@ export function parseSshRemote(url: string): SshRemote | undefined {
   if (!parsed.hostname || parsed.pathname.length <= 1 || parsed.password) return undefined;
   const pathname = decodeURIComponent(parsed.pathname);
   return {
-    // As ssh does: without a user in the URL, the local login name.
-    user: parsed.username ? decodeURIComponent(parsed.username) : userInfo().username,
+    user: parsed.username ? decodeURIComponent(parsed.username) : localLogin(),
     host: unbracket(parsed.hostname),
     port: parsed.port ? Number(parsed.port) : 22,
     // git sends ssh://host/~user/repo as "~user/repo": a path from that user's home.
@@ -50,6 +49,18 @@ export function knownHostsName(remote: Pick<SshRemote, 'host' | 'port'>): string
 /** The command line git runs on the server, the path quoted the way git quotes it (sq_quote_buf). */
 export function remoteCommand(service: string, path: string): string {
   return `${service} '${path.replace(/'/g, "'\\''").replace(/!/g, "'\\!'")}'`;
+}
+
+/**
+ * Without a user in the URL, ssh logs in as the local user. A container running as a uid without a
+ * passwd entry has none (userInfo throws); then $USER, or git, the login of every hosting service.
+ */
+function localLogin(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER || process.env.LOGNAME || 'git';
+  }
 }
 
 function unbracket(host: string): string {

@@ -31,6 +31,8 @@ export interface SshAuth {
 
 /** How long an unused connection stays open for the next request of the same operation. */
 export const SSH_IDLE_MS = 5_000;
+/** Connect, key exchange and login; a command's own deadline is the request timeout. */
+export const SSH_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 const FLUSH = Buffer.from('0000');
 const SERVICES = new Set(['git-upload-pack', 'git-receive-pack']);
@@ -67,7 +69,7 @@ export function createGitSshClient(remote: SshRemote, auth: SshAuth | undefined,
   const connected = (): Promise<Session> => {
     if (!auth) throw new InputError(`${shownUrl}: an SSH remote needs git.auth { sshKeyFile, knownHostsFile }`);
     if (!session) {
-      const opening = connect(remote, auth, shownUrl, timeoutMs);
+      const opening = connect(remote, auth, shownUrl);
       session = opening;
       opening.then(
         (s) => s.client.on('close', () => session === opening && (session = undefined)),
@@ -109,7 +111,7 @@ function route(request: GitHttpRequest, shownUrl: string): { service: string; ad
   return { service, advertise: advertised !== undefined };
 }
 
-async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeoutMs: number): Promise<Session> {
+async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string): Promise<Session> {
   const [{ default: ssh2 }, privateKey, knownHosts] = await Promise.all([
     // CommonJS: node finds only some of its names statically, so take the module object.
     import('ssh2'),
@@ -124,7 +126,7 @@ async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeo
     username: remote.user,
     privateKey,
     passphrase: auth.passphrase,
-    readyTimeout: timeoutMs,
+    readyTimeout: SSH_HANDSHAKE_TIMEOUT_MS,
     algorithms: { serverHostKey: hostKeyAlgorithms(listed) },
     hostVerifier: (presented: Buffer) => {
       const verdict = judgeHostKey(listed, presented);
@@ -137,7 +139,7 @@ async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeo
   return new Promise<Session>((resolve, reject) => {
     const failed = (err: Error & { level?: string }) => {
       socket.destroy();
-      reject(refusal ?? connectFailure(err, { shownUrl, auth, userKey, hostName, listed, timeoutMs }));
+      reject(refusal ?? connectFailure(err, { shownUrl, auth, userKey, hostName, listed }));
     };
     client.once('error', failed);
     client.once('ready', () => {
@@ -153,9 +155,9 @@ async function connect(remote: SshRemote, auth: SshAuth, shownUrl: string, timeo
 /** Why a connection could not be made, classified: a refused key or a failed negotiation is permanent, the network is not. */
 function connectFailure(
   err: Error & { level?: string },
-  context: { shownUrl: string; auth: SshAuth; userKey: string; hostName: string; listed: readonly KnownHostKey[]; timeoutMs: number },
+  context: { shownUrl: string; auth: SshAuth; userKey: string; hostName: string; listed: readonly KnownHostKey[] },
 ): Error {
-  const { shownUrl, auth, userKey, hostName, listed, timeoutMs } = context;
+  const { shownUrl, auth, userKey, hostName, listed } = context;
   if (err.level === 'client-authentication') {
     return new UnauthorizedError(
       `${shownUrl}: the SSH server refused the key in git.auth.sshKeyFile (${auth.sshKeyFile}, ${userKey}); ` +
@@ -168,7 +170,7 @@ function connectFailure(
     const known = listed.map((k) => k.type).join(', ') || 'none';
     return new InputError(`${shownUrl}: SSH handshake failed: ${err.message} (host key types git.auth.knownHostsFile lists for ${hostName}: ${known})`, { cause: err });
   }
-  if (err.level === 'client-timeout') return new TransientError(`${shownUrl}: no SSH handshake within ${timeoutMs} ms`, { cause: err });
+  if (err.level === 'client-timeout') return new TransientError(`${shownUrl}: no SSH handshake within ${SSH_HANDSHAKE_TIMEOUT_MS} ms`, { cause: err });
   const what = typeof (err as NodeJS.ErrnoException).code === 'string' ? networkCode(err) : err.message;
   return new TransientError(`${shownUrl}: SSH connection failed: ${what}`, { cause: err });
 }

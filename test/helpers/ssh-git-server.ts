@@ -75,12 +75,13 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
     };
     const clientKeyFile = await makeClientKey('client_ed25519');
 
+    const penalties = await knowsPerSourcePenalties(dir, hostKey, authorizedKeys);
     let port = 0;
     let daemon: Daemon | undefined;
     for (let attempt = 1; ; attempt++) {
       port = await getFreePort();
       const config = join(dir, 'sshd_config');
-      await writeFile(config, sshdConfig(port, dir, hostKey, authorizedKeys));
+      await writeFile(config, sshdConfig(port, dir, hostKey, authorizedKeys, penalties));
       daemon = startDaemon({ name: 'sshd', command: SSHD, args: ['-D', '-e', '-f', config], cwd: dir });
       try {
         await daemon.waitUntilReady(() => answersSsh(port), { timeoutMs: 10_000 });
@@ -124,8 +125,11 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
   }
 }
 
-function sshdConfig(port: number, dir: string, hostKey: string, authorizedKeys: string): string {
+function sshdConfig(port: number, dir: string, hostKey: string, authorizedKeys: string, penalties: boolean): string {
   return [
+    // OpenSSH 9.8+ blocks a source address for a while after refused logins and connections closed
+    // before login, which is what the refusal tests make on purpose; older versions lack the option.
+    ...(penalties ? ['PerSourcePenalties no'] : []),
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${hostKey}`,
@@ -142,6 +146,16 @@ function sshdConfig(port: number, dir: string, hostKey: string, authorizedKeys: 
     'SetEnv GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null LC_ALL=C',
     '',
   ].join('\n');
+}
+
+/** Whether this sshd understands PerSourcePenalties (OpenSSH 9.8+): `sshd -t` checks a config with it. */
+async function knowsPerSourcePenalties(dir: string, hostKey: string, authorizedKeys: string): Promise<boolean> {
+  const probe = join(dir, 'sshd_config.probe');
+  await writeFile(probe, sshdConfig(22, dir, hostKey, authorizedKeys, true));
+  return runCommand(SSHD, ['-t', '-f', probe]).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The forced command: git-upload-pack or git-receive-pack on a repository under `root`, nothing else. */

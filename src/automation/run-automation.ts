@@ -152,7 +152,8 @@ async function prepare(
   const screen = blobScreen(automation.update, picks);
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
-    credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    credentials: git.auth && 'username' in git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    ssh: git.auth && 'sshKeyFile' in git.auth ? { ...git.auth, passphrase: git.auth.sshKeyPassphraseEnv && env[git.auth.sshKeyPassphraseEnv] } : undefined,
     http: options.http,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {

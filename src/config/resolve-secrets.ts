@@ -1,7 +1,9 @@
-// Reads secrets named by passwordEnv/passwordFile/secretEnv/secretFile into the config, once, at load.
+// Reads secrets named by passwordEnv/passwordFile/secretEnv/secretFile into the config, once, at load;
+// checks the files and passphrase variable an SSH remote needs.
 import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
+import { sshAuthProblems } from './ssh-auth-problems.js';
 
 interface SecretHolder {
   [key: string]: unknown;
@@ -27,7 +29,11 @@ export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedP
       }
     }
   };
-  config.automations.forEach((a, i) => resolveOne(a.git.auth, 'password', ['automations', i, 'git', 'auth']));
+  config.automations.forEach((a, i) => {
+    if (a.git.auth && 'username' in a.git.auth) resolveOne(a.git.auth, 'password', ['automations', i, 'git', 'auth']);
+    // SSH: the key and known_hosts files must be readable and sshKeyPassphraseEnv set (run-automation reads it).
+    problems.push(...sshAuthProblems(a.git, ['automations', i, 'git'], env));
+  });
   config.registries.forEach((r, i) => {
     if (r.auth && 'username' in r.auth) resolveOne(r.auth, 'password', ['registries', i, 'auth']);
   });

@@ -1,6 +1,7 @@
 // The one config schema (SPEC §1). Types derive from it; the loader adds file positions to its errors.
 import { z } from 'zod';
 import { translateGoRegexp } from '../policy/go-regexp.js';
+import { isSshUrl, parseSshRemote } from '../git/ssh-remote.js';
 import { parseDuration } from './duration.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -38,6 +39,13 @@ const basicAuth = z
   .refine((a) => [a.password, a.passwordEnv, a.passwordFile].filter((v) => v !== undefined).length === 1, {
     message: 'expected exactly one of password, passwordEnv or passwordFile',
   });
+
+/** Git over SSH: the private key to log in with and the host keys to trust (a host not listed is refused). */
+const sshAuth = z.strictObject({
+  sshKeyFile: z.string().min(1),
+  knownHostsFile: z.string().min(1),
+  sshKeyPassphraseEnv: z.string().min(1).optional(),
+});
 
 const dockerConfigAuth = z.strictObject({ dockerConfig: z.string().min(1) });
 
@@ -82,16 +90,31 @@ export const PolicyConfig = z
   });
 export type PolicyConfig = z.output<typeof PolicyConfig>;
 
-export const GitConfig = z.strictObject({
-  url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL'),
-  branch: z.string().min(1).default('main'),
-  pushBranch: z.string().min(1).optional(),
-  auth: basicAuth.optional(),
-  author: z
-    .strictObject({ name: z.string().min(1), email: z.string().min(1) })
-    .default({ name: 'tagpilot', email: 'tagpilot@localhost' }),
-  signingKeyFile: z.string().min(1).optional(),
-});
+const GIT_URL_FORMS = 'expected an http(s):// URL, ssh://user@host[:port]/path or user@host:path';
+
+export const GitConfig = z
+  .strictObject({
+    url: z
+      .string()
+      // The pattern is for editors (JSON Schema); the refine is the exact check.
+      .regex(/^(https?:\/\/|ssh:\/\/|[^@/:\s]+@[^@/:\s]+:)/, { message: GIT_URL_FORMS, abort: true })
+      .refine((url) => /^https?:\/\//.test(url) || parseSshRemote(url) !== undefined, { message: GIT_URL_FORMS }),
+    branch: z.string().min(1).default('main'),
+    pushBranch: z.string().min(1).optional(),
+    auth: z.union([basicAuth, sshAuth]).optional(),
+    author: z
+      .strictObject({ name: z.string().min(1), email: z.string().min(1) })
+      .default({ name: 'tagpilot', email: 'tagpilot@localhost' }),
+    signingKeyFile: z.string().min(1).optional(),
+  })
+  .superRefine((git, ctx) => {
+    const ssh = isSshUrl(git.url);
+    if (ssh && !(git.auth && 'sshKeyFile' in git.auth)) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'an SSH url needs auth: { sshKeyFile, knownHostsFile }' });
+    } else if (!ssh && git.auth && 'sshKeyFile' in git.auth) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'sshKeyFile and knownHostsFile need an ssh:// or user@host:path url' });
+    }
+  });
 export type GitConfig = z.output<typeof GitConfig>;
 
 export const AutomationConfig = z.strictObject({

@@ -83,8 +83,9 @@ describe('importFlux: the example fleet (examples/flux)', () => {
     assert.equal(automation.git.branch, 'main');
     assert.equal(automation.git.pushBranch, undefined);
     assert.deepEqual(automation.git.author, { name: 'fluxcdbot', email: 'fluxcdbot@users.noreply.github.com' });
-    assert.equal(automation.git.auth?.username, 'git');
-    assert.equal(automation.git.auth?.password, 'token');
+    assert.ok(automation.git.auth && 'username' in automation.git.auth);
+    assert.equal(automation.git.auth.username, 'git');
+    assert.equal(automation.git.auth.password, 'token');
     assert.deepEqual(automation.paths, ['clusters/production']);
     assert.equal(automation.interval, 1_800_000);
     assert.equal(automation.policies, undefined, 'one namespace: every policy, as Flux does');

@@ -82,8 +82,7 @@ describe('importFlux: the example fleet (examples/flux)', () => {
     assert.equal(automation.git.branch, 'main');
     assert.equal(automation.git.pushBranch, undefined);
     assert.deepEqual(automation.git.author, { name: 'fluxcdbot', email: 'fluxcdbot@users.noreply.github.com' });
-    assert.equal(automation.git.auth?.username, 'git');
-    assert.equal(automation.git.auth?.password, 'token');
+    assert.deepEqual(automation.git.auth, { username: 'git', passwordEnv: 'FLUX_SYSTEM_PASSWORD', password: 'token' });
     assert.deepEqual(automation.paths, ['clusters/production']);
     assert.equal(automation.interval, 1_800_000);
     assert.equal(automation.policies, undefined, 'one namespace: every policy, as Flux does');

@@ -26,8 +26,13 @@ export const azureAcr: CloudCredentialProvider = {
       throw new InputError(`registries ${host}: azure credentials: the registry did not send an ACR token challenge (Bearer realm); is it an ACR?`);
     }
     const { DefaultAzureCredential } = await import('@azure/identity');
-    // No retries inside the SDK: the queue's job retry is the one retry layer.
-    credential ??= new DefaultAzureCredential({ retryOptions: { maxRetries: 0 } });
+    credential ??= new DefaultAzureCredential({
+      // No retries inside the SDK: the queue's job retry is the one retry layer.
+      retryOptions: { maxRetries: 0 },
+      // A chosen authority (Azure Stack, a private cloud) is not listed by login.microsoftonline.com's
+      // instance discovery, which would refuse it; whoever set AZURE_AUTHORITY_HOST vouches for it.
+      disableInstanceDiscovery: Boolean(env.AZURE_AUTHORITY_HOST),
+    });
     const entra = await credential.getToken(ACR_SCOPE);
     if (!entra) throw new InputError(`registries ${host}: azure credentials: no identity found; tried ${azureAcr.sources}`, { code: 'CLOUD_CREDENTIALS_UNAVAILABLE' });
     const exchange = new URL('/oauth2/exchange', realm).href;

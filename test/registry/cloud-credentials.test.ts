@@ -4,8 +4,10 @@
 // reused while fresh and minted again before they expire, and failures classified and explained.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { TransientError } from '../../src/errors.js';
 import { RegistryClient } from '../../src/registry/registry-client.js';
@@ -19,9 +21,12 @@ const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const TAGS = ['1.0.0', '1.1.0'];
 
 /** Runs the CLI with only `env` (plus PATH and an empty HOME): no developer's ~/.aws or gcloud leaks in. */
-function tagpilot(args: string[], env: NodeJS.ProcessEnv, home: string): Promise<{ code: number | null; out: string; err: string }> {
+function tagpilot(args: string[], env: NodeJS.ProcessEnv, home: string): Promise<{ code: number | null; out: string; err: string }>;
+function tagpilot(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv, home: string): Promise<{ code: number | null; out: string; err: string }>;
+function tagpilot(...given: unknown[]): Promise<{ code: number | null; out: string; err: string }> {
+  const [nodeArgs, args, env, home] = (given.length === 3 ? [[], ...given] : given) as [string[], string[], NodeJS.ProcessEnv, string];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, ...args], {
       env: { PATH: process.env.PATH, HOME: home, TAGPILOT_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -87,6 +92,24 @@ describe('cloud registry identity', () => {
     assert.ok(!run.err.includes(password) && !run.err.includes(keys.secretAccessKey));
   });
 
+  it('aws: a request signed with the wrong secret is refused by the stand-in, and tagpilot says so without the secret', async () => {
+    const ecr = await startEcrStandIn({ accessKeyId: 'AKIDTAGPILOTTEST', secretAccessKey: testSecret('right'), region: 'eu-west-3', password: 'unused', expiresInSeconds: 60 });
+    const registry = await startRegistry({ auth: { kind: 'token', username: 'AWS', password: testSecret('p') } });
+    stops.push(ecr.stop, registry.stop);
+    const wrong = testSecret('wrong');
+    const run = await tagpilot(['scan', `${registry.host}/acme/app`, '--json', '--config', await configFor(dir, registry, 'aws')], {
+      AWS_ACCESS_KEY_ID: 'AKIDTAGPILOTTEST',
+      AWS_SECRET_ACCESS_KEY: wrong,
+      AWS_REGION: 'eu-west-3',
+      AWS_ENDPOINT_URL_ECR: ecr.url,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }, home);
+    assert.equal(run.code, 1, run.out);
+    assert.deepEqual(ecr.calls.map((c) => c.refusal), ['signature does not verify']);
+    assert.match(run.err, /aws credentials: the token service refused our identity \(HTTP 403\)/);
+    assert.ok(!run.err.includes(wrong));
+  });
+
   it('gcp: an access token from the metadata server (workload identity) opens the registry as oauth2accesstoken', async () => {
     const accessToken = testSecret('ya29');
     const metadata = await startMetadataStandIn({ accessToken, expiresInSeconds: 3599 });
@@ -142,6 +165,32 @@ describe('cloud registry identity', () => {
     assert.ok(entra.calls.some((c) => c.path === '/tenant-1/oauth2/v2.0/token' && c.status === 200));
     assert.deepEqual(exchanges, ['ok']);
     assert.ok(registry.tokenRequests!.some((r) => r.grantType === 'refresh_token' && r.status === 200));
+  });
+
+  it('check and --help load none of the cloud SDKs (they load when a registry is first asked)', async () => {
+    // A resolve hook that refuses the SDKs: the commands fail if anything imports one eagerly.
+    const hooks = join(dir, 'forbid-sdks.mjs');
+    await writeFile(hooks, `export async function resolve(specifier, context, next) {
+  if (/^(@aws-sdk|@azure|google-auth-library|@octokit)\\b/.test(specifier)) throw new Error('eagerly imported ' + specifier);
+  return next(specifier, context);
+}\n`);
+    const register = join(dir, 'register-forbid.mjs');
+    await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const config = join(dir, 'lazy.yaml');
+    const key = join(dir, 'lazy-app.pem');
+    await writeFile(key, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    await writeFile(config, `registries:
+  - { host: 123456789012.dkr.ecr.eu-west-1.amazonaws.com, auth: { provider: aws } }
+  - { host: europe-docker.pkg.dev, auth: { provider: gcp } }
+  - { host: acme.azurecr.io, auth: { provider: azure } }
+automations:
+  - name: fleet
+    git: { url: https://github.com/acme/fleet.git, auth: { githubApp: { appId: 1, installationId: 2, privateKeyFile: ${key} } } }
+`);
+    for (const args of [['check', '--config', config], ['--help']]) {
+      const run = await tagpilot(['--import', register], args, {}, home);
+      assert.equal(run.code, 0, run.err);
+    }
   });
 
   const unavailable = [

@@ -212,7 +212,8 @@ export class RegistryClient {
     if (response.statusCode === 401) {
       const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
       if (auth?.kind === 'basic') {
-        this.forgetCloudCredentials(host, challenge ?? host.challenge!, auth.creds);
+        // The challenge these credentials answered: a cloud provider's are cached under it.
+        if (host.challenge) this.forgetCloudCredentials(host, host.challenge, auth.creds);
         throw refused(target, auth, 401);
       }
       if (auth?.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);

@@ -1,5 +1,6 @@
 // Reads secrets named by passwordEnv/passwordFile/secretEnv/secretFile into the config, once, at load;
 // checks the files and passphrase variable an SSH remote needs.
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
@@ -33,6 +34,8 @@ export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedP
     if (a.git.auth && 'username' in a.git.auth) resolveOne(a.git.auth, 'password', ['automations', i, 'git', 'auth']);
     // SSH: the key and known_hosts files must be readable and sshKeyPassphraseEnv set (run-automation reads it).
     problems.push(...sshAuthProblems(a.git, ['automations', i, 'git'], env));
+    const auth = a.git.auth;
+    if (auth && 'githubApp' in auth) problems.push(...githubAppKeyProblems(auth.githubApp.privateKeyFile, ['automations', i, 'git', 'auth', 'githubApp', 'privateKeyFile']));
   });
   config.registries.forEach((r, i) => {
     if (r.auth && 'username' in r.auth) resolveOne(r.auth, 'password', ['registries', i, 'auth']);
@@ -52,6 +55,26 @@ export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedP
     if (tokenEnv !== undefined && !env[tokenEnv]) {
       problems.push({ path: ['automations', i, 'pullRequest', 'tokenEnv'], message: `environment variable ${tokenEnv} is not set` });
     }
+    const appToken = a.pullRequest?.provider === 'github' && a.git.auth !== undefined && 'githubApp' in a.git.auth;
+    if (a.pullRequest && tokenEnv === undefined && !appToken) {
+      problems.push({ path: ['automations', i, 'pullRequest'], message: 'expected tokenEnv (only provider github with git.auth.githubApp can do without: the App token serves)' });
+    }
   });
   return problems;
+}
+
+/** A GitHub App key is read at each token request; check finds a missing or unusable one now. */
+function githubAppKeyProblems(file: string, path: PropertyKey[]): LocatedProblem[] {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    return [{ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }];
+  }
+  try {
+    if (createPrivateKey(pem).asymmetricKeyType === 'rsa') return [];
+  } catch {
+    // reported below
+  }
+  return [{ path, message: `${file} is not an RSA private key in PEM form (the .pem GitHub generates for the App)` }];
 }

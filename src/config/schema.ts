@@ -49,6 +49,24 @@ const sshAuth = z.strictObject({
 
 const dockerConfigAuth = z.strictObject({ dockerConfig: z.string().min(1) });
 
+export const CLOUD_PROVIDERS = ['aws', 'gcp', 'azure'] as const;
+export type CloudProviderId = (typeof CLOUD_PROVIDERS)[number];
+/** Workload identity: the cloud SDK's default credential chain mints the registry password. */
+const cloudAuth = z.strictObject({ provider: z.enum(CLOUD_PROVIDERS) });
+
+/** A positive integer, also as the digit string `${VAR}` substitution gives. */
+const numericId = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]*$/, 'expected a positive integer')]).transform(Number);
+
+/** GitHub App installation tokens, minted with the App's private key (SPEC §1). */
+const githubAppAuth = z.strictObject({
+  githubApp: z.strictObject({
+    // GitHub also accepts the App's client ID (Iv1.…) as the JWT issuer.
+    appId: z.union([z.number().int().positive(), z.string().min(1)]).transform(String),
+    installationId: numericId,
+    privateKeyFile: z.string().min(1),
+  }),
+});
+
 export const DEFAULT_EXCLUDE = ['\\.sig$', '\\.att$', '\\.sbom$'];
 export const DEFAULT_INTERVAL = '5m';
 
@@ -101,7 +119,7 @@ export const GitConfig = z
       .refine((url) => /^https?:\/\//.test(url) || parseSshRemote(url) !== undefined, { message: GIT_URL_FORMS }),
     branch: z.string().min(1).default('main'),
     pushBranch: z.string().min(1).optional(),
-    auth: z.union([basicAuth, sshAuth]).optional(),
+    auth: z.union([basicAuth, sshAuth, githubAppAuth]).optional(),
     author: z
       .strictObject({ name: z.string().min(1), email: z.string().min(1) })
       .default({ name: 'tagpilot', email: 'tagpilot@localhost' }),
@@ -135,7 +153,8 @@ export const AutomationConfig = z.strictObject({
   commitMessage: z.string().min(1).optional(),
   interval: duration.prefault('10m'),
   pullRequest: z
-    .strictObject({ provider: z.enum(['gitlab', 'github']), tokenEnv: z.string().min(1) })
+    // tokenEnv may be left out with provider github and git.auth.githubApp: the installation token serves.
+    .strictObject({ provider: z.enum(['gitlab', 'github']), tokenEnv: z.string().min(1).optional() })
     .optional(),
 });
 export type AutomationConfig = z.output<typeof AutomationConfig>;
@@ -144,7 +163,7 @@ export const RegistryConfig = z.strictObject({
   host: z.string().min(1),
   insecure: z.boolean().default(false),
   caFile: z.string().min(1).optional(),
-  auth: z.union([basicAuth, dockerConfigAuth]).optional(),
+  auth: z.union([basicAuth, dockerConfigAuth, cloudAuth]).optional(),
   concurrency: z.number().int().min(1).max(256).default(4),
 });
 export type RegistryConfig = z.output<typeof RegistryConfig>;

@@ -9,6 +9,9 @@ import type { RegistryConfig } from '../config/schema.js';
 import { InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { classifyStatus, statusError } from '../failure-kind.js';
 import { parseAuthChallenge, type AuthChallenge } from './auth-challenge.js';
+import { ECR_MAX_PAGE_SIZE, ecrRegion } from './cloud-credentials/aws-ecr.js';
+import { CloudCredentials } from './cloud-credentials/cloud-credentials.js';
+import type { CloudCredentialRequest } from './cloud-credentials/cloud-provider.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { HostLimiter } from './host-limiter.js';
 import { registryHost } from '../repository-name.js';
@@ -16,7 +19,7 @@ import { parseRepository, type RepositoryReference } from './image-reference.js'
 import { nextPageUrl } from './next-page-url.js';
 import { requestFailure } from './request-failure.js';
 import { retryAfterMs } from '../retry-timing.js';
-import { sendRegistryRequest } from './send-registry-request.js';
+import { sendRegistryRequest, type RegistryRequest } from './send-registry-request.js';
 import { parseTagList } from './tag-list.js';
 import { TokenCache, type IssuedToken } from './token-cache.js';
 import { parseTokenResponse } from './token-response.js';
@@ -45,7 +48,7 @@ export interface RegistryClientOptions {
   timeoutMs: number;
   /** tags/list pages followed before the list is cut short (with a warning). */
   maxPages: number;
-  /** `n` on tags/list; ECR refuses more than 1000. */
+  /** `n` on tags/list; capped at 1000 on ECR hosts, which refuse more. */
   pageSize: number;
   /** How long credentials from a Docker config or helper are reused before being read again. */
   credentialsTtlMs: number;
@@ -81,6 +84,8 @@ interface HostState {
   host: string;
   settings: RegistryConfig | undefined;
   baseUrl: string;
+  /** `n` on this host's tags/list. */
+  pageSize: number;
   limiter: HostLimiter;
   /** The last auth challenge the host sent, so later repositories skip the 401 round trip. */
   challenge: AuthChallenge | null;
@@ -101,7 +106,7 @@ interface Target {
 
 /** The Authorization we sent, and what we need to explain or undo it. */
 type SentAuth =
-  | { kind: 'basic'; header: string; realm: string }
+  | { kind: 'basic'; header: string; realm: string; creds: Credentials }
   | { kind: 'bearer'; header: string; realm: string; key: string; token: string; anonymous: boolean };
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
@@ -111,6 +116,7 @@ export class RegistryClient {
   private readonly settings: Map<string, RegistryConfig>;
   private readonly hosts = new Map<string, HostState>();
   private readonly tokens = new TokenCache();
+  private readonly cloud = new CloudCredentials();
   private readonly options: RegistryClientOptions;
 
   constructor(
@@ -128,7 +134,8 @@ export class RegistryClient {
     const name = `${ref.host}/${ref.path}`;
     const tags = new Set<string>();
     const seen = new Set<string>();
-    let url: string | null = `${this.host(ref).baseUrl}/v2/${ref.path}/tags/list?n=${this.options.pageSize}`;
+    const host = this.host(ref);
+    let url: string | null = `${host.baseUrl}/v2/${ref.path}/tags/list?n=${host.pageSize}`;
     while (url !== null) {
       if (seen.size >= this.options.maxPages) {
         this.log?.warn({ repository: name, pages: seen.size, tags: tags.size }, 'tag list cut short at the page cap');
@@ -230,6 +237,8 @@ export class RegistryClient {
         host,
         settings,
         baseUrl: `${settings?.insecure ? 'http' : 'https'}://${ref.apiHost}`,
+        // ECR answers n > 1000 with an error rather than a shorter page.
+        pageSize: ecrRegion(host) !== undefined ? Math.min(this.options.pageSize, ECR_MAX_PAGE_SIZE) : this.options.pageSize,
         limiter: new HostLimiter(settings?.concurrency ?? DEFAULT_CONCURRENCY),
         challenge: null,
         credentials: null,
@@ -258,7 +267,11 @@ export class RegistryClient {
     let response = await this.request(host, target, auth?.header);
     if (response.statusCode === 401) {
       const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
-      if (auth?.kind === 'basic') throw refused(target, auth, 401);
+      if (auth?.kind === 'basic') {
+        // The challenge these credentials answered: a cloud provider's are cached under it.
+        if (host.challenge) this.forgetCloudCredentials(host, host.challenge, auth.creds);
+        throw refused(target, auth, 401);
+      }
       if (auth?.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
       if (!challenge) throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} answered 401 without a challenge`);
       host.challenge = challenge;
@@ -270,6 +283,7 @@ export class RegistryClient {
       response = await this.request(host, target, auth.header);
       if (response.statusCode === 401) {
         if (auth.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
+        else this.forgetCloudCredentials(host, challenge, auth.creds);
         throw refused(target, auth, 401);
       }
     }
@@ -279,8 +293,8 @@ export class RegistryClient {
   /** The Authorization answering `challenge`, or null when we have nothing to answer it with. */
   private async authorize(host: HostState, challenge: AuthChallenge, target: Target): Promise<SentAuth | null> {
     if (challenge.scheme === 'basic') {
-      const creds = await this.credentials(host);
-      return creds ? { kind: 'basic', header: basicHeader(creds), realm: challenge.params.realm ?? host.host } : null;
+      const creds = await this.credentials(host, challenge);
+      return creds ? { kind: 'basic', header: basicHeader(creds), realm: challenge.params.realm ?? host.host, creds } : null;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
       throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} asks for unsupported authentication "${challenge.scheme}"`);
@@ -288,7 +302,7 @@ export class RegistryClient {
     // Our own pull scope, not the challenge's, so every request for a repository shares one cache entry.
     const scope = `repository:${target.ref.path}:pull`;
     const key = `${host.host}|${challenge.params.realm}|${scope}`;
-    const creds = await this.credentials(host);
+    const creds = await this.credentials(host, challenge);
     const token = await this.tokens.get(key, () => this.fetchToken(host, challenge, scope, creds, target.name));
     return { kind: 'bearer', header: `Bearer ${token}`, realm: challenge.params.realm, key, token, anonymous: !creds };
   }
@@ -311,15 +325,11 @@ export class RegistryClient {
     if (creds && realm.protocol !== 'https:' && !host.settings?.insecure) {
       throw new InputError(`${name}: token realm ${realmName} is plain HTTP; refusing to send credentials there`);
     }
-    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.set('scope', scope);
     this.log?.debug({ repository: name, realm: realmName, scope, anonymous: !creds }, 'fetching a registry token');
     let response: Response<Buffer>;
     try {
       response = await sendRegistryRequest({
-        url: realm.href,
-        method: 'GET',
-        ...(creds ? { authorization: basicHeader(creds) } : {}),
+        ...tokenRequest(realm, challenge, scope, creds),
         timeoutMs: this.options.timeoutMs,
         certificateAuthority: this.certificateAuthority(host),
         ...this.bodyLimit('token'),
@@ -329,6 +339,7 @@ export class RegistryClient {
     }
     const status = response.statusCode;
     if (status === 401 || status === 403) {
+      if (creds) this.forgetCloudCredentials(host, challenge, creds);
       const whose = creds ? 'our credentials' : 'anonymous access; configure credentials for this registry';
       throw new UnauthorizedError(`${name}: token service ${realmName} refused ${whose} (HTTP ${status})`);
     }
@@ -393,8 +404,13 @@ export class RegistryClient {
     else this.log?.debug({ repository: name, remaining, limit }, 'registry rate limit');
   }
 
-  /** Credentials for the host, read again after credentialsTtlMs so rotated helper tokens are picked up. */
-  private credentials(host: HostState): Promise<Credentials | null> {
+  /**
+   * Credentials for the host, read again after credentialsTtlMs so rotated helper tokens are picked up;
+   * a cloud provider's are minted for the challenge and kept until shortly before they expire.
+   */
+  private credentials(host: HostState, challenge: AuthChallenge): Promise<Credentials | null> {
+    const auth = host.settings?.auth;
+    if (auth && 'provider' in auth) return this.cloud.get(auth.provider, this.cloudRequest(host, challenge));
     const cached = host.credentials;
     if (cached && Date.now() - cached.readAt < this.options.credentialsTtlMs) return cached.promise;
     const promise = credentialsFor(host.host, host.settings);
@@ -404,6 +420,40 @@ export class RegistryClient {
       if (host.credentials?.promise === promise) host.credentials = null;
     });
     return promise;
+  }
+
+  /** What a cloud provider needs from us: the host, its challenge, and a way to POST to the registry's side. */
+  private cloudRequest(host: HostState, challenge: AuthChallenge): CloudCredentialRequest {
+    return {
+      host: host.host,
+      challenge,
+      env: process.env,
+      postForm: async (url, form) => {
+        const target = new URL(url);
+        const where = `registries ${host.host}: ${target.origin}${target.pathname}`;
+        // The form carries a cloud token: the same rule as credentials sent to a token realm.
+        if (target.protocol !== 'https:' && !host.settings?.insecure) throw new InputError(`${where} is plain HTTP; refusing to send a cloud token there`);
+        try {
+          const response = await sendRegistryRequest({
+            url,
+            method: 'POST',
+            form,
+            timeoutMs: this.options.timeoutMs,
+            certificateAuthority: this.certificateAuthority(host),
+            ...this.bodyLimit('token'),
+          });
+          return { statusCode: response.statusCode, body: response.body.toString('utf8') };
+        } catch (err) {
+          throw requestFailure(err, where, target.host, this.options.timeoutMs);
+        }
+      },
+    };
+  }
+
+  /** After a refusal: credentials minted by a cloud provider are minted anew next time (they may have been revoked). */
+  private forgetCloudCredentials(host: HostState, challenge: AuthChallenge, creds: Credentials): void {
+    const auth = host.settings?.auth;
+    if (auth && 'provider' in auth) this.cloud.invalidate(auth.provider, this.cloudRequest(host, challenge), creds);
   }
 
   /** Node's CAs plus caFile: a private CA is added to, not swapped for, the public ones storage redirects need. */
@@ -437,6 +487,22 @@ function header(response: Response<Buffer>, name: string): string | undefined {
 function leadingNumber(value: string | undefined): number | undefined {
   const match = value === undefined ? null : /^\s*(\d+)/.exec(value);
   return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The token request the distribution token spec describes: GET with Basic credentials, or with a
+ * refresh token (ACR's, Docker's identitytoken) the OAuth2 form POST with grant_type=refresh_token.
+ */
+function tokenRequest(realm: URL, challenge: AuthChallenge, scope: string, creds: Credentials | null): Pick<RegistryRequest, 'url' | 'method' | 'form' | 'authorization'> {
+  if (creds?.identityToken) {
+    const form: Record<string, string> = { grant_type: 'refresh_token', refresh_token: creds.identityToken, scope, client_id: 'tagpilot' };
+    if (challenge.params.service) form.service = challenge.params.service;
+    return { url: realm.href, method: 'POST', form };
+  }
+  const url = new URL(realm);
+  if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+  url.searchParams.set('scope', scope);
+  return { url: url.href, method: 'GET', ...(creds ? { authorization: basicHeader(creds) } : {}) };
 }
 
 function basicHeader(creds: Credentials): string {

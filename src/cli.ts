@@ -1,6 +1,7 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
+import { formatSetterProblem } from './automation/format-setter-problem.js';
 import { renderPlan } from './automation/render-plan.js';
 import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
@@ -18,7 +19,9 @@ const USAGE = `usage: tagpilot <command> [--config PATH]
 commands:
   serve                      HTTP server, schedules and queue workers until SIGTERM
   reconcile [--automation N] one full pass: scan, pick, update, push; then exit
-  plan [--automation N]      the same, pushing nothing: prints a unified diff per automation
+  plan [--automation N] [--strict]
+                             the same, pushing nothing: prints a unified diff per automation
+                             and the marker/file problems; --strict exits 1 on any problem
   check                      validate the config and print every error
   schema                     print the config's JSON Schema (for editors)
   import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
@@ -52,6 +55,7 @@ export async function runCli(
         filter: { type: 'string' },
         extract: { type: 'string' },
         json: { type: 'boolean' },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -96,7 +100,8 @@ export async function runCli(
     case 'plan': {
       const loaded = load();
       if (!loaded) return 1;
-      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', env: io.env });
+      const strict = command === 'plan' && args.values.strict === true;
+      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', strict, env: io.env });
     }
     case 'serve': {
       const loaded = load();
@@ -130,7 +135,7 @@ async function reconcile(
   loaded: LoadedConfig,
   log: Logger,
   out: Out,
-  { automation, dryRun, env }: { automation?: string; dryRun: boolean; env: NodeJS.ProcessEnv },
+  { automation, dryRun, strict = false, env }: { automation?: string; dryRun: boolean; strict?: boolean; env: NodeJS.ProcessEnv },
 ): Promise<number> {
   const { config } = loaded;
   if (automation && !config.automations.some((a) => a.name === automation)) {
@@ -151,9 +156,11 @@ async function reconcile(
     for (const h of result.heldBack) {
       out(`${result.automation}: ${h.policy}: ${h.repository}:${h.tag} held back (reverted by ${h.revertedBy.slice(0, 12)})\n`);
     }
+    for (const problem of result.problems) out(`${result.automation}: problem: ${formatSetterProblem(problem)}\n`);
   }
   for (const [name, status] of pipeline.automations) if (status.error) out(`${name}: failed: ${status.error}\n`);
   for (const [name, status] of pipeline.images) if (status.error) out(`image ${name}: failed: ${status.error}\n`);
+  if (strict && results.some((r) => r.problems.length > 0)) return 1;
   return ok ? 0 : 1;
 }
 

@@ -312,8 +312,10 @@ function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string,
 /** Applies the picks to every manifest under `paths` at `head`, reading only blobs the memo cannot rule out. */
 async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>): Promise<Edit> {
   const { repo, automation, memo, screen } = run;
-  const files = await repo.listFiles(head, automation.paths, isManifestPath);
   const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [] };
+  const files = await repo.listFiles(head, automation.paths, isManifestPath, (path) =>
+    edit.problems.push({ file: path, line: 0, message: 'skipped: a symlink (tagpilot does not follow symlinks)' }),
+  );
   const options = { mode: automation.update, knownPolicies: run.options.knownPolicies };
   const unread = files.filter((file) => !memo.isIrrelevant(file.oid));
   await forEachLimited(unread, READ_CONCURRENCY, async (file: TreeFile) => {

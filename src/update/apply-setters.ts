@@ -39,6 +39,7 @@ export interface SetterChange {
 /** Something left undone in a file (unparsable, too large, a marker that cannot apply); never thrown. */
 export interface SetterProblem {
   file: string;
+  /** 1-based; 0 when the problem is the file as a whole (a symlink skipped). */
   line: number;
   message: string;
 }

@@ -5,11 +5,12 @@
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
-import { InputError, TransientError } from '../errors.js';
+import { InputError, TransientError, UnauthorizedError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
 import { CORRUPT_CLONE, GitRepository, HISTORY_DEPTH, type TreeFile } from '../git/git-repository.js';
+import { describeGitCredentials } from '../git/git-credential-source.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
 import { redactUrl } from '../git/redact-url.js';
@@ -166,6 +167,10 @@ async function prepare(
         attempts: NETWORK_ATTEMPTS,
         baseDelayMs,
         onRetry: (err, attempt, delayMs) => log.warn({ attempt, delayMs, err: err.message }, 'git server unreachable; retrying'),
+      }).catch((err: unknown) => {
+        // A refusal names the automation and the key that holds its credentials: the fix, not just the symptom.
+        if (!(err instanceof UnauthorizedError)) throw err;
+        throw new UnauthorizedError(`automation ${automation.name}: ${err.message}: ${describeGitCredentials(automation)}`, { cause: err });
       }),
   };
 }

@@ -29,6 +29,9 @@ export class Service {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  private readonly startedAt = new Date();
+  /** The config files in force (they change on reload), for status. */
+  private files: string[];
 
   private constructor(
     loaded: LoadedConfig,
@@ -39,6 +42,7 @@ export class Service {
     private server: Server | null = null,
   ) {
     this.pipelineNow = new Pipeline(loaded.config, log, { metrics, env: options.env });
+    this.files = loaded.files;
     this.scheduler = this.makeScheduler();
   }
 
@@ -60,6 +64,13 @@ export class Service {
       metrics,
       log,
       trigger: (kind, name) => service.trigger(kind, name),
+      status: {
+        startedAt: service.startedAt,
+        get configFiles() {
+          return service.files;
+        },
+        nextScan: (image) => service.scheduler.nextRun(`scan:${image}`),
+      },
     });
     service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
     log.info({ host: loaded.config.server.host, port: service.port }, 'serving');
@@ -142,6 +153,7 @@ export class Service {
     }
     await this.scheduler.stop();
     this.pipelineNow = next;
+    this.files = loaded.files;
     this.scheduler = this.makeScheduler();
     this.scheduler.start();
     await this.startupPass();

@@ -19,7 +19,7 @@ import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.
 import { retryTransient } from '../git/retry-transient.js';
 import { exponentialBackoff } from '../retry-timing.js';
 import { ScreenedBlobs } from '../git/screened-blobs.js';
-import { applySetters, MAX_FILE_BYTES, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
+import { applySetters, MAX_FILE_BYTES, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
 import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
@@ -51,6 +51,29 @@ export interface AutomationResult {
   pushAttempts: number;
 }
 
+/** One of the branch's recent commits, as status lists them. */
+export interface RecentCommit {
+  sha: string;
+  subject: string;
+  /** Committer time. */
+  at: Date;
+}
+
+/** What a run read from the branch before it pushed anything: status shows it even when the push then fails. */
+export interface BranchRead {
+  /** The checkout branch's head the edit was made on. */
+  head: string;
+  /** Its last RECENT_COMMITS commits, newest first. */
+  commits: RecentCommit[];
+  /** Every marked field under `paths` with its value at `head`. */
+  fields: MarkedField[];
+  /** What this run means to write on `head`. */
+  changes: SetterChange[];
+}
+
+/** How many of the branch's commits status lists. */
+export const RECENT_COMMITS = 10;
+
 export interface RunAutomationOptions {
   stateDir: string;
   log: Logger;
@@ -61,6 +84,8 @@ export interface RunAutomationOptions {
   pushRetryDelayMs?: number;
   /** Where pullRequest.tokenEnv, TAGPILOT_*_API_URL and TAGPILOT_SIGNING_PASSPHRASE are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** Told what each attempt read, before it commits or pushes. */
+  onRead?: (read: BranchRead) => void;
 }
 
 /** The edit of one head commit: new file contents and what changed. */
@@ -69,6 +94,7 @@ interface Edit {
   before: Map<string, string>;
   changes: SetterChange[];
   problems: SetterProblem[];
+  fields: MarkedField[];
 }
 
 /** Runs `automation` with the current picks (keyed by policy name). */
@@ -181,8 +207,9 @@ async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult 
   const { git } = automation;
   const { head, clone } = await run.network(() => repo.fetchHead(git.branch));
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
-  const { active, heldBack } = await holdBackReverted(run, head);
+  const { active, heldBack, recent } = await holdBackReverted(run, head);
   const edit = await editHead(run, head, active);
+  run.options.onRead?.({ head, commits: recent, fields: edit.fields, changes: edit.changes });
   const result = (commit: string | null, subject: string | null): AutomationResult => ({
     automation: automation.name,
     commit,
@@ -242,10 +269,16 @@ function pullRequestToken(automation: AutomationConfig, env: NodeJS.ProcessEnv):
  * REVERT_WINDOW commits (a reverted commit older than that is fetched alone), plus the holds found by
  * earlier runs, which last until their revert is itself reverted.
  */
-async function holdBackReverted(run: Run, head: string): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[] }> {
+async function holdBackReverted(
+  run: Run,
+  head: string,
+): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[]; recent: RecentCommit[] }> {
   const { repo, log, picks } = run;
   const remembered = { file: `${run.gitdir}.held.json`, remote: redactUrl(run.automation.git.url) };
   const history = await repo.history(head, REVERT_WINDOW);
+  const recent = history
+    .slice(0, RECENT_COMMITS)
+    .map((c) => ({ sha: c.oid, subject: c.message.split('\n', 1)[0]!, at: new Date(c.time * 1000) }));
   let scan = findHeldBackTags(history);
   // A revert of a revert can lead further back; a few rounds follow any chain people make.
   for (let round = 0; round < 3 && scan.untraced.length > 0; round++) {
@@ -270,7 +303,7 @@ async function holdBackReverted(run: Run, head: string): Promise<{ active: Map<s
     active.delete(policy);
     heldBack.push(hold);
   }
-  return { active, heldBack };
+  return { active, heldBack, recent };
 }
 
 /** Whether `existing` (the review branch head) is our change on the same parent, so pushing again would only churn CI. */
@@ -317,7 +350,7 @@ function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string,
 /** Applies the picks to every manifest under `paths` at `head`, reading only blobs the memo cannot rule out. */
 async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>): Promise<Edit> {
   const { repo, automation, memo, screen } = run;
-  const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [] };
+  const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [], fields: [] };
   const files = await repo.listFiles(head, automation.paths, isManifestPath, (path) =>
     edit.problems.push({ file: path, line: 0, message: 'skipped: a symlink (tagpilot does not follow symlinks)' }),
   );
@@ -337,6 +370,7 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
     }
     const result = applySetters(file.path, text, picks, options);
     edit.problems.push(...result.problems);
+    edit.fields.push(...result.fields);
     if (result.changes.length === 0 || result.text === text) return;
     edit.files.set(file.path, result.text);
     edit.before.set(file.path, text);
@@ -345,6 +379,7 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
   await memo.save(new Set(files.map((f) => f.oid)));
   edit.changes.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   edit.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+  edit.fields.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return edit;
 }
 

@@ -41,6 +41,8 @@ export interface HistoryCommit {
   message: string;
   parents: string[];
   tree: string;
+  /** When it was committed (committer time), in seconds since the epoch: the status page lists recent commits with it. */
+  time: number;
 }
 
 /** Why the clone was made afresh on this fetch, or 'reused' when an existing one was fetched into. */
@@ -401,7 +403,7 @@ export class GitRepository {
     if (known) return known;
     try {
       const { commit } = await git.readCommit({ ...this.base, oid });
-      const read = { oid, message: commit.message, parents: commit.parent, tree: commit.tree };
+      const read = { oid, message: commit.message, parents: commit.parent, tree: commit.tree, time: commit.committer.timestamp };
       this.commits.set(oid, read);
       return read;
     } catch (err) {

@@ -26,7 +26,7 @@ describe('applySetters', () => {
 
   it('does not take $imagepolicy inside a string for a marker', () => {
     const text = 'note: \'# {"$imagepolicy": "app"}\'\nimage: ghcr.io/acme/app:1.3.0\n';
-    assert.deepEqual(applySetters('x.yaml', text, picks, { mode: 'markers' }), { text, changes: [], problems: [] });
+    assert.deepEqual(applySetters('x.yaml', text, picks, { mode: 'markers' }), { text, changes: [], problems: [], fields: [] });
   });
 
   it('sets a document that is a single marked scalar, after a tab', () => {

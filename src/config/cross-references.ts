@@ -2,11 +2,18 @@
 import { commitTemplateProblem } from '../git/commit-template.js';
 import { policyProblems } from '../policy/policy.js';
 import { findSharedRepositories } from '../update/find-shared-repositories.js';
+import { closestName } from './closest-name.js';
 import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
-/** Every cross-reference problem in a schema-valid config. */
-export function crossReferenceProblems(config: Config): LocatedProblem[] {
+/** Names that exist in the input even where their entry is invalid: a reference to one is not a second problem. */
+export interface KnownNames {
+  images: ReadonlySet<string>;
+  policies: ReadonlySet<string>;
+}
+
+/** Every cross-reference problem in a schema-valid config (or the valid part of one, with the input's names in `known`). */
+export function crossReferenceProblems(config: Config, known?: KnownNames): LocatedProblem[] {
   const problems: LocatedProblem[] = [
     ...duplicates(config.images, 'images', (i) => i.name),
     ...duplicates(config.policies, 'policies', (p) => p.name),
@@ -14,12 +21,12 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
     ...duplicates(config.webhooks, 'webhooks', (w) => w.name),
     ...duplicates(config.registries, 'registries', (r) => r.host, 'host'),
   ];
-  const images = new Set(config.images.map((i) => i.name));
-  const policies = new Set(config.policies.map((p) => p.name));
+  const images = known?.images ?? new Set(config.images.map((i) => i.name));
+  const policies = known?.policies ?? new Set(config.policies.map((p) => p.name));
 
   config.policies.forEach((policy, i) => {
     if (!images.has(policy.image)) {
-      problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images` });
+      problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images${suggest(policy.image, images)}` });
     }
     problems.push(...problemsOfPolicy(policy, i));
   });
@@ -27,7 +34,10 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
   config.automations.forEach((automation, i) => {
     automation.policies?.forEach((name, j) => {
       if (!policies.has(name)) {
-        problems.push({ path: ['automations', i, 'policies', j], message: `automation ${automation.name} names policy "${name}", which is not in policies` });
+        problems.push({
+          path: ['automations', i, 'policies', j],
+          message: `automation ${automation.name} names policy "${name}", which is not in policies${suggest(name, policies)}`,
+        });
       }
     });
     const templateProblem = automation.commitMessage === undefined ? null : commitTemplateProblem(automation.commitMessage);
@@ -57,6 +67,13 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
   return problems;
 }
 
+/** `; did you mean "app"?` when a known name is close, else the known names (or that there are none). */
+function suggest(name: string, known: ReadonlySet<string>): string {
+  const close = closestName(name, known);
+  if (close) return `; did you mean "${close}"?`;
+  return known.size === 0 ? ' (none are configured)' : ` (known: ${[...known].sort().join(', ')})`;
+}
+
 function duplicates<T>(items: T[], section: string, key: (item: T) => string, field = 'name'): LocatedProblem[] {
   const seen = new Set<string>();
   const problems: LocatedProblem[] = [];
@@ -73,13 +90,4 @@ function problemsOfPolicy(policy: PolicyConfig, index: number): LocatedProblem[]
     path: ['policies', index, ...p.field.split('.')],
     message: `policy ${policy.name}: ${p.message}`,
   }));
-}
-
-/** Policy problems of the entries that pass the schema, for when another part of the config does not. */
-export function policyProblemsOfValidEntries(policies: unknown): LocatedProblem[] {
-  if (!Array.isArray(policies)) return [];
-  return policies.flatMap((raw, i) => {
-    const parsed = PolicyConfig.safeParse(raw);
-    return parsed.success ? problemsOfPolicy(parsed.data, i) : [];
-  });
 }

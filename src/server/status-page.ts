@@ -136,7 +136,7 @@ function imageRow(i: Image, t: Time): string {
 }
 
 function change(c: Automation['changes'][number]): string {
-  return `${esc(c.policy)}: <code>${esc(c.repository)}</code> ${esc(c.from)} → <strong>${esc(c.to)}</strong> <span class="muted">(${esc(c.file)})</span>`;
+  return `${esc(c.policy)}: <code>${esc(c.repository)}</code> ${esc(c.from)} → <strong>${esc(c.to)}</strong> <span class="muted">(${esc(c.file)}:${c.line}, ${esc(c.field)})</span>`;
 }
 
 function badge(text: string): string {

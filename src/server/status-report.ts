@@ -5,7 +5,7 @@ import { commitChange } from '../automation/run-automation.js';
 import type { PolicyConfig } from '../config/schema.js';
 import type { EvaluationStats } from '../policy/policy.js';
 import { redactUrl } from '../git/redact-url.js';
-import type { ImagePick, MarkedField } from '../update/apply-setters.js';
+import type { ImagePick, MarkedField, SetterChange } from '../update/apply-setters.js';
 import { valueFor } from '../update/find-marker-targets.js';
 import { tagpilotVersion } from '../version.js';
 
@@ -98,8 +98,8 @@ export function statusReport(pipeline: Pipeline, context: StatusContext) {
       lastCommit: s.lastCommit ? { sha: s.lastCommit.sha, subject: s.lastCommit.subject, at: s.lastCommit.at.toISOString() } : null,
       head: s.read?.head ?? null,
       fields: (s.read?.fields ?? []).map((f) => fieldView(f, picks.get(f.policy), s)),
-      changes: s.result?.changes.map(commitChange) ?? [],
-      unpushed: s.unpushed ? { changes: s.unpushed.changes.map(commitChange), reason: s.unpushed.reason, since: s.unpushed.since.toISOString() } : null,
+      changes: s.result?.changes.map(changeView) ?? [],
+      unpushed: s.unpushed ? { changes: s.unpushed.changes.map(changeView), reason: s.unpushed.reason, since: s.unpushed.since.toISOString() } : null,
       problems: s.result?.problems ?? [],
       heldBack: s.result?.heldBack ?? [],
       pullRequest: s.result?.pullRequest ?? null,
@@ -120,6 +120,11 @@ export function statusReport(pipeline: Pipeline, context: StatusContext) {
     policies,
     automations,
   };
+}
+
+/** A change as commit messages show it (versions, not whole references), with the line and field it is at. */
+function changeView(change: SetterChange) {
+  return { ...commitChange(change), line: change.line, field: change.field };
 }
 
 /** The rule as configured: one strategy, the filter, digest pinning. */

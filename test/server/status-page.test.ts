@@ -218,7 +218,8 @@ stateDir: ${join(dir, `state-${name}`)}
       assert.ok(page.includes('1 failing: automation fleet'), 'summary');
       assert.match(page, /automation fleet failing since \S+ \S+ UTC \((just now|\d+ s ago)\): .*protected branch: main takes changes by review only/, 'failing since');
       assert.match(page, /Cannot push \(since \S+ \S+ UTC \((just now|\d+ s ago)\)\): .*protected branch: main takes changes by review only/, 'why');
-      assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml)`), 'the change');
+      assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml:2, image)`), 'the change');
+      assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml:4, tag)`), 'the other change');
       assert.ok(page.includes('apps/app.yaml:4 app tag 1.0.0 1.1.0 not pushed'), 'field beside the pick');
       assert.ok(page.includes('Recent commits on main'), 'commits');
     } finally {

@@ -6,7 +6,7 @@ import { renderPlan } from './automation/render-plan.js';
 import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
-import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig, type LoadOptions } from './config/load-config.js';
 import { configJsonSchemaText } from './config/json-schema.js';
 import { ConfigError, errorMessage, InputError } from './errors.js';
 import { importFlux } from './import/flux.js';
@@ -76,9 +76,9 @@ export async function runCli(
   const configPath = args.values.config ?? io.env.TAGPILOT_CONFIG ?? DEFAULT_CONFIG_PATH;
   const log = createLogger(io.env.TAGPILOT_LOG_LEVEL);
 
-  const load = (): LoadedConfig | null => {
+  const load = (options: LoadOptions = {}): LoadedConfig | null => {
     try {
-      return loadConfig(configPath, io.env);
+      return loadConfig(configPath, io.env, options);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.err(`${err.message}\n`);
@@ -88,7 +88,7 @@ export async function runCli(
 
   switch (command) {
     case 'check': {
-      const loaded = load();
+      const loaded = load({ checkFiles: true });
       if (!loaded) return 1;
       const { config } = loaded;
       io.out(

@@ -37,8 +37,17 @@ export interface LoadedConfig {
   files: string[];
 }
 
+/** What to check beyond the config itself. */
+export interface LoadOptions {
+  /**
+   * Also check that the files the config names (caFile, dockerConfig, signingKeyFile) can be read,
+   * as `tagpilot check` does; the service reads them when it first needs them, and says so then.
+   */
+  checkFiles?: boolean;
+}
+
 /** Loads and validates the config at `path` (file or folder); throws ConfigError listing every problem. */
-export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadedConfig {
   const files = configFiles(path);
   const problems: ConfigProblem[] = [];
   const sources: SourceFile[] = [];
@@ -89,7 +98,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     ({ config, inputPath } = valid);
     known = { images: namesIn(merged.images), policies: namesIn(merged.policies) };
   }
-  for (const p of [...crossReferenceProblems(config, known), ...resolveSecrets(config, env), ...referencedFileProblems(config)]) {
+  const fileProblems = options.checkFiles ? referencedFileProblems(config) : [];
+  for (const p of [...crossReferenceProblems(config, known), ...resolveSecrets(config, env), ...fileProblems]) {
     problems.push({ ...locate(inputPath(p.path)), message: p.message });
   }
   if (problems.length > 0) throw new ConfigError(sortProblems(problems));

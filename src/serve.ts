@@ -73,7 +73,9 @@ export class Service {
       },
     });
     service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
-    log.info({ host: loaded.config.server.host, port: service.port }, 'serving');
+    const url = serviceUrl(loaded.config.server.host, service.port);
+    // The one line a person starting tagpilot looks for: where to point a browser, and which config is in force.
+    log.info({ host: loaded.config.server.host, port: service.port, url, config: loaded.files }, `serving ${url} with config ${loaded.files.join(', ')}`);
     if (options.watchConfig) service.watch(loaded.files);
     return service;
   }
@@ -202,4 +204,10 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });
+}
+
+/** Where a browser on this machine reaches the server: a wildcard address is shown as localhost. */
+export function serviceUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}/`;
 }

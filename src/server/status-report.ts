@@ -179,7 +179,8 @@ function summaryOf(images: Named[], policies: Named[], automations: Array<Named 
     text = 'nothing configured yet';
   } else if (failing.length > 0) {
     state = 'failing';
-    text = `${failing.length} failing: ${failing.map((f) => `${f.kind} ${f.name}`).join(', ')}`;
+    const since = (iso: string | null) => (iso ? ` (since ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC)` : '');
+    text = `${failing.length} failing: ${failing.map((f) => `${f.kind} ${f.name}${since(f.since)}`).join(', ')}`;
   } else if (notRun > 0) {
     state = 'pending';
     text = `${notRun} of ${count(automations.length, 'automation')} not run yet`;

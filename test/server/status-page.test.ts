@@ -205,7 +205,7 @@ stateDir: ${join(dir, `state-${name}`)}
       const status = await s.status();
       const [fleet] = status.automations;
       assert.equal(status.summary.state, 'failing');
-      assert.equal(status.summary.text, '1 failing: automation fleet');
+      assert.equal(status.summary.text, `1 failing: automation fleet (since ${fleet!.failingSince!.slice(0, 10)} ${fleet!.failingSince!.slice(11, 19)} UTC)`);
       assert.ok(fleet!.failingSince && fleet!.unpushed);
       assert.deepEqual(fleet!.unpushed.changes.map((c) => [c.file, c.from, c.to]), [
         ['apps/app.yaml', '1.0.0', '1.1.0'],
@@ -215,7 +215,7 @@ stateDir: ${join(dir, `state-${name}`)}
       const html = await s.page();
       const page = text(html);
       assertFrame(page, html);
-      assert.ok(page.includes('1 failing: automation fleet'), 'summary');
+      assert.ok(page.includes(status.summary.text), 'summary');
       assert.match(page, /automation fleet failing since \S+ \S+ UTC \((just now|\d+ s ago)\): .*protected branch: main takes changes by review only/, 'failing since');
       assert.match(page, /Cannot push \(since \S+ \S+ UTC \((just now|\d+ s ago)\)\): .*protected branch: main takes changes by review only/, 'why');
       assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml:2, image)`), 'the change');

@@ -88,9 +88,12 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, o
   let known: KnownNames | undefined;
   if (parsed.success) config = parsed.data;
   else {
+    // A mistyped key also leaves the key it meant missing: "did you mean" says so, once.
+    const meant = new Set(parsed.error.issues.flatMap((issue) => suggestedPaths(issue)));
     for (const issue of parsed.error.issues) {
       const problem = issueProblem(issue, locate);
-      if (!unset.has(placeOf(problem))) problems.push(problem);
+      const missingButMeant = issue.code === 'invalid_type' && meant.has(describePath(issue.path as PropertyKey[]));
+      if (!unset.has(placeOf(problem)) && !missingButMeant) problems.push(problem);
     }
     // The checks below need a whole config: they run on the entries that passed, so one pass shows every problem.
     const valid = validEntries(merged);
@@ -282,6 +285,17 @@ function issueProblem(issue: z.core.$ZodIssue, locate: Locate): ConfigProblem {
     return { ...locate([...path, keys[0]!], true), message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} ${where}${keyHint(keys, path)}` };
   }
   return { ...locate(path), message: `${describePath(path)}: ${issueMessage(issue)}` };
+}
+
+/** Where the keys an unknown-key issue's suggestions name would be, as describePath spells them. */
+function suggestedPaths(issue: z.core.$ZodIssue): string[] {
+  if (issue.code !== 'unrecognized_keys') return [];
+  const path = issue.path as PropertyKey[];
+  const known = knownKeysAt(Config, path);
+  return issue.keys.flatMap((key) => {
+    const guess = closestName(key, known);
+    return guess ? [describePath([...path, guess])] : [];
+  });
 }
 
 /** `: did you mean "repository"?` for one near a known key; else the keys allowed there. */

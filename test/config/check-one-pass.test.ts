@@ -63,7 +63,6 @@ server: { apiToken: "\${API_TOKEN}" }
     assert.equal(
       run.err,
       [
-        `${path}:2:5: images[0].repository: is required (expected string)`,
         `${path}:3:5: unknown key "repositry" in images[0]: did you mean "repository"?`,
         `${path}:6:5: unknown key "colour" in images[1] (expected one of: exclude, interval, name, repository)`,
         `${path}:9:12: policy app-stable names image "ap", which is not in images; did you mean "api"?`,

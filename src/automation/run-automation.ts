@@ -251,7 +251,12 @@ async function refreshPullRequest(run: Run, result: AutomationResult, message: s
   const title = message.split('\n', 1)[0]!;
   const body = message.slice(title.length).replace(/^\n+/, '').trimEnd();
   const spec = { gitUrl: automation.git.url, sourceBranch: run.target, targetBranch: automation.git.branch, title, body };
-  result.pullRequest = await upsertPullRequest(automation.pullRequest.provider, spec, token, { env: run.env });
+  result.pullRequest = await upsertPullRequest(automation.pullRequest.provider, spec, token, { env: run.env }).catch((err: unknown) => {
+    // As with git: the refusal names the automation and the variable holding the token.
+    if (!(err instanceof UnauthorizedError)) throw err;
+    const key = `automations[${automation.name}].pullRequest.tokenEnv ${automation.pullRequest!.tokenEnv}`;
+    throw new UnauthorizedError(`automation ${automation.name}: ${err.message}: check ${key}`, { cause: err });
+  });
   run.log.info({ ...result.pullRequest }, `pull request ${result.pullRequest.action}`);
   return result;
 }

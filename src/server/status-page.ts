@@ -16,7 +16,7 @@ ul{margin:.2rem 0;padding-left:1.2rem}.head{display:flex;justify-content:space-b
 .s-ok{background:#dcfae6;color:#085d3a}.s-pending,.s-empty{background:#fef0c7;color:#93370d}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:.8rem 1rem;margin:.8rem 0}dl{display:grid;grid-template-columns:9rem 1fr;gap:.15rem .8rem;margin:.3rem 0}
 dt{color:#57606a}dd{margin:0}.badge{font-size:12px;padding:.05rem .45rem;border-radius:10px;font-weight:600;white-space:nowrap}
-.b-failing,.b-not-pushed{background:#fee4e2;color:#912018}.b-ok,.b-up-to-date{background:#dcfae6;color:#085d3a}
+.b-failing,.b-not-pushed,.b-unknown-policy{background:#fee4e2;color:#912018}.b-ok,.b-up-to-date{background:#dcfae6;color:#085d3a}
 .b-held-back,.b-will-change,.b-in-review,.b-not-run,.b-no-pick{background:#fef0c7;color:#93370d}
 .box{background:#fff6f5;border-left:3px solid #d92d20;padding:.4rem .7rem;margin:.5rem 0}`;
 
@@ -76,7 +76,7 @@ function automationCard(a: Automation, t: Time): string {
 ${a.pullRequest ? `<dt>review</dt><dd><a href="${esc(a.pullRequest.url)}">#${a.pullRequest.number}</a> (${esc(a.pullRequest.action)}) ${esc(a.pullRequest.url)}</dd>` : ''}</dl>`;
   const error = a.error ? `<div class="box"><strong>failing since ${t(a.failingSince)}:</strong> <span class="error">${esc(a.error)}</span></div>` : '';
   const unpushed = a.unpushed
-    ? `<div class="box"><strong>Cannot push</strong> (since ${t(a.unpushed.since)}): ${esc(a.unpushed.reason)}<ul>${a.unpushed.changes.map((c) => `<li>${change(c)}</li>`).join('')}</ul></div>`
+    ? `<div class="box"><strong>Cannot push</strong> (since ${t(a.unpushed.since)}): ${a.unpushed.reason === a.error ? 'for the reason above' : esc(a.unpushed.reason)}<ul>${a.unpushed.changes.map((c) => `<li>${change(c)}</li>`).join('')}</ul></div>`
     : '';
   const held = a.heldBack.length
     ? `<p><strong>Held back</strong> (a revert on the branch keeps these out):</p><ul>${a.heldBack.map((h) => `<li>${esc(h.policy)}: <code>${esc(h.tag)}</code> — commit <code>${esc(h.commit.slice(0, 12))}</code> was reverted by <code>${esc(h.revertedBy.slice(0, 12))}</code></li>`).join('')}</ul>`

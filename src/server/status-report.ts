@@ -24,7 +24,7 @@ export interface StatusContext {
 export type StatusReport = ReturnType<typeof statusReport>;
 
 /** Where a marked field stands against its policy's pick. */
-export type FieldState = 'up to date' | 'will change' | 'not pushed' | 'held back' | 'in review' | 'no pick';
+export type FieldState = 'up to date' | 'will change' | 'not pushed' | 'held back' | 'in review' | 'no pick' | 'unknown policy';
 
 /** Images, policies and automations with their last outcome, and a summary line. */
 export function statusReport(pipeline: Pipeline, context: StatusContext) {
@@ -97,7 +97,7 @@ export function statusReport(pipeline: Pipeline, context: StatusContext) {
       lastRun: iso(s.lastRun),
       lastCommit: s.lastCommit ? { sha: s.lastCommit.sha, subject: s.lastCommit.subject, at: s.lastCommit.at.toISOString() } : null,
       head: s.read?.head ?? null,
-      fields: (s.read?.fields ?? []).map((f) => fieldView(f, picks.get(f.policy), s)),
+      fields: (s.read?.fields ?? []).map((f) => fieldView(f, picks.get(f.policy), s, pipeline.policies.has(f.policy))),
       changes: s.result?.changes.map(changeView) ?? [],
       unpushed: s.unpushed ? { changes: s.unpushed.changes.map(changeView), reason: s.unpushed.reason, since: s.unpushed.since.toISOString() } : null,
       problems: s.result?.problems ?? [],
@@ -147,12 +147,13 @@ function skippedOf(policy: PolicyConfig, stats: EvaluationStats) {
 }
 
 /** A marked field beside what its policy wants there, and which of the two Git will end up with. */
-function fieldView(field: MarkedField, pick: ImagePick | undefined, s: AutomationStatus) {
+function fieldView(field: MarkedField, pick: ImagePick | undefined, s: AutomationStatus, known: boolean) {
   const wanted = pick ? valueFor({ policy: field.policy, field: field.field }, pick) : null;
   const held = pick && s.result?.heldBack.some((h) => h.policy === field.policy && h.tag === pick.tag);
   const at = (c: { file: string; line: number }) => c.file === field.file && c.line === field.line;
   let state: FieldState;
-  if (wanted === null) state = 'no pick';
+  if (!known) state = 'unknown policy';
+  else if (wanted === null) state = 'no pick';
   else if (wanted === field.value) state = 'up to date';
   else if (held) state = 'held back';
   else if (s.unpushed?.changes.some(at)) state = 'not pushed';
@@ -164,12 +165,13 @@ function fieldView(field: MarkedField, pick: ImagePick | undefined, s: Automatio
 type Named = { name: string; error: string | null; failingSince: string | null };
 
 /** One line for the top of the page: what is failing and since when, or that all is well. */
-function summaryOf(images: Named[], policies: Named[], automations: Array<Named & { lastRun: string | null; heldBack: unknown[] }>) {
+function summaryOf(images: Named[], policies: Named[], automations: Array<Named & { lastRun: string | null; heldBack: unknown[]; problems: unknown[] }>) {
   const failing = [
     ...automations.filter((a) => a.error).map((a) => ({ kind: 'automation', ...a })),
     ...images.filter((i) => i.error).map((i) => ({ kind: 'image', ...i })),
   ].map(({ kind, name, error, failingSince }) => ({ kind, name, error: error!, since: failingSince }));
   const held = automations.reduce((n, a) => n + a.heldBack.length, 0);
+  const fileProblems = automations.reduce((n, a) => n + a.problems.length, 0);
   const notRun = automations.filter((a) => !a.lastRun && !a.error).length;
   const noPick = policies.filter((p) => p.error && !images.some((i) => i.error && p.error!.startsWith(`image ${i.name}:`))).length;
   let state: 'empty' | 'failing' | 'pending' | 'ok';
@@ -188,7 +190,11 @@ function summaryOf(images: Named[], policies: Named[], automations: Array<Named 
     state = 'ok';
     text = `all ${count(automations.length, 'automation')} up to date`;
   }
-  const notes = [held > 0 ? `${count(held, 'tag')} held back by a revert` : '', noPick > 0 ? `${count(noPick, 'policy', 'policies')} without a pick` : ''].filter(Boolean);
+  const notes = [
+    held > 0 ? `${count(held, 'tag')} held back by a revert` : '',
+    noPick > 0 ? `${count(noPick, 'policy', 'policies')} without a pick` : '',
+    fileProblems > 0 ? `${count(fileProblems, 'problem')} in the files` : '',
+  ].filter(Boolean);
   if (notes.length > 0 && state !== 'empty') text += ` (${notes.join('; ')})`;
   return { state, text, failing };
 }

@@ -170,7 +170,10 @@ stateDir: ${join(dir, `state-${name}`)}
   });
 
   it('held back: the reverted tag, why, and the value Git keeps', async () => {
-    const url = await gitServer.createRepo('held', { 'apps/app.yaml': marked(registry.host, '1.0.0') });
+    const url = await gitServer.createRepo('held', {
+      'apps/app.yaml': marked(registry.host, '1.0.0'),
+      'apps/typo.yaml': `image: ${registry.host}/acme/app:1.0.0 # {"$imagepolicy": "ap"}\n`,
+    });
     const s = await serve('held-back', `automations: [{ name: fleet, git: { url: ${url} }, interval: 0 }]`);
     try {
       await waitFor('the first push', async () => (await s.status()).automations[0]!.lastCommit !== null);
@@ -185,7 +188,9 @@ stateDir: ${join(dir, `state-${name}`)}
       const html = await s.page();
       const page = text(html);
       assertFrame(page, html);
-      assert.ok(page.includes('all 1 automation up to date (1 tag held back by a revert)'), 'summary');
+      assert.ok(page.includes('all 1 automation up to date (1 tag held back by a revert; 1 problem in the files)'), 'summary');
+      assert.ok(page.includes('Problems in the files: apps/typo.yaml:1 marker names unknown policy "ap"'), 'problems');
+      assert.ok(page.includes(`apps/typo.yaml:1 ap image ${registry.host}/acme/app:1.0.0 none unknown policy`), 'a marker naming no policy');
       assert.ok(page.includes(`1.1.0 held back in fleet (reverted by ${revert.slice(0, 12)})`), 'policy explanation');
       assert.ok(page.includes(`fleet held back`), 'badge');
       assert.ok(page.includes(`app: 1.1.0 — commit ${ours!.sha.slice(0, 12)} was reverted by ${revert.slice(0, 12)}`), 'held-back list');
@@ -217,7 +222,9 @@ stateDir: ${join(dir, `state-${name}`)}
       assertFrame(page, html);
       assert.ok(page.includes(status.summary.text), 'summary');
       assert.match(page, /automation fleet failing since \S+ \S+ UTC \((just now|\d+ s ago)\): .*protected branch: main takes changes by review only/, 'failing since');
-      assert.match(page, /Cannot push \(since \S+ \S+ UTC \((just now|\d+ s ago)\)\): .*protected branch: main takes changes by review only/, 'why');
+      assert.match(page, /Cannot push \(since \S+ \S+ UTC \((just now|\d+ s ago)\)\): for the reason above app: /, 'why');
+      assert.equal(fleet!.unpushed.reason, fleet!.error, 'the reason, in the JSON');
+      assert.match(fleet!.error!, /protected branch: main takes changes by review only/);
       assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml:2, image)`), 'the change');
       assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml:4, tag)`), 'the other change');
       assert.ok(page.includes('apps/app.yaml:4 app tag 1.0.0 1.1.0 not pushed'), 'field beside the pick');

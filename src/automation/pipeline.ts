@@ -288,6 +288,7 @@ function branchAfter(read: BranchRead, result: AutomationResult, checkoutBranch:
     commits: [{ sha: result.commit, subject: result.subject ?? '', at }, ...read.commits].slice(0, RECENT_COMMITS),
     fields: read.fields.map((f) => ({ ...f, value: written.get(`${f.file}:${f.line}`) ?? f.value })),
     changes: [],
+    problems: read.problems,
     at,
   };
 }

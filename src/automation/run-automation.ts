@@ -69,6 +69,8 @@ export interface BranchRead {
   fields: MarkedField[];
   /** What this run means to write on `head`. */
   changes: SetterChange[];
+  /** What it could not do in the files (unknown policies, files that do not parse, symlinks). */
+  problems: SetterProblem[];
 }
 
 /** How many of the branch's commits status lists. */
@@ -209,7 +211,7 @@ async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult 
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
   const { active, heldBack, recent } = await holdBackReverted(run, head);
   const edit = await editHead(run, head, active);
-  run.options.onRead?.({ head, commits: recent, fields: edit.fields, changes: edit.changes });
+  run.options.onRead?.({ head, commits: recent, fields: edit.fields, changes: edit.changes, problems: edit.problems });
   const result = (commit: string | null, subject: string | null): AutomationResult => ({
     automation: automation.name,
     commit,

@@ -100,7 +100,8 @@ export function statusReport(pipeline: Pipeline, context: StatusContext) {
       fields: (s.read?.fields ?? []).map((f) => fieldView(f, picks.get(f.policy), s, pipeline.policies.has(f.policy))),
       changes: s.result?.changes.map(changeView) ?? [],
       unpushed: s.unpushed ? { changes: s.unpushed.changes.map(changeView), reason: s.unpushed.reason, since: s.unpushed.since.toISOString() } : null,
-      problems: s.result?.problems ?? [],
+      // From the last read of the branch, so a run that then failed to push still shows them.
+      problems: s.read?.problems ?? s.result?.problems ?? [],
       heldBack: s.result?.heldBack ?? [],
       pullRequest: s.result?.pullRequest ?? null,
       recentCommits: (s.read?.commits ?? []).map((c) => ({ sha: c.sha, subject: c.subject, at: c.at.toISOString() })),
@@ -195,7 +196,8 @@ function summaryOf(images: Named[], policies: Named[], automations: Array<Named 
     noPick > 0 ? `${count(noPick, 'policy', 'policies')} without a pick` : '',
     fileProblems > 0 ? `${count(fileProblems, 'problem')} in the files` : '',
   ].filter(Boolean);
-  if (notes.length > 0 && state !== 'empty') text += ` (${notes.join('; ')})`;
+  if (notes.length > 0 && state === 'failing') text += `; ${notes.join('; ')}`;
+  else if (notes.length > 0 && state !== 'empty') text += ` (${notes.join('; ')})`;
   return { state, text, failing };
 }
 

@@ -202,7 +202,10 @@ stateDir: ${join(dir, `state-${name}`)}
   });
 
   it('failing: what fails since when, and the change it cannot push and why', async () => {
-    const url = await gitServer.createRepo('failing', { 'apps/app.yaml': marked(registry.host, '1.0.0') });
+    const url = await gitServer.createRepo('failing', {
+      'apps/app.yaml': marked(registry.host, '1.0.0'),
+      'apps/broken.yaml': `a: [1\nimage: ${registry.host}/acme/app:1.0.0 # {"$imagepolicy": "app"}\n`,
+    });
     gitServer.setPreReceiveHook('failing', rejectingHook('protected branch: main takes changes by review only'));
     const s = await serve('failing', `automations: [{ name: fleet, git: { url: ${url} }, interval: 0 }]`);
     try {
@@ -210,7 +213,8 @@ stateDir: ${join(dir, `state-${name}`)}
       const status = await s.status();
       const [fleet] = status.automations;
       assert.equal(status.summary.state, 'failing');
-      assert.equal(status.summary.text, `1 failing: automation fleet (since ${fleet!.failingSince!.slice(0, 10)} ${fleet!.failingSince!.slice(11, 19)} UTC)`);
+      const since = `${fleet!.failingSince!.slice(0, 10)} ${fleet!.failingSince!.slice(11, 19)} UTC`;
+      assert.equal(status.summary.text, `1 failing: automation fleet (since ${since}); 1 problem in the files`);
       assert.ok(fleet!.failingSince && fleet!.unpushed);
       assert.deepEqual(fleet!.unpushed.changes.map((c) => [c.file, c.from, c.to]), [
         ['apps/app.yaml', '1.0.0', '1.1.0'],
@@ -229,6 +233,7 @@ stateDir: ${join(dir, `state-${name}`)}
       assert.ok(page.includes(`app: ${registry.host}/acme/app 1.0.0 → 1.1.0 (apps/app.yaml:4, tag)`), 'the other change');
       assert.ok(page.includes('apps/app.yaml:4 app tag 1.0.0 1.1.0 not pushed'), 'field beside the pick');
       assert.ok(page.includes('Recent commits on main'), 'commits');
+      assert.match(page, /Problems in the files: apps\/broken\.yaml:2 skipped: not valid YAML/, 'problems of the run that failed to push');
     } finally {
       await s.service.stop();
     }

@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
 import { createStateStore } from './state/state-store.js';
 import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
+import { formatSetterProblem } from './automation/format-setter-problem.js';
 import { renderPlan } from './automation/render-plan.js';
 import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
-import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig, type LoadOptions } from './config/load-config.js';
 import { configJsonSchemaText } from './config/json-schema.js';
 import { ConfigError, errorMessage, InputError } from './errors.js';
 import { importArgocd } from './import/argocd.js';
@@ -24,7 +25,9 @@ const USAGE = `usage: tagpilot <command> [--config PATH]
 commands:
   serve                      HTTP server, schedules and queue workers until SIGTERM
   reconcile [--automation N] one full pass: scan, pick, update, push; then exit
-  plan [--automation N]      the same, pushing nothing: prints a unified diff per automation
+  plan [--automation N] [--strict]
+                             the same, pushing nothing: prints a unified diff per automation
+                             and the marker/file problems; --strict exits 1 on any problem
   check                      validate the config and print every error
   schema                     print the config's JSON Schema (for editors)
   import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
@@ -60,6 +63,7 @@ export async function runCli(
         extract: { type: 'string' },
         'cosign-key': { type: 'string' },
         json: { type: 'boolean' },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -80,9 +84,9 @@ export async function runCli(
   const configPath = args.values.config ?? io.env.TAGPILOT_CONFIG ?? DEFAULT_CONFIG_PATH;
   const log = createLogger(io.env.TAGPILOT_LOG_LEVEL);
 
-  const load = (): LoadedConfig | null => {
+  const load = (options: LoadOptions = {}): LoadedConfig | null => {
     try {
-      return loadConfig(configPath, io.env);
+      return loadConfig(configPath, io.env, options);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.err(`${err.message}\n`);
@@ -92,7 +96,7 @@ export async function runCli(
 
   switch (command) {
     case 'check': {
-      const loaded = load();
+      const loaded = load({ checkFiles: true });
       if (!loaded) return 1;
       const { config } = loaded;
       io.out(
@@ -104,7 +108,8 @@ export async function runCli(
     case 'plan': {
       const loaded = load();
       if (!loaded) return 1;
-      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', env: io.env });
+      const strict = command === 'plan' && args.values.strict === true;
+      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', strict, env: io.env });
     }
     case 'serve': {
       const loaded = load();
@@ -138,7 +143,7 @@ async function reconcile(
   loaded: LoadedConfig,
   log: Logger,
   out: Out,
-  { automation, dryRun, env }: { automation?: string; dryRun: boolean; env: NodeJS.ProcessEnv },
+  { automation, dryRun, strict = false, env }: { automation?: string; dryRun: boolean; strict?: boolean; env: NodeJS.ProcessEnv },
 ): Promise<number> {
   const { config } = loaded;
   if (automation && !config.automations.some((a) => a.name === automation)) {
@@ -163,9 +168,11 @@ async function reconcile(
     for (const h of result.heldBack) {
       out(`${result.automation}: ${h.policy}: ${h.repository}:${h.tag} held back (reverted by ${h.revertedBy.slice(0, 12)})\n`);
     }
+    for (const problem of result.problems) out(`${result.automation}: problem: ${formatSetterProblem(problem)}\n`);
   }
   for (const [name, status] of pipeline.automations) if (status.error) out(`${name}: failed: ${status.error}\n`);
   for (const [name, status] of pipeline.images) if (status.error) out(`image ${name}: failed: ${status.error}\n`);
+  if (strict && results.some((r) => r.problems.length > 0)) return 1;
   return ok ? 0 : 1;
 }
 

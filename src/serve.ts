@@ -59,6 +59,9 @@ export class Service {
   private readonly abandonGit = new AbortController();
   /** Kept across reloads, so failure streaks and deliveries in flight survive them. */
   private readonly notifications: Notifications;
+  private readonly startedAt = new Date();
+  /** The config files in force (they change on reload), for status. */
+  private files: string[];
 
   private constructor(
     loaded: LoadedConfig,
@@ -72,6 +75,7 @@ export class Service {
   ) {
     this.notifications = createNotifications(loaded.config.notifications, log, metrics);
     this.pipelineNow = new Pipeline(loaded.config, log, this.pipelineOptions());
+    this.files = loaded.files;
     this.scheduler = this.makeScheduler();
   }
 
@@ -91,9 +95,18 @@ export class Service {
       log,
       trigger: (kind, name) => service.trigger(kind, name),
       accepting: async () => service.queueRunning && !service.stopping && (await queue.ready()),
+      status: {
+        startedAt: service.startedAt,
+        get configFiles() {
+          return service.files;
+        },
+        nextScan: (image) => service.scheduler.nextRun(`scan:${image}`),
+      },
     });
     service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
-    log.info({ host: loaded.config.server.host, port: service.port }, 'serving');
+    const url = serviceUrl(loaded.config.server.host, service.port);
+    // The one line a person starting tagpilot looks for: where to point a browser, and which config is in force.
+    log.info({ host: loaded.config.server.host, port: service.port, url, config: loaded.files }, `serving ${url} with config ${loaded.files.join(', ')}`);
     if (options.watchConfig) service.watch(loaded.files);
     const started = service.startQueue();
     if (!(await settlesWithin(started, options.queueStartWaitMs ?? QUEUE_START_WAIT_MS))) {
@@ -204,6 +217,7 @@ export class Service {
     }
     await this.scheduler.stop();
     this.pipelineNow = next;
+    this.files = loaded.files;
     this.scheduler = this.makeScheduler();
     // Before the queue runs, its start does both with the config in force then.
     if (this.queueRunning) {
@@ -274,4 +288,10 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });
+}
+
+/** Where a browser on this machine reaches the server: a wildcard address is shown as localhost. */
+export function serviceUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}/`;
 }

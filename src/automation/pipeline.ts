@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js';
 import { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
-import type { ImagePick } from '../update/apply-setters.js';
+import type { ImagePick, SetterChange } from '../update/apply-setters.js';
 import { FileStateStore } from '../state/file-state-store.js';
 import type { StateStore } from '../state/state-store.js';
 import { createHash } from 'node:crypto';
@@ -24,7 +24,7 @@ import type { CosignVerifier } from '../verify/cosign-verifier.js';
 import { cosignVerifiers } from '../verify/cosign-verifiers.js';
 import { pickVerified } from '../verify/pick-verified.js';
 import type { PipelineEvents } from './pipeline-events.js';
-import { runAutomation, type AutomationResult, type RankedPick } from './run-automation.js';
+import { RECENT_COMMITS, runAutomation, type AutomationResult, type BranchRead, type RankedPick } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
 export interface ScanOutcome {
@@ -72,6 +72,10 @@ export interface ImageStatus {
   tags: string[];
   excluded: number;
   error: string | null;
+  /** When `error` first appeared in the current run of failures; null while healthy. */
+  failingSince: Date | null;
+  /** The last webhook delivery that named this image. */
+  lastWebhook: { at: Date; webhook: string } | null;
 }
 
 /** A policy's current pick, and why there is none. */
@@ -79,6 +83,7 @@ export interface PolicyStatus {
   pick: ImagePick | null;
   evaluation: Evaluation | null;
   error: string | null;
+  failingSince: Date | null;
 }
 
 /** The last run of an automation. */
@@ -87,6 +92,11 @@ export interface AutomationStatus {
   result: AutomationResult | null;
   lastCommit: { sha: string; subject: string; at: Date } | null;
   error: string | null;
+  failingSince: Date | null;
+  /** What the last run that got as far as reading the branch saw there (values after its own push). */
+  read: (BranchRead & { at: Date }) | null;
+  /** Changes a run computed but could not get into Git, and why. */
+  unpushed: { changes: SetterChange[]; reason: string; since: Date } | null;
 }
 
 /** Wires one config's stages together and remembers what they last saw. */
@@ -132,10 +142,12 @@ export class Pipeline {
     // From here on a policy is known by its id (`NS:NAME`, or `NAME`): picks and statuses are keyed by it.
     this.compiled = config.policies.map((p) => ({ ...compilePolicy(p), name: policyId(p) }));
     this.verifiers = cosignVerifiers(config.policies, this.registry);
-    for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
-    for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null });
+    for (const i of config.images) {
+      this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null, failingSince: null, lastWebhook: null });
+    }
+    for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null, failingSince: null });
     for (const a of config.automations) {
-      this.automations.set(a.name, { lastRun: null, result: null, lastCommit: null, error: null });
+      this.automations.set(a.name, { lastRun: null, result: null, lastCommit: null, error: null, failingSince: null, read: null, unpushed: null });
     }
   }
 
@@ -155,14 +167,19 @@ export class Pipeline {
     try {
       const { tags, excluded } = await scanRepository(this.registry, image.repository, image.exclude);
       Object.assign(status, { lastScan: new Date(), tags, excluded: excluded.length, error: null });
+      trackFailure(status);
       log.debug({ tags: tags.length, excluded: excluded.length }, 'scanned');
       this.metrics?.scans.inc({ image: name, result: 'ok' });
       this.metrics?.tagsSeen.set({ image: name }, tags.length);
     } catch (err) {
       this.metrics?.scans.inc({ image: name, result: 'error' });
       Object.assign(status, { lastScan: new Date(), error: errorMessage(err) });
+      trackFailure(status);
       log.warn({ err: errorMessage(err) }, 'scan failed');
-      for (const policy of policies) this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
+      for (const policy of policies) {
+        this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
+        trackFailure(this.policies.get(policy.name)!);
+      }
       await this.recordScan(name, startedAt, errorMessage(err));
       this.events?.imageScanned(name, err);
       return { changed: [], writesDue: [], failure: err };
@@ -224,8 +241,10 @@ export class Pipeline {
         if (policy.digest) pick.digest = verified.digest!;
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });
+      trackFailure(status);
     } catch (err) {
       Object.assign(status, { error: errorMessage(err) });
+      trackFailure(status);
       throw err;
     }
     for (const skip of evaluation.skipped ?? []) this.log.debug({ policy: policy.name, tag: skip.tag, reason: skip.reason }, 'candidate skipped: not signed');
@@ -283,6 +302,16 @@ export class Pipeline {
     return picks;
   }
 
+  /** What this process last picked for the policies an automation uses: for status; writes read picksFor(). */
+  shownPicks(automation: string): Map<string, ImagePick> {
+    const picks = new Map<string, ImagePick>();
+    for (const id of this.policiesOf(this.automation(automation))) {
+      const pick = this.policies.get(id)?.pick;
+      if (pick) picks.set(id, pick);
+    }
+    return picks;
+  }
+
   /** Names a policy's config (and its image's repository): a pick is only used under the config it was made with. */
   private policyKey(id: string): string {
     const config = this.config.policies.find((p) => policyId(p) === id)!;
@@ -299,6 +328,7 @@ export class Pipeline {
   async runAutomation(name: string, options: { dryRun?: boolean } = {}): Promise<AutomationResult> {
     const config = this.automation(name);
     const status = this.automations.get(name)!;
+    let read: BranchRead | null = null;
     try {
       const picks = await this.picksFor(name);
       const result = await runAutomation(config, picks, {
@@ -310,8 +340,13 @@ export class Pipeline {
         http: this.gitHttp,
         state: this.state,
         digestOf: (pick, tag) => this.registry.getDigest(pick.repository, tag),
+        onRead: (seen) => {
+          read = seen;
+        },
       });
-      Object.assign(status, { lastRun: new Date(), result, error: null });
+      Object.assign(status, { lastRun: new Date(), result, error: null, unpushed: null });
+      trackFailure(status);
+      if (read) status.read = branchAfter(read, result, config.git.branch);
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };
       this.metrics?.automationRuns.inc({ automation: name, result: result.changes.length > 0 ? 'changed' : 'unchanged' });
       if (result.commit) this.metrics?.commits.inc({ automation: name });
@@ -324,6 +359,8 @@ export class Pipeline {
       Object.assign(status, { lastRun: new Date(), error: errorMessage(err) });
       if (!options.dryRun) await this.recordRun(name, errorMessage(err), null).catch(() => undefined);
       this.events?.automationFailed(name, err);
+      trackFailure(status);
+      this.recordUnpushed(status, read, errorMessage(err));
       throw err;
     }
   }
@@ -369,6 +406,20 @@ export class Pipeline {
     for (const [name, status] of previous.automations) if (this.automations.has(name)) this.automations.set(name, status);
   }
 
+  /** Notes a webhook delivery that named `image`, for status. */
+  noteWebhook(image: string, webhook: string): void {
+    const status = this.images.get(image);
+    if (status) status.lastWebhook = { at: new Date(), webhook };
+  }
+
+  /** A failed run that had read the branch: what it meant to write stays visible with the reason. */
+  private recordUnpushed(status: AutomationStatus, read: BranchRead | null, reason: string): void {
+    if (!read) return; // it failed before reading: what it could not write is still the last known
+    status.read = { ...read, at: new Date() };
+    const { changes } = read;
+    status.unpushed = changes.length > 0 ? { changes, reason, since: status.unpushed?.since ?? new Date() } : null;
+  }
+
   private image(name: string): ImageConfig {
     const image = this.config.images.find((i) => i.name === name);
     if (!image) throw new Error(`no image named ${name}`);
@@ -405,4 +456,24 @@ const runKey = (automation: string): string => `run/${automation}`;
 
 function emptyPick(repository: string): StoredPick {
   return { repository, tag: null, digest: null, candidates: [], policyKey: '', error: null };
+}
+
+/** Keeps `failingSince` in step with `error`: set when a failure starts, kept while it lasts, cleared on success. */
+function trackFailure(status: { error: string | null; failingSince: Date | null }): void {
+  status.failingSince = status.error ? (status.failingSince ?? new Date()) : null;
+}
+
+/** The branch as the run leaves it: after a push to the checkout branch, its commit and the values it wrote. */
+function branchAfter(read: BranchRead, result: AutomationResult, checkoutBranch: string): BranchRead & { at: Date } {
+  const at = new Date();
+  if (!result.commit || result.branch !== checkoutBranch) return { ...read, at };
+  const written = new Map(result.changes.map((c) => [`${c.file}:${c.line}`, c.to]));
+  return {
+    head: result.commit,
+    commits: [{ sha: result.commit, subject: result.subject ?? '', at }, ...read.commits].slice(0, RECENT_COMMITS),
+    fields: read.fields.map((f) => ({ ...f, value: written.get(`${f.file}:${f.line}`) ?? f.value })),
+    changes: [],
+    problems: read.problems,
+    at,
+  };
 }

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
-import { InputError, TransientError } from '../errors.js';
+import { InputError, TransientError, UnauthorizedError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
@@ -15,6 +15,7 @@ import { gitCredentials } from '../git/git-credentials.js';
 import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
+import { describeGitCredentials } from '../git/git-credential-source.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
 import { redactUrl } from '../git/redact-url.js';
@@ -22,7 +23,7 @@ import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.
 import { exponentialBackoff } from '../retry-timing.js';
 import type { StateStore } from '../state/state-store.js';
 import { ScreenedBlobs } from '../git/screened-blobs.js';
-import { applySetters, MAX_FILE_BYTES, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
+import { applySetters, MAX_FILE_BYTES, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
 import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
@@ -56,6 +57,31 @@ export interface AutomationResult {
   pushAttempts: number;
 }
 
+/** One of the branch's recent commits, as status lists them. */
+export interface RecentCommit {
+  sha: string;
+  subject: string;
+  /** Committer time. */
+  at: Date;
+}
+
+/** What a run read from the branch before it pushed anything: status shows it even when the push then fails. */
+export interface BranchRead {
+  /** The checkout branch's head the edit was made on. */
+  head: string;
+  /** Its last RECENT_COMMITS commits, newest first. */
+  commits: RecentCommit[];
+  /** Every marked field under `paths` with its value at `head`. */
+  fields: MarkedField[];
+  /** What this run means to write on `head`. */
+  changes: SetterChange[];
+  /** What it could not do in the files (unknown policies, files that do not parse, symlinks). */
+  problems: SetterProblem[];
+}
+
+/** How many of the branch's commits status lists. */
+export const RECENT_COMMITS = 10;
+
 export interface RunAutomationOptions {
   stateDir: string;
   log: Logger;
@@ -75,6 +101,8 @@ export interface RunAutomationOptions {
   digestOf?: (pick: ImagePick, tag: string) => Promise<string>;
   /** Timeouts of each request to the git server, and a signal that abandons them (the service stops). */
   http?: GitHttpClientOptions;
+  /** Told what each attempt read, before it commits or pushes. */
+  onRead?: (read: BranchRead) => void;
 }
 
 /** The edit of one head commit: new file contents and what changed. */
@@ -83,6 +111,7 @@ interface Edit {
   before: Map<string, string>;
   changes: SetterChange[];
   problems: SetterProblem[];
+  fields: MarkedField[];
 }
 
 /** Runs `automation` with the current picks (keyed by policy name). */
@@ -138,6 +167,8 @@ interface Run {
   template: CommitTemplate | undefined;
   signer: CommitSigner | undefined;
   pullRequestToken: string | undefined;
+  /** Runs a call to the git server; a refusal of our credentials comes back naming the config key that holds them. */
+  remote: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** Everything checked and loaded before any network traffic: bad config never fails after a push it would have described. */
@@ -177,6 +208,12 @@ async function prepare(
     template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
     signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
     pullRequestToken: automation.pullRequest && !options.dryRun ? await pullRequestToken(automation, env) : undefined,
+    remote: (work) =>
+      work().catch((err: unknown) => {
+        // A refusal names the automation and the key that holds its credentials: the fix, not just the symptom.
+        if (!(err instanceof UnauthorizedError)) throw err;
+        throw new UnauthorizedError(`automation ${automation.name}: ${err.message}: ${describeGitCredentials(automation)}`, { cause: err });
+      }),
   };
 }
 
@@ -184,10 +221,11 @@ async function prepare(
 async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult | { rejected: string }> {
   const { automation, repo, log, target } = run;
   const { git } = automation;
-  const { head, clone } = await repo.fetchHead(git.branch);
+  const { head, clone } = await run.remote(() => repo.fetchHead(git.branch));
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
-  const { active, heldBack, fallbacks } = await holdBackReverted(run, head);
+  const { active, heldBack, fallbacks, recent } = await holdBackReverted(run, head);
   const edit = await editHead(run, head, active, fallbacks);
+  run.options.onRead?.({ head, commits: recent, fields: edit.fields, changes: edit.changes, problems: edit.problems });
   const result = (commit: string | null, subject: string | null): AutomationResult => ({
     automation: automation.name,
     commit,
@@ -209,14 +247,14 @@ async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult 
   const subject = message.split('\n', 1)[0]!;
   const commit = await repo.writeCommit(head, edit.files, message, git.author, run.signer);
   if (git.pushBranch) {
-    const existing = await repo.remoteBranchHead(target);
+    const existing = await run.remote(() => repo.remoteBranchHead(target));
     if (existing && (await carriesSameChange(repo, existing, commit))) {
       log.debug({ commit: existing, branch: target }, 'review branch already up to date');
       return refreshPullRequest(run, { ...result(null, subject), alreadyPushed: existing }, message);
     }
   }
   // Never force the checkout branch; the review branch is ours and rebuilt from it every run.
-  const pushed = await repo.push(commit, target, { force: git.pushBranch !== undefined });
+  const pushed = await run.remote(() => repo.push(commit, target, { force: git.pushBranch !== undefined }));
   if (pushed.outcome === 'rejected') return { rejected: pushed.reason };
   log.info({ commit, branch: target, changes: edit.changes.length }, 'pushed');
   return refreshPullRequest(run, result(commit, subject), message);
@@ -229,7 +267,12 @@ async function refreshPullRequest(run: Run, result: AutomationResult, message: s
   const title = message.split('\n', 1)[0]!;
   const body = message.slice(title.length).replace(/^\n+/, '').trimEnd();
   const spec = { gitUrl: automation.git.url, sourceBranch: run.target, targetBranch: automation.git.branch, title, body };
-  result.pullRequest = await upsertPullRequest(automation.pullRequest.provider, spec, token, { env: run.env });
+  result.pullRequest = await upsertPullRequest(automation.pullRequest.provider, spec, token, { env: run.env }).catch((err: unknown) => {
+    // As with git: the refusal names the automation and the variable holding the token.
+    if (!(err instanceof UnauthorizedError)) throw err;
+    const key = `automations[${automation.name}].pullRequest.tokenEnv ${automation.pullRequest!.tokenEnv}`;
+    throw new UnauthorizedError(`automation ${automation.name}: ${err.message}: check ${key}`, { cause: err });
+  });
   run.log.info({ ...result.pullRequest }, `pull request ${result.pullRequest.action}`);
   return result;
 }
@@ -253,7 +296,7 @@ async function pullRequestToken(automation: AutomationConfig, env: NodeJS.Proces
 async function holdBackReverted(
   run: Run,
   head: string,
-): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[]; fallbacks: Map<string, ReadonlySet<string>> }> {
+): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[]; fallbacks: Map<string, ReadonlySet<string>>; recent: RecentCommit[] }> {
   const { repo, log, picks, automation } = run;
   const state = run.options.state;
   const key = `history/${automation.name}`;
@@ -261,6 +304,7 @@ async function holdBackReverted(
   const update = await updateBranchRecord(repo, automation.git.branch, head, redactUrl(automation.git.url), previous);
   if (update.deepened > 0) log.info({ commits: update.read, deepened: update.deepened }, 'read the branch history for reverts');
   if (state && update.record.heads[0] !== previous?.heads[0]) await state.put(key, update.record, Date.now());
+  const recent = (await repo.history(head, RECENT_COMMITS)).map((c) => ({ sha: c.oid, subject: c.message.split('\n', 1)[0]!, at: new Date(c.time * 1000) }));
 
   const holds = findHeldBackTags(update.record.commits).held;
   const active = new Map<string, ImagePick>();
@@ -282,7 +326,7 @@ async function holdBackReverted(
     const digest = pick.digest === undefined ? undefined : await digestOf(run, pick, chosen);
     active.set(policy, { policy, repository: pick.repository, tag: chosen, ...(digest ? { digest } : {}) });
   }
-  return { active, heldBack, fallbacks };
+  return { active, heldBack, fallbacks, recent };
 }
 
 async function digestOf(run: Run, pick: ImagePick, tag: string): Promise<string> {
@@ -338,8 +382,10 @@ function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string,
  */
 async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>, fallbacks: ReadonlyMap<string, ReadonlySet<string>>): Promise<Edit> {
   const { repo, automation, memo, screen } = run;
-  const files = await repo.listFiles(head, automation.paths, isManifestPath);
-  const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [] };
+  const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [], fields: [] };
+  const files = await repo.listFiles(head, automation.paths, isManifestPath, (path) =>
+    edit.problems.push({ file: path, line: 0, message: 'skipped: a symlink (tagpilot does not follow symlinks)' }),
+  );
   const options = { mode: automation.update, knownPolicies: run.options.knownPolicies };
   const unread = files.filter((file) => !memo.isIrrelevant(file.oid));
   await forEachLimited(unread, READ_CONCURRENCY, async (file: TreeFile) => {
@@ -358,6 +404,7 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
     const ahead = new Set(result.changes.filter((c) => fallbacks.get(c.policy)?.has(tagOf(c))).map((c) => c.policy));
     if (ahead.size > 0) result = applySetters(file.path, text, new Map([...picks].filter(([policy]) => !ahead.has(policy))), options);
     edit.problems.push(...result.problems);
+    edit.fields.push(...result.fields);
     if (result.changes.length === 0 || result.text === text) return;
     edit.files.set(file.path, result.text);
     edit.before.set(file.path, text);
@@ -366,6 +413,7 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
   await memo.save(new Set(files.map((f) => f.oid)));
   edit.changes.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   edit.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
+  edit.fields.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   return edit;
 }
 

@@ -4,11 +4,18 @@ import { policyProblems } from '../policy/policy.js';
 import { findSharedRepositories } from '../update/find-shared-repositories.js';
 import { policyId, resolvePolicyText } from '../update/policy-id.js';
 import { loadCosignPublicKey } from '../verify/cosign-public-key.js';
+import { closestName } from './closest-name.js';
 import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
-/** Every cross-reference problem in a schema-valid config. */
-export function crossReferenceProblems(config: Config): LocatedProblem[] {
+/** Names that exist in the input even where their entry is invalid: a reference to one is not a second problem. */
+export interface KnownNames {
+  images: ReadonlySet<string>;
+  policies: ReadonlySet<string>;
+}
+
+/** Every cross-reference problem in a schema-valid config (or the valid part of one, with the input's names in `known`). */
+export function crossReferenceProblems(config: Config, known?: KnownNames): LocatedProblem[] {
   const problems: LocatedProblem[] = [
     ...duplicates(config.images, 'images', (i) => i.name),
     // Names are unique per namespace: two namespaces may each have a policy "app".
@@ -18,12 +25,12 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
     ...duplicates(config.registries, 'registries', (r) => r.host, 'host'),
     ...duplicates(config.notifications, 'notifications', (n) => n.name),
   ];
-  const images = new Set(config.images.map((i) => i.name));
-  const policies = new Set(config.policies.map(policyId));
+  const images = known?.images ?? new Set(config.images.map((i) => i.name));
+  const policies = known?.policies ?? new Set(config.policies.map(policyId));
 
   config.policies.forEach((policy, i) => {
     if (!images.has(policy.image)) {
-      problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images` });
+      problems.push({ path: ['policies', i, 'image'], message: `policy ${policy.name} names image "${policy.image}", which is not in images${suggest(policy.image, images)}` });
     }
     problems.push(...problemsOfPolicy(policy, i));
     const keyFile = policy.verify?.cosign.publicKeyFile;
@@ -48,7 +55,7 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
     automation.policies?.forEach((name, j) => {
       const resolved = resolvePolicyText(name, policies);
       if ('unknown' in resolved) {
-        problems.push({ path: ['automations', i, 'policies', j], message: `automation ${automation.name} names policy "${name}", which is not in policies` });
+        problems.push({ path: ['automations', i, 'policies', j], message: `automation ${automation.name} names policy "${name}", which is not in policies${suggest(name, policies)}` });
       } else if ('ambiguous' in resolved) {
         problems.push({
           path: ['automations', i, 'policies', j],
@@ -86,6 +93,13 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
   return problems;
 }
 
+/** `; did you mean "app"?` when a known name is close, else the known names (or that there are none). */
+function suggest(name: string, known: ReadonlySet<string>): string {
+  const close = closestName(name, known);
+  if (close) return `; did you mean "${close}"?`;
+  return known.size === 0 ? ' (none are configured)' : ` (known: ${[...known].sort().join(', ')})`;
+}
+
 function duplicates<T>(items: T[], section: string, key: (item: T) => string, field = 'name'): LocatedProblem[] {
   const seen = new Set<string>();
   const problems: LocatedProblem[] = [];
@@ -102,13 +116,4 @@ function problemsOfPolicy(policy: PolicyConfig, index: number): LocatedProblem[]
     path: ['policies', index, ...p.field.split('.')],
     message: `policy ${policy.name}: ${p.message}`,
   }));
-}
-
-/** Policy problems of the entries that pass the schema, for when another part of the config does not. */
-export function policyProblemsOfValidEntries(policies: unknown): LocatedProblem[] {
-  if (!Array.isArray(policies)) return [];
-  return policies.flatMap((raw, i) => {
-    const parsed = PolicyConfig.safeParse(raw);
-    return parsed.success ? problemsOfPolicy(parsed.data, i) : [];
-  });
 }

@@ -6,8 +6,12 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Docume
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { Config } from './schema.js';
-import { crossReferenceProblems, policyProblemsOfValidEntries } from './cross-references.js';
+import { closestName } from './closest-name.js';
+import { crossReferenceProblems, type KnownNames } from './cross-references.js';
+import { referencedFileProblems } from './referenced-files.js';
 import { resolveSecrets } from './resolve-secrets.js';
+import { knownKeysAt } from './schema-keys.js';
+import { validEntries } from './valid-entries.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/tagpilot.yaml';
 
@@ -33,11 +37,23 @@ export interface LoadedConfig {
   files: string[];
 }
 
+/** What to check beyond the config itself. */
+export interface LoadOptions {
+  /**
+   * Also check that the files the config names (caFile, dockerConfig, signingKeyFile) can be read,
+   * as `tagpilot check` does; the service reads them when it first needs them, and says so then.
+   */
+  checkFiles?: boolean;
+}
+
 /** Loads and validates the config at `path` (file or folder); throws ConfigError listing every problem. */
-export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadedConfig {
   const files = configFiles(path);
   const problems: ConfigProblem[] = [];
   const sources: SourceFile[] = [];
+  /** Where an unset ${VAR} emptied a value: the schema's complaint about the empty value there would repeat that problem. */
+  const unset = new Set<string>();
+  let unparsable = false;
 
   for (const file of files) {
     const lines = new LineCounter();
@@ -49,32 +65,99 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     }
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const source = { file, doc, lines };
-    for (const err of doc.errors) {
-      const pos = lines.linePos(err.pos[0]);
-      problems.push({ file, line: pos.line, column: pos.col, message: err.message.split('\n')[0]! });
+    if (doc.errors.length > 0) {
+      problems.push(...syntaxProblems(source, text));
+      unparsable = true;
+      continue;
     }
-    if (doc.errors.length > 0) continue;
-    problems.push(...expandEnvironment(source, env));
+    for (const problem of expandEnvironment(source, env)) {
+      unset.add(placeOf(problem));
+      problems.push(problem);
+    }
     sources.push(source);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  // Without the whole text there is no config to check further: a syntax error ends the pass.
+  if (unparsable) throw new ConfigError(sortProblems(problems));
 
   const { merged, origins, keyOwners } = mergeSources(sources, problems);
   const locate = locator(sources, origins, keyOwners);
 
   const parsed = Config.safeParse(merged);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(issueProblem(issue, locate));
-    // Report what the policies themselves get wrong too, so one run shows every problem.
-    for (const p of policyProblemsOfValidEntries(merged.policies)) problems.push({ ...locate(p.path), message: p.message });
-    throw new ConfigError(sortProblems(problems));
+  let config: Config;
+  let inputPath = (path: readonly PropertyKey[]): readonly PropertyKey[] => path;
+  let known: KnownNames | undefined;
+  if (parsed.success) config = parsed.data;
+  else {
+    // A mistyped key also leaves the key it meant missing: "did you mean" says so, once.
+    const meant = new Set(parsed.error.issues.flatMap((issue) => suggestedPaths(issue)));
+    for (const issue of parsed.error.issues) {
+      const problem = issueProblem(issue, locate);
+      const missingButMeant = issue.code === 'invalid_type' && meant.has(describePath(issue.path as PropertyKey[]));
+      if (!unset.has(placeOf(problem)) && !missingButMeant) problems.push(problem);
+    }
+    // The checks below need a whole config: they run on the entries that passed, so one pass shows every problem.
+    const valid = validEntries(merged);
+    if (!valid) throw new ConfigError(sortProblems(problems));
+    ({ config, inputPath } = valid);
+    known = { images: namesIn(merged.images), policies: namesIn(merged.policies) };
   }
-  const config = parsed.data;
-  for (const p of [...crossReferenceProblems(config), ...resolveSecrets(config, env)]) {
-    problems.push({ ...locate(p.path), message: p.message });
+  const fileProblems = options.checkFiles ? referencedFileProblems(config) : [];
+  for (const p of [...crossReferenceProblems(config, known), ...resolveSecrets(config, env), ...fileProblems]) {
+    problems.push({ ...locate(inputPath(p.path)), message: p.message });
   }
   if (problems.length > 0) throw new ConfigError(sortProblems(problems));
   return { config, files };
+}
+
+function placeOf(problem: Omit<ConfigProblem, 'message'>): string {
+  return `${problem.file}:${problem.line}:${problem.column}`;
+}
+
+/** The `name`s of a raw list's entries, valid or not. */
+function namesIn(list: unknown): Set<string> {
+  if (!Array.isArray(list)) return new Set();
+  return new Set(list.flatMap((entry) => (entry && typeof entry === 'object' && typeof (entry as { name?: unknown }).name === 'string' ? [(entry as { name: string }).name] : [])));
+}
+
+/**
+ * The parser's errors with their positions. A `${VAR}` unquoted inside a flow collection
+ * (`{ a: ${X} }`) is YAML syntax there, not text, and sets off a cascade of errors from its line
+ * on: that line gets one problem saying to quote it instead, and the cascade is dropped.
+ */
+function syntaxProblems(source: SourceFile, text: string): ConfigProblem[] {
+  const lineTexts = text.split(/\r?\n/);
+  const advised = new Set<number>();
+  const problems: ConfigProblem[] = [];
+  for (const err of source.doc.errors) {
+    const { line, col } = source.lines.linePos(err.pos[0]);
+    const variable = unquotedVariableInFlow(lineTexts[line - 1] ?? '');
+    if (variable) {
+      if (!advised.has(line)) {
+        advised.add(line);
+        problems.push({
+          file: source.file,
+          line,
+          column: variable.column,
+          message: `${variable.text} inside a flow collection ({ … } or [ … ]) is read as YAML, not as text: quote it, as "${variable.text}"`,
+        });
+      }
+      continue;
+    }
+    // After such a line the parser's view of the rest is a cascade of the same mistake.
+    if (advised.size > 0) continue;
+    problems.push({ file: source.file, line, column: col, message: err.message.split('\n')[0]! });
+  }
+  return problems;
+}
+
+/** The first `${…}` on a line that sits unquoted after a `{` or `[`, with its 1-based column. */
+function unquotedVariableInFlow(line: string): { text: string; column: number } | null {
+  const match = /\$\{[^}]*\}/.exec(line);
+  if (!match) return null;
+  const before = line.slice(0, match.index);
+  const quotes = (before.match(/"/g)?.length ?? 0) + (before.match(/'/g)?.length ?? 0);
+  if (quotes % 2 !== 0 || !/[{[]/.test(before)) return null;
+  return { text: match[0], column: match.index + 1 };
 }
 
 function configFiles(path: string): string[] {
@@ -198,9 +281,30 @@ function issueProblem(issue: z.core.$ZodIssue, locate: Locate): ConfigProblem {
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    return { ...locate([...path, keys[0]!], true), message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} in ${describePath(path)}` };
+    const where = `in ${describePath(path)}`;
+    return { ...locate([...path, keys[0]!], true), message: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} ${where}${keyHint(keys, path)}` };
   }
   return { ...locate(path), message: `${describePath(path)}: ${issueMessage(issue)}` };
+}
+
+/** Where the keys an unknown-key issue's suggestions name would be, as describePath spells them. */
+function suggestedPaths(issue: z.core.$ZodIssue): string[] {
+  if (issue.code !== 'unrecognized_keys') return [];
+  const path = issue.path as PropertyKey[];
+  const known = knownKeysAt(Config, path);
+  return issue.keys.flatMap((key) => {
+    const guess = closestName(key, known);
+    return guess ? [describePath([...path, guess])] : [];
+  });
+}
+
+/** `: did you mean "repository"?` for one near a known key; else the keys allowed there. */
+function keyHint(keys: readonly string[], path: readonly PropertyKey[]): string {
+  const known = knownKeysAt(Config, path);
+  if (known.length === 0) return '';
+  const guesses = keys.map((k) => closestName(k, known));
+  if (guesses.every((g) => g !== undefined)) return `: did you mean ${guesses.map((g) => `"${g}"`).join(', ')}?`;
+  return ` (expected one of: ${known.join(', ')})`;
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
@@ -218,6 +322,13 @@ export function describePath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/** In file and line order, each problem once. */
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  return [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  const seen = new Set<string>();
+  return [...problems]
+    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
+    .filter((p) => {
+      const key = `${placeOf(p)} ${p.message}`;
+      return !seen.has(key) && seen.add(key);
+    });
 }

@@ -26,7 +26,9 @@ export function resolveSecrets(config: Config, env: NodeJS.ProcessEnv): LocatedP
       try {
         holder[field] = readFileSync(fileName, 'utf8').replace(/\r?\n$/, '');
       } catch (err) {
-        problems.push({ path: [...path, `${field}File`], message: `cannot read ${fileName}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message);
+        problems.push({ path: [...path, `${field}File`], message: `cannot read ${fileName}: ${why}` });
       }
     }
   };

@@ -48,7 +48,10 @@ export function createGitHttpClient(shownUrl: string, options: GitHttpClientOpti
       const status = response.statusCode;
       if (status === 200) return response;
       const text = await preview(response);
-      if (status === 401 || status === 403) throw new UnauthorizedError(`${shownUrl}: the git server refused our credentials (HTTP ${status})`);
+      if (status === 401 || status === 403) {
+        const sent = Object.keys(request.headers ?? {}).some((name) => name.toLowerCase() === 'authorization');
+        throw new UnauthorizedError(`${shownUrl}: the git server ${sent ? 'refused our credentials' : 'requires credentials'} (HTTP ${status})`);
+      }
       if (status === 404) throw new NotFoundError(`${shownUrl}: repository not found (HTTP 404)`);
       // 400, 413, 422 … fail the same way next time; 408, 429 and most 5xx may pass later.
       const retryAfter = retryAfterMs(response.headers?.['retry-after']);

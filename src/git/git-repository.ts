@@ -44,7 +44,7 @@ export interface HistoryCommit {
   message: string;
   parents: string[];
   tree: string;
-  /** The committer's time, in seconds since the epoch. */
+  /** When it was committed (committer time), in seconds since the epoch: the status page lists recent commits with it. */
   time: number;
 }
 
@@ -74,6 +74,8 @@ export const MAX_PACKS = 24;
 
 const FILE_MODES = new Set([0o100644, 0o100755]);
 const TREE_MODE = '040000';
+/** Symlinks are never followed (SPEC §3): one under `paths` is reported, not read. */
+const SYMLINK_MODE = 0o120000;
 /** Written last by a clone: a gitdir without it is an interrupted clone, rebuilt. */
 const ORIGIN_FILE = 'tagpilot-origin';
 /** How many commits we wrote into this clone: their loose objects count towards MAX_PACKS. */
@@ -309,8 +311,13 @@ export class GitRepository {
     }
   }
 
-  /** Regular files under `paths` (folders or files) at `commit`; symlinks and submodules are skipped. */
-  async listFiles(commit: string, paths: readonly string[], accept: (path: string) => boolean): Promise<TreeFile[]> {
+  /** Regular files under `paths` (folders or files) at `commit`; symlinks (told to `onSymlink`) and submodules are skipped. */
+  async listFiles(
+    commit: string,
+    paths: readonly string[],
+    accept: (path: string) => boolean,
+    onSymlink?: (path: string) => void,
+  ): Promise<TreeFile[]> {
     const roots = paths.map(normalisePath);
     const wanted = (path: string) => roots.some((r) => r === '' || path === r || path.startsWith(`${r}/`));
     const onTheWay = (dir: string) => roots.some((r) => r.startsWith(`${dir}/`));
@@ -326,7 +333,9 @@ export class GitRepository {
           continue;
         }
         const mode = Number.parseInt(entry.mode, 8);
-        if (entry.type === 'blob' && FILE_MODES.has(mode) && wanted(path) && accept(path)) files.push({ path, oid: entry.oid, mode });
+        if (entry.type !== 'blob' || !wanted(path) || !accept(path)) continue;
+        if (FILE_MODES.has(mode)) files.push({ path, oid: entry.oid, mode });
+        else if (mode === SYMLINK_MODE) onSymlink?.(path);
       }
       await Promise.all(folders);
     };

@@ -41,6 +41,12 @@ export class Scheduler {
     }
   }
 
+  /** When `key` fires next; null when it has no interval (webhooks only) or is unknown. */
+  nextRun(key: string): Date | null {
+    const at = this.due.get(key);
+    return at === undefined ? null : new Date(at);
+  }
+
   /** Stops ticking. */
   async stop(): Promise<void> {
     await this.task?.destroy();

@@ -13,6 +13,7 @@ import { ECR_MAX_PAGE_SIZE, ecrRegion } from './cloud-credentials/aws-ecr.js';
 import { CloudCredentials } from './cloud-credentials/cloud-credentials.js';
 import type { CloudCredentialRequest } from './cloud-credentials/cloud-provider.js';
 import { credentialsFor, type Credentials } from './credentials.js';
+import { describeRegistryCredentials } from './registry-credential-source.js';
 import { HostLimiter } from './host-limiter.js';
 import { registryHost } from '../repository-name.js';
 import { parseRepository, type RepositoryReference } from './image-reference.js';
@@ -270,7 +271,7 @@ export class RegistryClient {
       if (auth?.kind === 'basic') {
         // The challenge these credentials answered: a cloud provider's are cached under it.
         if (host.challenge) this.forgetCloudCredentials(host, host.challenge, auth.creds);
-        throw refused(target, auth, 401);
+        throw refused(host, target, auth, 401);
       }
       if (auth?.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
       if (!challenge) throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} answered 401 without a challenge`);
@@ -278,16 +279,16 @@ export class RegistryClient {
       auth = await this.authorize(host, challenge, target);
       if (!auth) {
         const realm = challenge.params.realm ? ` (realm "${challenge.params.realm}")` : '';
-        throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} requires credentials${realm} and none are configured`);
+        throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} requires credentials${realm}: ${credentialHint(host, false)}`);
       }
       response = await this.request(host, target, auth.header);
       if (response.statusCode === 401) {
         if (auth.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
         else this.forgetCloudCredentials(host, challenge, auth.creds);
-        throw refused(target, auth, 401);
+        throw refused(host, target, auth, 401);
       }
     }
-    return this.classify(response, target, auth);
+    return this.classify(response, host, target, auth);
   }
 
   /** The Authorization answering `challenge`, or null when we have nothing to answer it with. */
@@ -340,8 +341,8 @@ export class RegistryClient {
     const status = response.statusCode;
     if (status === 401 || status === 403) {
       if (creds) this.forgetCloudCredentials(host, challenge, creds);
-      const whose = creds ? 'our credentials' : 'anonymous access; configure credentials for this registry';
-      throw new UnauthorizedError(`${name}: token service ${realmName} refused ${whose} (HTTP ${status})`);
+      const whose = creds ? 'our credentials' : 'anonymous access';
+      throw new UnauthorizedError(`${name}: token service ${realmName} refused ${whose} (HTTP ${status}): ${credentialHint(host, creds !== null)}`);
     }
     if (status !== 200) {
       throw statusError(status, `${name}: token service ${realmName} answered HTTP ${status}`, {
@@ -369,13 +370,13 @@ export class RegistryClient {
     }
   }
 
-  private classify(response: Response<Buffer>, target: Target, auth: SentAuth | null): Response<Buffer> {
+  private classify(response: Response<Buffer>, host: HostState, target: Target, auth: SentAuth | null): Response<Buffer> {
     const status = response.statusCode;
     if (status >= 200 && status < 300) return response;
     const { name } = target;
     if (status === 401 || status === 403) {
-      if (auth) throw refused(target, auth, status);
-      throw new UnauthorizedError(`${name}: ${target.ref.apiHost} denied access (HTTP ${status})`);
+      if (auth) throw refused(host, target, auth, status);
+      throw new UnauthorizedError(`${name}: ${target.ref.apiHost} denied access (HTTP ${status}): ${credentialHint(host, false)}`);
     }
     if (status === 404) {
       const what = target.url.includes('/manifests/') ? `tag ${decodeURIComponent(target.url.split('/manifests/')[1]!)}` : 'repository';
@@ -470,13 +471,20 @@ export class RegistryClient {
   }
 }
 
-function refused(target: Target, auth: SentAuth, status: number): UnauthorizedError {
+function refused(host: HostState, target: Target, auth: SentAuth, status: number): UnauthorizedError {
   if (auth.kind === 'basic') {
-    return new UnauthorizedError(`${target.name}: ${target.ref.apiHost} refused our credentials (HTTP ${status}, realm "${auth.realm}")`);
+    return new UnauthorizedError(
+      `${target.name}: ${target.ref.apiHost} refused our credentials (HTTP ${status}, realm "${auth.realm}"): ${credentialHint(host, true)}`,
+    );
   }
   // Docker Hub answers an anonymous token for a repository that does not exist like one for a private one.
-  const hint = auth.anonymous ? '; the repository may not exist, or may need credentials' : '';
+  const hint = auth.anonymous ? `: the repository may not exist, or may need credentials (${credentialHint(host, false)})` : `: ${credentialHint(host, true)}`;
   return new UnauthorizedError(`${target.name}: ${target.ref.apiHost} refused the token from ${auth.realm} (HTTP ${status})${hint}`);
+}
+
+/** Which config key holds the host's credentials, or how to add some: the fix a refusal names. */
+function credentialHint(host: HostState, sent: boolean): string {
+  return describeRegistryCredentials(host.host, host.settings, sent);
 }
 
 function header(response: Response<Buffer>, name: string): string | undefined {

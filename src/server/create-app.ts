@@ -9,7 +9,7 @@ import { constantTimeEqual } from '../webhook/constant-time-equal.js';
 import { handleWebhook } from '../webhook/handle-webhook.js';
 import { webhookSources } from '../webhook/webhook-sources.js';
 import { renderStatusPage } from './status-page.js';
-import { statusReport } from './status-report.js';
+import { statusReport, type StatusContext } from './status-report.js';
 
 /** Webhook bodies larger than this are refused with 413 before they are read whole. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -27,6 +27,8 @@ export interface AppContext {
   trigger(kind: JobKind, name: string): Promise<boolean>;
   /** Whether jobs can be queued now: the queue has started and its backend answers (/readyz). */
   accepting(): Promise<boolean>;
+  /** The service's own facts for status: start time, config files, next scans. */
+  status?: StatusContext;
 }
 
 /** Builds the express app. */
@@ -53,14 +55,17 @@ export function createApp(context: AppContext): Express {
     res.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
   });
 
+  const startedAt = new Date();
+  const statusContext = (): StatusContext => context.status ?? { startedAt, configFiles: [], nextScan: () => null };
+
   app.get('/api/v1/status', (_req, res) => {
     const pipeline = live(res);
-    if (pipeline) res.json(statusReport(pipeline));
+    if (pipeline) res.json(statusReport(pipeline, statusContext()));
   });
 
   app.get('/', (_req, res) => {
     const pipeline = live(res);
-    if (pipeline) res.type('html').send(renderStatusPage(statusReport(pipeline)));
+    if (pipeline) res.type('html').send(renderStatusPage(statusReport(pipeline, statusContext())));
   });
 
   const requireToken = (req: Request, res: Response, next: NextFunction) => {
@@ -140,7 +145,10 @@ export function createApp(context: AppContext): Express {
         return;
       }
       const queued = await queueing(async () => {
-        for (const image of outcome.images) await context.trigger('scan', image);
+        for (const image of outcome.images) {
+          pipeline.noteWebhook(image, hook.name);
+          await context.trigger('scan', image);
+        }
         return true;
       });
       if (!queued) {
@@ -149,7 +157,11 @@ export function createApp(context: AppContext): Express {
         return;
       }
       context.metrics.webhooks.inc({ webhook: hook.name, status: '202' });
-      context.log.info({ webhook: hook.name, images: outcome.images, events: outcome.events.length }, 'webhook accepted');
+      // One info line per delivery that names a configured image; the rest (a registry's blob pushes,
+      // untagged manifests, repositories we do not watch) arrive by the dozen and are debug.
+      const fields = { webhook: hook.name, images: outcome.images, events: outcome.events.length };
+      if (outcome.images.length > 0) context.log.info(fields, 'webhook accepted');
+      else context.log.debug(fields, 'webhook matched no image');
       res.status(202).json({ images: outcome.images });
     },
   );

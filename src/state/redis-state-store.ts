@@ -55,8 +55,15 @@ export class RedisStateStore implements StateStore {
     return stored === 1;
   }
 
+  /** Ends the connection; a Redis that is down is not waited for (and no longer reconnected to). */
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.redis.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)));
+      await Promise.race([this.redis.quit().catch(() => undefined), bound]);
+      clearTimeout(timer);
+    }
+    this.redis.disconnect();
   }
 
   /** Waits (briefly) for a connection on its way up; the command then fails or runs. */

@@ -40,8 +40,18 @@ export interface SetterChange {
 /** Something left undone in a file (unparsable, too large, a marker that cannot apply); never thrown. */
 export interface SetterProblem {
   file: string;
+  /** 1-based; 0 when the problem is the file as a whole (a symlink skipped). */
   line: number;
   message: string;
+}
+
+/** A scalar a marker names, and the value it holds in the file as given (changed or not). */
+export interface MarkedField {
+  file: string;
+  line: number;
+  policy: string;
+  field: 'image' | 'name' | 'tag' | 'digest';
+  value: string;
 }
 
 /** The outcome for one file: `text` is the very input string when `changes` is empty. */
@@ -49,6 +59,8 @@ export interface SetterResult {
   text: string;
   changes: SetterChange[];
   problems: SetterProblem[];
+  /** Every marked field, in file order, with its value before any change. */
+  fields: MarkedField[];
 }
 
 /** How to update: `auto` applies markers and also rewrites unmarked images of the picked repositories. */
@@ -76,15 +88,15 @@ export function applySetters(
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) {
-    return { text, changes: [], problems: [{ file, line: 1, message: `skipped: ${bytes} bytes is over the limit of ${maxBytes}` }] };
+    return { text, changes: [], problems: [{ file, line: 1, message: `skipped: ${bytes} bytes is over the limit of ${maxBytes}` }], fields: [] };
   }
-  if (!mightChange(text, picks, options.mode)) return { text, changes: [], problems: [] };
+  if (!mightChange(text, picks, options.mode)) return { text, changes: [], problems: [], fields: [] };
 
   const stream = readYamlStream(text);
   const lineOf = (offset: number): number => stream.lineCounter.linePos(offset).line;
   if (stream.error) {
     const message = `skipped: ${stream.error.message}`;
-    return { text, changes: [], problems: [{ file, line: lineOf(stream.error.offset), message }] };
+    return { text, changes: [], problems: [{ file, line: lineOf(stream.error.offset), message }], fields: [] };
   }
 
   const markers = findMarkerTargets(text, stream, picks, options.knownPolicies ?? new Set(picks.keys()));
@@ -93,18 +105,25 @@ export function applySetters(
     .sort((a, b) => a.offset - b.offset)
     .map((problem: SourceProblem) => ({ file, line: lineOf(problem.offset), message: problem.message }));
 
+  const fields = markers.fields.map(({ token, policy, field }) => ({
+    file,
+    line: lineOf(token.offset),
+    policy,
+    field,
+    value: CST.resolveAsScalar(token)?.value ?? token.source,
+  }));
   const values = new Map(stream.values.map((value) => [value.token, value]));
   const edits = uniqueByToken([...markers.targets, ...(auto?.targets ?? [])])
     .map((target) => toEdit(file, target, values.get(target.token), stream, lineOf))
     // Compared as text: a plain `1.10` already says tag 1.10, and re-quoting it would be a change nobody asked for.
     .filter((edit) => edit.change.from !== edit.change.to)
     .sort((a, b) => a.target.token.offset - b.target.token.offset);
-  if (edits.length === 0) return { text, changes: [], problems };
+  if (edits.length === 0) return { text, changes: [], problems, fields };
 
   const { output, written } = splice(text, edits);
   const misread = findMisreadScalar(output, written);
-  if (misread) return { text, changes: [], problems: [...problems, { file, line: misread.scalar.line, message: misread.message }] };
-  return { text: output, changes: edits.map((edit) => edit.change), problems };
+  if (misread) return { text, changes: [], problems: [...problems, { file, line: misread.scalar.line, message: misread.message }], fields };
+  return { text: output, changes: edits.map((edit) => edit.change), problems, fields };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { CST } from 'yaml';
 import type { ImagePick } from './apply-setters.js';
 import { parseMarker } from './parse-marker.js';
-import type { Marker } from './parse-marker.js';
+import type { Marker, MarkerField } from './parse-marker.js';
 import { policyNameOf, resolvePolicyReference } from './policy-id.js';
 import type { YamlStream } from './read-yaml-stream.js';
 import { isEditableScalar } from './setter-target.js';
@@ -13,6 +13,8 @@ export interface MarkerTargets {
   problems: SourceProblem[];
   /** Scalars carrying a marker, used or not: auto mode must leave them to their marker. */
   marked: Set<EditableScalar>;
+  /** Every well-formed marker on a scalar, with or without a pick: what status shows beside the picks. */
+  fields: Array<{ token: EditableScalar; policy: string; field: MarkerField }>;
 }
 
 /**
@@ -26,7 +28,7 @@ export function findMarkerTargets(
   picks: ReadonlyMap<string, ImagePick>,
   knownPolicies: ReadonlySet<string>,
 ): MarkerTargets {
-  const result: MarkerTargets = { targets: [], problems: [], marked: new Set() };
+  const result: MarkerTargets = { targets: [], problems: [], marked: new Set(), fields: [] };
   const valuesByEnd = new Map(stream.values.map((value) => [endOf(value.token), value.token]));
   const ids = new Set([...picks.keys(), ...knownPolicies]);
   const names = new Set([...ids].map(policyNameOf));
@@ -45,7 +47,10 @@ export function findMarkerTargets(
     else if (isEditableScalar(token)) {
       result.marked.add(token);
       if ('problem' in marker) fail(marker.problem);
-      else addTarget(result, token, marker, picks, ids, fail);
+      else {
+        result.fields.push({ token, policy: marker.policy, field: marker.field });
+        addTarget(result, token, marker, picks, ids, fail);
+      }
     } else fail(`marker is on a ${token.type}, not a scalar`);
   }
   return result;
@@ -73,8 +78,8 @@ function addTarget(
   else result.targets.push({ token, policy: pick.policy, repository: pick.repository, field: marker.field, to });
 }
 
-/** Flux's choice, kept for digest pinning: `:tag` is the tag alone, `:digest` the digest alone. */
-function valueFor(marker: Marker, pick: ImagePick): string | null {
+/** What a marker's field should hold for a pick (null: a digest the pick lacks). Flux's choice, kept for digest pinning: `:tag` is the tag alone, `:digest` the digest alone. */
+export function valueFor(marker: Marker, pick: ImagePick): string | null {
   switch (marker.field) {
     case 'image':
       return `${pick.repository}:${pick.tag}${pick.digest ? `@${pick.digest}` : ''}`;

@@ -70,13 +70,22 @@ describe('git HTTP client', () => {
     assert.equal(Buffer.concat(chunks).toString(), 'fine');
   });
 
-  const failures: Array<{ label: string; path: string; check: (err: unknown) => void }> = [
+  const failures: Array<{ label: string; path: string; headers?: Record<string, string>; check: (err: unknown) => void }> = [
     {
-      label: '401 is a refusal of our credentials',
+      label: '401 to a request with credentials is a refusal of them',
       path: '/401',
+      headers: { Authorization: 'Basic Ym90OnNlY3JldA==' },
       check: (err) => {
         assert.ok(err instanceof UnauthorizedError);
         assert.equal(err.message, 'http://git.example.test/fleet.git: the git server refused our credentials (HTTP 401)');
+      },
+    },
+    {
+      label: '401 to a request without credentials says some are needed',
+      path: '/401',
+      check: (err) => {
+        assert.ok(err instanceof UnauthorizedError);
+        assert.equal(err.message, 'http://git.example.test/fleet.git: the git server requires credentials (HTTP 401)');
       },
     },
     { label: '403 is one too', path: '/403', check: (err) => assert.ok(err instanceof UnauthorizedError) },
@@ -110,10 +119,10 @@ describe('git HTTP client', () => {
       },
     },
   ];
-  for (const { label, path, check } of failures) {
+  for (const { label, path, headers, check } of failures) {
     // Bounded, so that a client without a deadline fails here instead of hanging the run.
     it(label, { timeout: 5000 }, async () => {
-      await assert.rejects(client().request({ url: `${base}${path}` }), (err) => {
+      await assert.rejects(client().request({ url: `${base}${path}`, ...(headers ? { headers } : {}) }), (err) => {
         check(err);
         return true;
       });

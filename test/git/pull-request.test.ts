@@ -191,6 +191,15 @@ for (const provider of ['github', 'gitlab'] as const) {
         assert.doesNotMatch(err.message, /nope-wrong/);
         return true;
       });
+      // Through a run, the refusal names the automation and the variable that holds the token.
+      await assert.rejects(run('1.2.5', { REVIEW_TOKEN: 'nope-wrong', [envName]: api.url }), (err: Error) => {
+        assert.ok(err instanceof UnauthorizedError, String(err));
+        assert.match(
+          err.message,
+          new RegExp(`^automation fleet: ${provider} API at http://127\\.0\\.0\\.1:\\d+ refused the pullRequest token \\(HTTP 401\\).*: check automations\\[fleet\\]\\.pullRequest\\.tokenEnv REVIEW_TOKEN$`),
+        );
+        return true;
+      });
       const pushesBefore = git.requests.filter((r) => r.service === 'git-receive-pack').length;
       await assert.rejects(run('1.3.0', { [envName]: api.url }), (err: Error) => err instanceof InputError && /REVIEW_TOKEN is not set/.test(err.message));
       assert.equal(git.requests.filter((r) => r.service === 'git-receive-pack').length, pushesBefore);

@@ -78,7 +78,7 @@ describe('notifications from a real automation run', () => {
     assert.equal(hang().delivered, 0, 'still hanging after the commit was pushed');
     await waitFor('the dead endpoint to give up', async () => notifications.status().find((s) => s.name === 'dead')!.failed === 1);
 
-    const status = statusReport(pipeline).notifications;
+    const status = statusReport(pipeline, { startedAt: new Date(), configFiles: [], nextScan: () => null }).notifications;
     const dead = status.find((s) => s.name === 'dead')!;
     assert.equal(dead.lastError, 'connection failed (ECONNREFUSED)');
     assert.equal(status.find((s) => s.name === 'chat')!.delivered, 1);

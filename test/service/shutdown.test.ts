@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { serviceUrl } from '../../src/serve.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
@@ -31,12 +32,14 @@ describe('tagpilot serve process', () => {
       const port = await new Promise<number>((resolve, reject) => {
         child.stderr.on('data', (d: Buffer) => {
           stderr += d.toString();
-          const match = /"port":(\d+),"msg":"serving"/.exec(stderr);
+          const match = /"port":(\d+),.*"msg":"serving /.exec(stderr);
           if (match) resolve(Number(match[1]));
         });
         child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
       });
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      // What `npm start` shows a person: where to browse, and which config is in force.
+      assert.match(stderr, new RegExp(`"msg":"serving http://127\\.0\\.0\\.1:${port}/ with config ${configPath.replace(/[.]/g, '\\.')}"`));
 
       child.kill('SIGHUP');
       const deadline = Date.now() + 10_000;
@@ -51,4 +54,16 @@ describe('tagpilot serve process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+});
+
+describe('serviceUrl', () => {
+  const cases: Array<[string, number, string]> = [
+    ['0.0.0.0', 8080, 'http://localhost:8080/'],
+    ['::', 8080, 'http://localhost:8080/'],
+    ['127.0.0.1', 9000, 'http://127.0.0.1:9000/'],
+    ['::1', 9000, 'http://[::1]:9000/'],
+  ];
+  for (const [host, port, url] of cases) {
+    it(`${host}:${port} → ${url}`, () => assert.equal(serviceUrl(host, port), url));
+  }
 });

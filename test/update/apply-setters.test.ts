@@ -26,7 +26,26 @@ describe('applySetters', () => {
 
   it('does not take $imagepolicy inside a string for a marker', () => {
     const text = 'note: \'# {"$imagepolicy": "app"}\'\nimage: ghcr.io/acme/app:1.3.0\n';
-    assert.deepEqual(applySetters('x.yaml', text, picks, { mode: 'markers' }), { text, changes: [], problems: [] });
+    assert.deepEqual(applySetters('x.yaml', text, picks, { mode: 'markers' }), { text, changes: [], problems: [], fields: [] });
+  });
+
+  it('reports every marked field with its value as given, changed or not, picked or not', () => {
+    const text = [
+      'image: ghcr.io/acme/app:1.3.0 # {"$imagepolicy": "app"}',
+      'tag: "1.4.2" # {"$imagepolicy": "app:tag"}',
+      'other: ghcr.io/acme/api:2.0.0 # {"$imagepolicy": "api"}',
+      'typo: x:1 # {"$imagepolicy": "ap"}',
+      '',
+    ].join('\n');
+    const result = applySetters('x.yaml', text, picks, { mode: 'markers', knownPolicies: new Set(['app', 'api']) });
+    assert.deepEqual(result.fields, [
+      { file: 'x.yaml', line: 1, policy: 'app', field: 'image', value: 'ghcr.io/acme/app:1.3.0' },
+      { file: 'x.yaml', line: 2, policy: 'app', field: 'tag', value: '1.4.2' },
+      { file: 'x.yaml', line: 3, policy: 'api', field: 'image', value: 'ghcr.io/acme/api:2.0.0' },
+      { file: 'x.yaml', line: 4, policy: 'ap', field: 'image', value: 'x:1' },
+    ]);
+    assert.deepEqual(result.changes.map((c) => [c.line, c.to]), [[1, 'ghcr.io/acme/app:1.4.2']]);
+    assert.deepEqual(result.problems, [{ file: 'x.yaml', line: 4, message: 'marker names unknown policy "ap"' }]);
   });
 
   it('sets a document that is a single marked scalar, after a tab', () => {

@@ -2,6 +2,7 @@
 import { commitTemplateProblem } from '../git/commit-template.js';
 import { policyProblems } from '../policy/policy.js';
 import { findSharedRepositories } from '../update/find-shared-repositories.js';
+import { promotionProblems } from './promotion-problems.js';
 import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
@@ -54,6 +55,7 @@ export function crossReferenceProblems(config: Config): LocatedProblem[] {
       problems.push({ path: ['automations', i, 'git', 'pushBranch'], message: `automation ${automation.name}: pushBranch must differ from branch` });
     }
   });
+  problems.push(...promotionProblems(config));
   return problems;
 }
 

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
 import { renderPlan } from './automation/render-plan.js';
+import { renderWaitingPromotions } from './automation/render-waiting-promotions.js';
 import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
@@ -141,7 +142,7 @@ async function reconcile(
   const { ok, results } = await pipeline.reconcile({ automation, dryRun });
   for (const result of results) {
     if (dryRun) {
-      out(renderPlan(result));
+      out(renderPlan(result) + renderWaitingPromotions(pipeline, result.automation));
       continue;
     }
     if (result.commit) out(`${result.automation}: pushed ${result.commit.slice(0, 12)} to ${result.branch}: ${result.subject}\n`);

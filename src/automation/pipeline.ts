@@ -9,7 +9,8 @@ import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js
 import { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick } from '../update/apply-setters.js';
-import { runAutomation, type AutomationResult } from './run-automation.js';
+import { runAutomation, type AutomationResult, type RankedPick } from './run-automation.js';
+import { evaluatePromotion, type PromotionStatus } from '../promotion/evaluate-promotion.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
 export interface ScanOutcome {
@@ -30,6 +31,8 @@ export interface PolicyStatus {
   pick: ImagePick | null;
   evaluation: Evaluation | null;
   error: string | null;
+  /** A promotion policy's eligible and waiting tags (SPEC §2 promotion). */
+  promotion?: PromotionStatus | null;
 }
 
 /** The last run of an automation. */
@@ -115,11 +118,17 @@ export class Pipeline {
   private async evaluate(policy: Policy, image: ImageConfig, tags: string[]): Promise<boolean> {
     const status = this.policies.get(policy.name)!;
     const before = status.pick;
-    const evaluation = policy.evaluate(tags);
-    let pick: ImagePick | null = null;
+    // Promotion: the candidates are what the source kept for the soak; its history is read here (SPEC §2).
+    const promotion = await evaluatePromotion(this.config, policy, image.repository, tags, { stateDir: this.config.stateDir, http: this.gitHttp }).catch((err: unknown) => {
+      Object.assign(status, { error: errorMessage(err) });
+      throw err;
+    });
+    if (promotion) status.promotion = promotion.status;
+    const evaluation = promotion?.evaluation ?? policy.evaluate(tags);
+    let pick: RankedPick | null = null;
     try {
       if (evaluation.pick) {
-        pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag };
+        pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag, ...(promotion ? { promotion: promotion.origins } : {}) };
         if (policy.digest) pick.digest = await this.registry.getDigest(image.repository, evaluation.pick.tag);
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });

@@ -19,6 +19,7 @@ export function statusReport(pipeline: Pipeline) {
       name,
       latest: s.pick ? { tag: s.pick.tag, digest: s.pick.digest ?? null } : null,
       stats: s.evaluation?.stats ?? null,
+      promotion: s.promotion ?? null,
       error: s.error,
     })),
     automations: [...pipeline.automations].map(([name, s]) => ({

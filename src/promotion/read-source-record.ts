@@ -1,0 +1,48 @@
+// The IO of a promotion (SPEC §2): bring the source automation's branch record up to the branch's
+// current head, so that any replica, a fresh stateDir or a `reconcile` in CI reads the same history.
+// The source's own clone is used (under its lock), wherever its repository and branch are.
+import { join } from 'node:path';
+import type { AutomationConfig } from '../config/schema.js';
+import { errorMessage, TagpilotError, TransientError } from '../errors.js';
+import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
+import type { GitHttpClientOptions } from '../git/git-http-client.js';
+import { GitRepository } from '../git/git-repository.js';
+import { withGitdirLock } from '../git/gitdir-lock.js';
+import { redactUrl } from '../git/redact-url.js';
+import type { StateStore } from '../state/state-store.js';
+
+export interface SourceRecordOptions {
+  stateDir: string;
+  /** Where `history/<source>` is kept (the key runAutomation keeps it under); without one the clone is read afresh. */
+  state?: StateStore | undefined;
+  http?: GitHttpClientOptions | undefined;
+}
+
+/**
+ * The history record of `source`'s branch at its current head. A failure to fetch or read it is
+ * thrown (transient unless already classified), never taken as "nothing to promote".
+ */
+export async function readSourceRecord(source: AutomationConfig, options: SourceRecordOptions): Promise<BranchRecord> {
+  const gitdir = join(options.stateDir, 'git', source.name);
+  const key = `history/${source.name}`;
+  const { git } = source;
+  try {
+    return await withGitdirLock(gitdir, async () => {
+      const repo = new GitRepository(gitdir, git.url, {
+        credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+        http: options.http,
+      });
+      const { head } = await repo.fetchHead(git.branch);
+      const previous = options.state ? (await options.state.get<BranchRecord>([key])).get(key)?.value : undefined;
+      if (previous?.heads[0] === head && previous.remote === redactUrl(git.url) && previous.branch === git.branch) return previous;
+      const { record } = await updateBranchRecord(repo, git.branch, head, redactUrl(git.url), previous);
+      if (options.state) await options.state.put(key, record, Date.now());
+      return record;
+    });
+  } catch (err) {
+    // A refusal already classified as permanent (401, 404) stays so; anything else is worth retrying.
+    if (err instanceof TagpilotError && !(err instanceof TransientError)) throw err;
+    const message = `promotion source ${source.name}: cannot read ${git.branch} of ${redactUrl(git.url)}: ${errorMessage(err)}`;
+    throw new TransientError(message, { cause: err });
+  }
+}

@@ -119,7 +119,7 @@ export class Pipeline {
     const status = this.policies.get(policy.name)!;
     const before = status.pick;
     // Promotion: the candidates are what the source kept for the soak; its history is read here (SPEC §2).
-    const promotion = await evaluatePromotion(this.config, policy, image.repository, tags, { stateDir: this.config.stateDir, http: this.gitHttp }).catch((err: unknown) => {
+    const promotion = await evaluatePromotion(this.config, policy, image.repository, tags, { stateDir: this.config.stateDir, http: this.gitHttp, env: this.env }).catch((err: unknown) => {
       Object.assign(status, { error: errorMessage(err) });
       throw err;
     });

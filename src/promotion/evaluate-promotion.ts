@@ -3,6 +3,7 @@
 // picks among them. What is still soaking is kept beside the evaluation for status and plan.
 import type { Config } from '../config/schema.js';
 import type { Evaluation, Policy } from '../policy/policy.js';
+import { declinedPromotions, type DeclinedTag } from './declined-promotions.js';
 import { formatSoak } from './format-soak.js';
 import { promotionCandidates, type PromotableTag, type WaitingTag } from './promotion-candidates.js';
 import { readSourceRecord, type SourceRecordOptions } from './read-source-record.js';
@@ -28,6 +29,8 @@ export interface PromotionStatus {
   nextDue: string | null;
   /** `1.4.0: in fleet-staging for 3h of 24h`, one per waiting tag. */
   explanations: string[];
+  /** Tags whose review was closed without merging: never promoted again by this policy. */
+  declined: DeclinedTag[];
 }
 
 export interface PromotionEvaluation {
@@ -46,7 +49,7 @@ export async function evaluatePromotion(
   policy: Policy,
   repository: string,
   scanned: readonly string[],
-  options: SourceRecordOptions & { now?: number },
+  options: SourceRecordOptions & { now?: number; env?: NodeJS.ProcessEnv },
 ): Promise<PromotionEvaluation | null> {
   const promotion = config.policies.find((p) => p.name === policy.name)?.promotion;
   if (!promotion) return null;
@@ -56,7 +59,10 @@ export async function evaluatePromotion(
   const record = await readSourceRecord(source, options);
   const now = options.now ?? Date.now();
   const found = promotionCandidates(record.commits, { source: source.name, repository, soakMs: promotion.soak, now });
-  const listed = new Set(scanned);
+  const declined = await declinedPromotions(config, policy.name, repository, options.env ?? process.env);
+  const held = new Set(declined.map((d) => d.tag));
+  // A tag deleted from the registry is not promoted, nor one a reviewer declined.
+  const listed = new Set(scanned.filter((tag) => !held.has(tag)));
   const eligible = found.eligible.filter((e) => listed.has(e.tag));
   const tags = eligible.map((e) => e.tag);
   const evaluation = policy.evaluate(tags);
@@ -82,6 +88,7 @@ export async function evaluatePromotion(
       waiting,
       nextDue: nextDue === null ? null : new Date(nextDue).toISOString(),
       explanations,
+      declined,
     },
     origins,
   };

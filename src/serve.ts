@@ -13,6 +13,7 @@ import { Metrics } from './metrics.js';
 import { createQueue } from './queue/create-queue.js';
 import type { JobKind, JobQueue } from './queue/job-queue.js';
 import { Scheduler } from './queue/scheduler.js';
+import { PromotionTimers, promotionDueTimes } from './promotion/promotion-timers.js';
 import { createApp } from './server/create-app.js';
 
 /** How to start: where the config came from (for reloads) and what to read secrets from. */
@@ -54,6 +55,10 @@ export class Service {
   private queueRunning = false;
   /** Aborted when stop() stops waiting for running jobs: their git requests end at once. */
   private readonly abandonGit = new AbortController();
+  /** Scans an image again when a promotion waiting on it is due (SPEC §2). */
+  private readonly promotionTimers = new PromotionTimers((image) => {
+    void this.trigger('scan', image).catch((err: unknown) => this.log.error({ err: errorMessage(err), image }, 'cannot queue a promotion scan'));
+  });
 
   private constructor(
     loaded: LoadedConfig,
@@ -129,6 +134,7 @@ export class Service {
     const pipeline = this.pipelineNow;
     if (!pipeline.images.has(image)) return; // removed by a reload while queued
     const { changed, failure } = await pipeline.scanImage(image);
+    this.promotionTimers.arm(image, promotionDueTimes(pipeline, image));
     const automations = new Set(changed.flatMap((policy) => pipeline.automationsUsing(policy)));
     for (const automation of automations) await this.queue.add('write', automation);
     if (failure) throw failure; // the queue retries what is transient
@@ -224,6 +230,7 @@ export class Service {
     for (const w of this.watchers) w.close();
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     await this.scheduler.stop();
+    this.promotionTimers.stop();
     const server = this.server;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

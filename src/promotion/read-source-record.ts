@@ -11,6 +11,12 @@ import { withGitdirLock } from '../git/gitdir-lock.js';
 import { redactUrl } from '../git/redact-url.js';
 import type { StateStore } from '../state/state-store.js';
 
+/**
+ * Records of this process by gitdir, for when no state store is given: each use still brings the
+ * record up to the fetched head, so it only saves re-reading the history below the heads it covers.
+ */
+const remembered = new Map<string, BranchRecord>();
+
 export interface SourceRecordOptions {
   stateDir: string;
   /** Where `history/<source>` is kept (the key runAutomation keeps it under); without one the clone is read afresh. */
@@ -33,10 +39,11 @@ export async function readSourceRecord(source: AutomationConfig, options: Source
         http: options.http,
       });
       const { head } = await repo.fetchHead(git.branch);
-      const previous = options.state ? (await options.state.get<BranchRecord>([key])).get(key)?.value : undefined;
+      const previous = options.state ? (await options.state.get<BranchRecord>([key])).get(key)?.value : remembered.get(gitdir);
       if (previous?.heads[0] === head && previous.remote === redactUrl(git.url) && previous.branch === git.branch) return previous;
       const { record } = await updateBranchRecord(repo, git.branch, head, redactUrl(git.url), previous);
       if (options.state) await options.state.put(key, record, Date.now());
+      else remembered.set(gitdir, record);
       return record;
     });
   } catch (err) {

@@ -49,13 +49,13 @@ export function promotionProblems(config: Config): LocatedProblem[] {
     if (!from || !automations.has(from)) return;
     for (const user of usersOf(policy.name)) {
       const loop = pathBack(takesFrom, from, user);
-      if (loop) {
-        problems.push({
-          path: ['policies', i, 'promotion', 'from'],
-          message: `policy ${policy.name}: promotion is a cycle (${[user, ...loop].join(' takes from ')}); a promotion chain must end at an automation that takes from none`,
-        });
-        break;
-      }
+      if (!loop) continue;
+      const message =
+        loop.length === 1
+          ? `policy ${policy.name}: promotion is a cycle (${user} takes from ${user}): automation ${user} uses this policy and is its source; give each environment its own automation (paths) and promote from the other`
+          : `policy ${policy.name}: promotion is a cycle (${[user, ...loop].join(' takes from ')}); a promotion chain must end at an automation that takes from none`;
+      problems.push({ path: ['policies', i, 'promotion', 'from'], message });
+      break;
     }
   });
   return problems;

@@ -125,6 +125,14 @@ stateDir: ${options.stateDir ?? join(dir, `${name}-state`)}
     assert.match(promoted!.body, new RegExp(`Tagpilot-Promoted-From: staging@${soaked}`));
   });
 
+  it('does not promote a soaked tag the registry no longer lists', async () => {
+    const url = await createFleet('deleted', ['staging', 'prod']);
+    await tagpilotCommit('deleted', 'staging', 'staging', '1.0.0', '1.4.0', 60);
+    await tagpilotCommit('deleted', 'staging', 'staging', '1.4.0', '9.9.9', 30);
+    await cli('reconcile', await twoEnvironments('deleted', url), ['--automation', 'prod']);
+    assert.equal(await prodTag('deleted'), '1.4.0', '9.9.9 soaked in staging but is gone from the registry');
+  });
+
   it('reaches the same picks from a fresh stateDir', async () => {
     const url = await createFleet('fresh', ['staging', 'prod']);
     await tagpilotCommit('fresh', 'staging', 'staging', '1.0.0', '1.3.0', 60);

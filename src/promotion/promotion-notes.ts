@@ -11,7 +11,17 @@ export function promotionNotes(picks: ReadonlyMap<string, { promotion?: readonly
     const origin = picks.get(change.policy)?.promotion?.find((o) => o.tag === tag);
     if (!origin) continue;
     const key = `${change.repository}\0${tag}`;
-    if (!notes.has(key)) notes.set(key, { repository: change.repository, tag, from: origin.from, commit: origin.commit, after: formatSoak(origin.soakedMs) });
+    if (!notes.has(key)) notes.set(key, { repository: change.repository, tag, from: origin.from, commit: origin.commit, after: formatSoak(wholeHours(origin.soakedMs)) });
   }
   return [...notes.values()];
 }
+
+/**
+ * Whole hours once there is one: the soak grows between runs, and a review request retitled with
+ * every run (`after 3h25m`, `after 3h40m`) is noise; hourly is often enough.
+ */
+function wholeHours(ms: number): number {
+  return ms < HOUR ? ms : Math.floor(ms / HOUR) * HOUR;
+}
+
+const HOUR = 3_600_000;

@@ -47,6 +47,8 @@ describe('promoting commit messages', () => {
     ]);
     assert.deepEqual(promotionNotes(picks, [change('r', '1.3.0')]), [{ repository: 'r', tag: '1.3.0', from: 'fleet-staging', commit: SHA, after: '30h' }]);
     assert.deepEqual(promotionNotes(picks, [change('r', '1.4.0')]), [], 'a tag without a known origin is an ordinary update');
+    const [note] = promotionNotes(new Map([['app-prod', { promotion: [{ from: 's', tag: '1.3.0', commit: SHA, soakedMs: 3 * 3_600_000 + 25 * 60_000 }] }]]), [change('r', '1.3.0')]);
+    assert.equal(note?.after, '3h', 'whole hours, so a review request is not retitled on every run');
   });
 
   const soaks: Array<[number, string]> = [

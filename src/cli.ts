@@ -5,6 +5,7 @@ import { createStateStore } from './state/state-store.js';
 import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
 import { formatSetterProblem } from './automation/format-setter-problem.js';
 import { renderPlan } from './automation/render-plan.js';
+import { renderWaitingPromotions } from './automation/render-waiting-promotions.js';
 import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
@@ -158,7 +159,7 @@ async function reconcile(
   if (events && !(await events.notifier.idle(NOTIFY_DRAIN_MS))) log.warn('notifications still undelivered at exit');
   for (const result of results) {
     if (dryRun) {
-      out(renderPlan(result));
+      out(renderPlan(result) + renderWaitingPromotions(pipeline, result.automation));
       continue;
     }
     if (result.commit) out(`${result.automation}: pushed ${result.commit.slice(0, 12)} to ${result.branch}: ${result.subject}\n`);

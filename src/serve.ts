@@ -16,6 +16,7 @@ import { createQueue } from './queue/create-queue.js';
 import { createStateStore, type StateStore } from './state/state-store.js';
 import type { JobKind, JobQueue } from './queue/job-queue.js';
 import { Scheduler } from './queue/scheduler.js';
+import { PromotionTimers, promotionDueTimes } from './promotion/promotion-timers.js';
 import { createApp } from './server/create-app.js';
 
 /** How to start: where the config came from (for reloads) and what to read secrets from. */
@@ -62,6 +63,10 @@ export class Service {
   private readonly startedAt = new Date();
   /** The config files in force (they change on reload), for status. */
   private files: string[];
+  /** Scans an image again when a promotion waiting on it is due (SPEC §2). */
+  private readonly promotionTimers = new PromotionTimers((image) => {
+    void this.trigger('scan', image).catch((err: unknown) => this.log.error({ err: errorMessage(err), image }, 'cannot queue a promotion scan'));
+  });
 
   private constructor(
     loaded: LoadedConfig,
@@ -157,6 +162,7 @@ export class Service {
     const pipeline = this.pipelineNow;
     if (!pipeline.images.has(image)) return; // removed by a reload while queued
     const { writesDue, failure } = await pipeline.scanImage(image);
+    this.promotionTimers.arm(image, promotionDueTimes(pipeline, image));
     for (const automation of writesDue) await this.queue.add('write', automation);
     if (failure) throw failure; // the queue retries what is transient
   }
@@ -252,6 +258,7 @@ export class Service {
     for (const w of this.watchers) w.close();
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     await this.scheduler.stop();
+    this.promotionTimers.stop();
     const server = this.server;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -25,6 +25,7 @@ import { cosignVerifiers } from '../verify/cosign-verifiers.js';
 import { pickVerified } from '../verify/pick-verified.js';
 import type { PipelineEvents } from './pipeline-events.js';
 import { RECENT_COMMITS, runAutomation, type AutomationResult, type BranchRead, type RankedPick } from './run-automation.js';
+import { evaluatePromotion, type PromotionOrigin, type PromotionStatus } from '../promotion/evaluate-promotion.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
 export interface ScanOutcome {
@@ -55,6 +56,8 @@ export interface StoredPick {
   policyKey: string;
   /** Why the last evaluation did not finish (a digest lookup, say); the pick is then not used. */
   error: string | null;
+  /** For a promotion policy: where each ranked candidate comes from, for the promoting commit's message. */
+  promotion?: PromotionOrigin[] | null;
 }
 
 /** An automation's last run, as the state store keeps it for every replica. */
@@ -84,6 +87,8 @@ export interface PolicyStatus {
   evaluation: Evaluation | null;
   error: string | null;
   failingSince: Date | null;
+  /** A promotion policy's eligible and waiting tags (SPEC §2 promotion). */
+  promotion?: PromotionStatus | null;
 }
 
 /** The last run of an automation. */
@@ -225,19 +230,31 @@ export class Pipeline {
   private async evaluate(policy: Policy, image: ImageConfig, tags: string[], before: StoredPick | undefined, startedAt: number): Promise<boolean> {
     const status = this.policies.get(policy.name)!;
     const verifier = this.verifiers.get(policy.name);
+    // Promotion: the candidates are what the source kept for the soak; its history is read here (SPEC §2).
+    const promotion = await evaluatePromotion(this.config, policy, image.repository, tags, {
+      stateDir: this.config.stateDir,
+      http: this.gitHttp,
+      env: this.env,
+      state: this.state,
+    }).catch((err: unknown) => {
+      Object.assign(status, { error: errorMessage(err) });
+      throw err;
+    });
+    if (promotion) status.promotion = promotion.status;
     let evaluation: Evaluation;
-    let pick: ImagePick | null = null;
+    let pick: RankedPick | null = null;
     try {
       // Drops candidates whose cosign signature is missing or bad, best first, until one verifies.
-      const verified = await pickVerified(policy, tags, {
+      const verified = await pickVerified(policy, promotion ? promotion.tags : tags, {
         digest: (tag) => this.registry.getDigest(image.repository, tag),
         verify: verifier && ((digest) => verifier.verify(image.repository, digest)),
         needDigest: policy.digest,
         onVerdict: (v) => this.metrics?.signatureChecks.inc({ policy: policy.name, result: v.verified ? 'verified' : v.kind }),
       });
       evaluation = verified.evaluation;
+      if (promotion && !evaluation.pick && verified.evaluation.skipped === undefined) evaluation.reason = promotion.evaluation.reason;
       if (evaluation.pick) {
-        pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag };
+        pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag, ...(promotion ? { promotion: promotion.origins } : {}) };
         if (policy.digest) pick.digest = verified.digest!;
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });
@@ -257,6 +274,7 @@ export class Pipeline {
       candidates: verifier ? (pick ? [pick.tag] : []) : evaluation.ranked,
       policyKey: this.policyKey(policy.name),
       error: null,
+      promotion: promotion?.origins ?? null,
     };
     // Another replica's newer scan got there first: its pick stands, and this one changed nothing.
     if (!(await this.state.put(pickKey(policy.name), record, startedAt))) return false;
@@ -296,6 +314,7 @@ export class Pipeline {
       if (record.error !== null) throw new TransientError(`automation ${automation}: policy ${id}: ${record.error}`, { code: 'PICKS_NOT_FRESH' });
       if (record.tag === null) continue;
       const pick: RankedPick = { policy: id, repository: record.repository, tag: record.tag, candidates: record.candidates };
+      if (record.promotion) pick.promotion = record.promotion;
       if (record.digest !== null) pick.digest = record.digest;
       picks.set(id, pick);
     }

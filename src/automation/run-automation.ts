@@ -7,11 +7,11 @@ import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
 import { InputError, TransientError, UnauthorizedError } from '../errors.js';
-import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } from '../git/commit-message.js';
+import { changedImages, defaultCommitMessage, withTrailers, type CommitChange, type PromotionNote } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
 import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
-import { gitCredentials } from '../git/git-credentials.js';
+import { gitLogin } from '../git/git-credentials.js';
 import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
@@ -27,6 +27,8 @@ import { applySetters, MAX_FILE_BYTES, type ImagePick, type MarkedField, type Se
 import { isManifestPath } from '../update/is-manifest-path.js';
 import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
+import type { PromotionOrigin } from '../promotion/evaluate-promotion.js';
+import { promotionNotes } from '../promotion/promotion-notes.js';
 
 export const MAX_PUSH_ATTEMPTS = 5;
 const READ_CONCURRENCY = 32;
@@ -35,6 +37,8 @@ const READ_CONCURRENCY = 32;
 export interface RankedPick extends ImagePick {
   /** Best first, the pick's own tag first of all; just the pick when absent. */
   candidates?: readonly string[];
+  /** For a promotion policy (SPEC §2): where each ranked candidate comes from, named by the commit message. */
+  promotion?: readonly PromotionOrigin[];
 }
 
 /** What one run did. */
@@ -185,8 +189,7 @@ async function prepare(
   const screen = blobScreen(automation.update, picks);
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
-    credentials: await gitCredentials(git, env),
-    ssh: git.auth && 'sshKeyFile' in git.auth ? { ...git.auth, passphrase: git.auth.sshKeyPassphraseEnv && env[git.auth.sshKeyPassphraseEnv] } : undefined,
+    ...(await gitLogin(git, env)),
     http: options.http,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
@@ -243,7 +246,8 @@ async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult 
   for (const held of heldBack) log.info({ ...held }, 'tag held back: its commit was reverted');
   if (edit.changes.length === 0 || run.options.dryRun) return result(null, null);
 
-  const message = commitMessage(automation.name, edit.changes.map(commitChange), run.template);
+  const changes = edit.changes.map(commitChange);
+  const message = commitMessage(automation.name, changes, run.template, promotionNotes(run.picks, changes));
   const subject = message.split('\n', 1)[0]!;
   const commit = await repo.writeCommit(head, edit.files, message, git.author, run.signer);
   if (git.pushBranch) {
@@ -340,9 +344,9 @@ async function carriesSameChange(repo: GitRepository, existing: string, ours: st
   return theirs !== null && mine !== null && theirs.tree === mine.tree && theirs.parents.join() === mine.parents.join();
 }
 
-function commitMessage(automation: string, changes: CommitChange[], template: CommitTemplate | undefined): string {
-  if (!template) return defaultCommitMessage(automation, changes);
-  return withTrailers(template.render({ automation, changes, images: changedImages(changes) }), automation, changes);
+function commitMessage(automation: string, changes: CommitChange[], template: CommitTemplate | undefined, promotions: PromotionNote[]): string {
+  if (!template) return defaultCommitMessage(automation, changes, promotions);
+  return withTrailers(template.render({ automation, changes, images: changedImages(changes) }), automation, changes, promotions);
 }
 
 /**

@@ -5,6 +5,7 @@ import { findSharedRepositories } from '../update/find-shared-repositories.js';
 import { policyId, resolvePolicyText } from '../update/policy-id.js';
 import { loadCosignPublicKey } from '../verify/cosign-public-key.js';
 import { closestName } from './closest-name.js';
+import { promotionProblems } from './promotion-problems.js';
 import { PolicyConfig, type Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 
@@ -90,6 +91,7 @@ export function crossReferenceProblems(config: Config, known?: KnownNames): Loca
       problems.push({ path: ['automations', i, 'git', 'pushBranch'], message: `automation ${automation.name}: pushBranch must differ from branch` });
     }
   });
+  problems.push(...promotionProblems(config));
   return problems;
 }
 

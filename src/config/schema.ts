@@ -102,6 +102,8 @@ export const PolicyConfig = z
       .optional(),
     digest: z.boolean().default(false),
     verify: z.strictObject({ cosign: z.strictObject({ publicKeyFile: z.string().min(1) }) }).optional(),
+    // SPEC §2 promotion: candidates are only what the `from` automation committed and kept for `soak`.
+    promotion: z.strictObject({ from: name, soak: duration }).optional(),
   })
   .refine((p) => [p.semver, p.alphabetical, p.numerical].filter((v) => v !== undefined).length === 1, {
     message: 'expected exactly one of semver, alphabetical or numerical',

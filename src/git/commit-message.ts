@@ -19,7 +19,21 @@ export interface CommitImage {
 /** A change as read back from a commit message (the file is not needed to hold a tag back). */
 export type RecordedChange = Omit<CommitChange, 'file'>;
 
+/** A change that promotes a tag another automation committed (SPEC §2 promotion). */
+export interface PromotionNote {
+  repository: string;
+  tag: string;
+  /** The source automation. */
+  from: string;
+  /** The source's commit that wrote the tag, for a reviewer to follow back. */
+  commit: string;
+  /** How long it soaked there, as people read it (`26h`). */
+  after: string;
+}
+
 export const AUTOMATION_TRAILER = 'Tagpilot-Automation';
+/** `<source automation>@<sha>` of each promoted tag. */
+export const PROMOTED_TRAILER = 'Tagpilot-Promoted-From';
 /** Added under a templated message, whose wording we do not control, so its changes can be read back. */
 export const CHANGE_TRAILER = 'Tagpilot-Change';
 
@@ -38,21 +52,46 @@ export function changedImages(changes: readonly CommitChange[]): CommitImage[] {
   return [...seen.values()];
 }
 
-/** `Update <image> to <tag>` or `Update N images`, the change lines, the files and the trailer. */
-export function defaultCommitMessage(automation: string, changes: readonly CommitChange[]): string {
+/**
+ * `Update <image> to <tag>` (`Promote <image> <tag> from <source> after <26h>`) or `Update N images`,
+ * the change lines, the promotions, the files and the trailers.
+ */
+export function defaultCommitMessage(automation: string, changes: readonly CommitChange[], promotions: readonly PromotionNote[] = []): string {
   const images = changedImages(changes);
-  const subject =
-    images.length === 1 ? `Update ${images[0]!.repository} to ${images[0]!.tag}` : `Update ${images.length} images`;
+  const only = images.length === 1 ? images[0]! : undefined;
+  const promoted = only && promotions.find((p) => p.repository === only.repository && only.tag.split('@', 1)[0] === p.tag);
+  const subject = promoted
+    ? `Promote ${promoted.repository} ${promoted.tag} from ${promoted.from} after ${promoted.after}`
+    : only
+      ? `Update ${only.repository} to ${only.tag}`
+      : `Update ${images.length} images`;
   const lines = unique(changes.map(changeLine));
   const files = unique(changes.map((c) => `- ${c.file}`));
-  return [subject, '', ...lines, '', 'Files:', ...files, '', `${AUTOMATION_TRAILER}: ${automation}`, ''].join('\n');
+  const promotedLines = promotions.map((p) => `- ${p.repository} ${p.tag} from ${p.from} after ${p.after} (${p.commit.slice(0, 12)})`);
+  return [
+    subject,
+    '',
+    ...lines,
+    '',
+    ...(promotedLines.length > 0 ? ['Promoted:', ...promotedLines, ''] : []),
+    'Files:',
+    ...files,
+    '',
+    `${AUTOMATION_TRAILER}: ${automation}`,
+    ...promotedTrailers(promotions),
+    '',
+  ].join('\n');
+}
+
+function promotedTrailers(promotions: readonly PromotionNote[]): string[] {
+  return unique(promotions.map((p) => `${PROMOTED_TRAILER}: ${p.from}@${p.commit}`));
 }
 
 /**
  * A templated message with the trailers tagpilot reads back appended unless the template wrote them:
  * without them a revert of this commit could not be traced to its tags.
  */
-export function withTrailers(message: string, automation: string, changes: readonly CommitChange[]): string {
+export function withTrailers(message: string, automation: string, changes: readonly CommitChange[], promotions: readonly PromotionNote[] = []): string {
   const text = message.replace(/\s+$/, '');
   const present = readTagpilotCommit(text);
   const trailers: string[] = [];
@@ -60,6 +99,7 @@ export function withTrailers(message: string, automation: string, changes: reado
   if (!present || present.changes.length === 0) {
     trailers.push(...unique(changes.map((c) => `${CHANGE_TRAILER}: ${c.policy} ${c.repository} ${c.from} -> ${c.to}`)));
   }
+  trailers.push(...promotedTrailers(promotions).filter((t) => !text.includes(t)));
   if (trailers.length === 0) return `${text}\n`;
   // A trailer block is the last paragraph; join one if the message already ends with trailers.
   const lastParagraph = text.slice(text.lastIndexOf('\n\n') + 2);

@@ -2,6 +2,7 @@
 // App's installation token as `x-access-token` (what GitHub expects for App tokens over HTTPS).
 import type { GitConfig } from '../config/schema.js';
 import type { GitCredentials } from './git-repository.js';
+import type { SshAuth } from './git-ssh-client.js';
 import { githubAppToken } from './github-app-token.js';
 
 /** Resolved per run, so a GitHub App token is always one that lasts the run. */
@@ -12,4 +13,14 @@ export async function gitCredentials(git: GitConfig, env: NodeJS.ProcessEnv): Pr
   // SSH keys travel in the SSH transport, not as HTTP credentials.
   if ('sshKeyFile' in auth) return undefined;
   return { username: auth.username, password: auth.password ?? '' };
+}
+
+/** How a GitRepository for `git` logs in: HTTP credentials (a password or App token) or an SSH key. */
+export async function gitLogin(git: GitConfig, env: NodeJS.ProcessEnv): Promise<{ credentials?: GitCredentials; ssh?: SshAuth }> {
+  const auth = git.auth;
+  if (auth && 'sshKeyFile' in auth) {
+    return { ssh: { ...auth, passphrase: auth.sshKeyPassphraseEnv && env[auth.sshKeyPassphraseEnv] } };
+  }
+  const credentials = await gitCredentials(git, env);
+  return credentials ? { credentials } : {};
 }

@@ -9,6 +9,7 @@ interface Pull {
   title: string;
   body: string | null;
   html_url: string;
+  merged_at?: string | null;
 }
 
 export const githubPullRequests: PullRequestProvider = {
@@ -38,6 +39,16 @@ export const githubPullRequests: PullRequestProvider = {
       if (!raced) throw err;
       return update(api, pulls, raced, spec);
     }
+  },
+  async listDeclined(api, spec, project) {
+    const [owner, repo] = project.split('/');
+    if (!owner || !repo) throw new InputError(`git.url ${spec.gitUrl}: expected https://host/OWNER/REPO(.git) for a GitHub pull request`);
+    const pulls = `repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/pulls`;
+    // Closed covers merged too; GitHub tells them apart only by merged_at. The newest 100 are enough: a
+    // review branch sees one request at a time.
+    const searchParams = { state: 'closed', head: `${owner}:${spec.sourceBranch}`, base: spec.targetBranch, sort: 'created', direction: 'desc', per_page: 100 };
+    const closed = await api.get(pulls, { searchParams }).json<Pull[]>();
+    return closed.filter((p) => !p.merged_at).map((p) => ({ number: p.number, url: p.html_url, title: p.title, body: p.body ?? '' }));
   },
 };
 

@@ -34,6 +34,13 @@ export const gitlabMergeRequests: PullRequestProvider = {
       return update(api, requests, raced, spec);
     }
   },
+  async listDeclined(api, spec, project) {
+    const requests = `projects/${encodeURIComponent(project)}/merge_requests`;
+    // GitLab keeps merged apart from closed: `closed` is exactly "closed without merging".
+    const searchParams = { state: 'closed', source_branch: spec.sourceBranch, target_branch: spec.targetBranch, order_by: 'created_at', sort: 'desc', per_page: 100 };
+    const closed = await api.get(requests, { searchParams }).json<MergeRequest[]>();
+    return closed.map((r) => ({ number: r.iid, url: r.web_url, title: r.title, body: r.description ?? '' }));
+  },
 };
 
 async function update(api: Got, requests: string, request: MergeRequest, spec: PullRequestSpec): Promise<PullRequestOutcome> {

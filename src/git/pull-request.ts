@@ -41,6 +41,19 @@ export interface PullRequestProvider {
   /** Headers carrying the token. */
   authHeaders(token: string): Record<string, string>;
   upsert(api: Got, spec: PullRequestSpec, project: string): Promise<PullRequestOutcome>;
+  /** The most recent requests from `sourceBranch` into `targetBranch` closed without being merged. */
+  listDeclined(api: Got, spec: ReviewBranch, project: string): Promise<DeclinedReview[]>;
+}
+
+/** A review branch and where it merges. */
+export type ReviewBranch = Pick<PullRequestSpec, 'gitUrl' | 'sourceBranch' | 'targetBranch'>;
+
+/** A pull/merge request closed without merging: for a promotion, the reviewer's "no" (SPEC §2). */
+export interface DeclinedReview {
+  number: number;
+  url: string;
+  title: string;
+  body: string;
 }
 
 export const PULL_REQUEST_PROVIDERS: Record<PullRequestProviderId, PullRequestProvider> = {
@@ -55,6 +68,26 @@ export async function upsertPullRequest(
   token: string,
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<PullRequestOutcome> {
+  return callProvider(providerId, spec, token, options, (provider, api, project) => provider.upsert(api, spec, project));
+}
+
+/** The requests of a review branch that were closed without merging, most recent first. */
+export async function listDeclinedReviews(
+  providerId: PullRequestProviderId,
+  spec: ReviewBranch,
+  token: string,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<DeclinedReview[]> {
+  return callProvider(providerId, spec, token, options, (provider, api, project) => provider.listDeclined(api, spec, project));
+}
+
+async function callProvider<T>(
+  providerId: PullRequestProviderId,
+  spec: ReviewBranch,
+  token: string,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  call: (provider: PullRequestProvider, api: Got, project: string) => Promise<T>,
+): Promise<T> {
   const provider = PULL_REQUEST_PROVIDERS[providerId];
   const { apiUrl, project } = pullRequestTarget(providerId, spec.gitUrl, options.env ?? process.env);
   const api = got.extend({
@@ -66,7 +99,7 @@ export async function upsertPullRequest(
     retry: { limit: 0 },
   });
   try {
-    return await provider.upsert(api, spec, project);
+    return await call(provider, api, project);
   } catch (err) {
     throw apiError(err, apiUrl, providerId);
   }

@@ -83,6 +83,7 @@ export function statusReport(pipeline: Pipeline, context: StatusContext) {
       },
       /** Tags a cosign signature check left out, each with its reason. */
       skipped: s.evaluation?.skipped ?? [],
+      promotion: s.promotion ?? null,
       error: s.error,
       failingSince: iso(s.failingSince),
     };

@@ -12,6 +12,7 @@ import { importFlux } from './import/flux.js';
 import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
+import { acquireStateDirLock, type StateDirLock } from './state/state-dir-lock.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
@@ -95,19 +96,29 @@ export async function runCli(
     case 'reconcile':
     case 'plan': {
       const loaded = load();
-      if (!loaded) return 1;
-      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', env: io.env });
+      const lock = loaded && lockStateDir(loaded, command, io.err);
+      if (!loaded || !lock) return 1;
+      try {
+        return await reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', env: io.env });
+      } finally {
+        lock.release();
+      }
     }
     case 'serve': {
       const loaded = load();
-      if (!loaded) return 1;
-      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
-      const reload = () => void service.reload();
-      process.on('SIGHUP', reload);
-      await waitForSignal();
-      process.off('SIGHUP', reload);
-      await service.stop();
-      return 0;
+      const lock = loaded && lockStateDir(loaded, command, io.err);
+      if (!loaded || !lock) return 1;
+      try {
+        const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
+        const reload = () => void service.reload();
+        process.on('SIGHUP', reload);
+        await waitForSignal();
+        process.off('SIGHUP', reload);
+        await service.stop();
+        return 0;
+      } finally {
+        lock.release();
+      }
     }
     case 'scan': {
       const repository = args.positionals[0];
@@ -202,6 +213,17 @@ function importCommand(positionals: string[], io: { out: Out; err: Out }): numbe
   for (const warning of warnings) io.err(`warning: ${warning}\n`);
   io.out(yaml);
   return found > 0 ? 0 : 1;
+}
+
+/** One process per stateDir (SPEC §7); null (after saying who holds it) when another one runs. */
+function lockStateDir(loaded: LoadedConfig, command: string, err: Out): StateDirLock | null {
+  try {
+    return acquireStateDirLock(loaded.config.stateDir, command);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    err(`${error.message}\n`);
+    return null;
+  }
 }
 
 function waitForSignal(): Promise<void> {

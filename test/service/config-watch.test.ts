@@ -113,25 +113,28 @@ describe('config watch', () => {
     await watched.reloaded(2, ['a', 'b']);
   });
 
-  it('follows a ConfigMap update: the `..data` symlink swapped to a new folder', { timeout: 30_000 }, async () => {
-    const mount = await folder();
-    const version = async (name: string, names: string[]) => {
-      await mkdir(join(mount, name));
-      await writeFile(join(mount, name, 'tagpilot.yaml'), config(names));
-    };
-    // The layout kubelet's atomic writer makes: tagpilot.yaml -> ..data/tagpilot.yaml, ..data -> ..<timestamp>.
-    await version('..2026_01_01_v1', ['a']);
-    await symlink('..2026_01_01_v1', join(mount, '..data'));
-    await symlink('..data/tagpilot.yaml', join(mount, 'tagpilot.yaml'));
-    const watched = await startWatched(join(mount, 'tagpilot.yaml'));
-    services.push(watched.service);
-    for (const [i, names] of [['b'], ['c']].entries()) {
-      await version(`..2026_01_01_v${i + 2}`, names);
-      await symlink(`..2026_01_01_v${i + 2}`, join(mount, '..data_tmp'));
-      await rename(join(mount, '..data_tmp'), join(mount, '..data'));
-      await watched.reloaded(i + 1, names);
-    }
-  });
+  // deploy/ mounts the ConfigMap as the config folder (TAGPILOT_CONFIG=/config); --config may name its file too.
+  for (const mode of ['folder', 'file'] as const) {
+    it(`follows a ConfigMap update of a config ${mode}: the \`..data\` symlink swapped to a new folder`, { timeout: 30_000 }, async () => {
+      const mount = await folder();
+      const version = async (name: string, names: string[]) => {
+        await mkdir(join(mount, name));
+        await writeFile(join(mount, name, 'tagpilot.yaml'), config(names));
+      };
+      // The layout kubelet's atomic writer makes: tagpilot.yaml -> ..data/tagpilot.yaml, ..data -> ..<timestamp>.
+      await version('..2026_01_01_v1', ['a']);
+      await symlink('..2026_01_01_v1', join(mount, '..data'));
+      await symlink('..data/tagpilot.yaml', join(mount, 'tagpilot.yaml'));
+      const watched = await startWatched(mode === 'folder' ? mount : join(mount, 'tagpilot.yaml'));
+      services.push(watched.service);
+      for (const [i, names] of [['b'], ['c']].entries()) {
+        await version(`..2026_01_01_v${i + 2}`, names);
+        await symlink(`..2026_01_01_v${i + 2}`, join(mount, '..data_tmp'));
+        await rename(join(mount, '..data_tmp'), join(mount, '..data'));
+        await watched.reloaded(i + 1, names);
+      }
+    });
+  }
 
   it('serialises reloads: asked for three times during one, it runs once more', { timeout: 30_000 }, async () => {
     const configPath = join(await folder(), 'tagpilot.yaml');

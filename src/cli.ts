@@ -220,8 +220,8 @@ function lockStateDir(loaded: LoadedConfig, command: string, err: Out): StateDir
   try {
     return acquireStateDirLock(loaded.config.stateDir, command);
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    err(`${error.message}\n`);
+    // A stateDir we cannot create or write (EACCES, EROFS) is bad input too: say which.
+    err(error instanceof InputError ? `${error.message}\n` : `stateDir ${loaded.config.stateDir}: ${errorMessage(error)}\n`);
     return null;
   }
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from '../../src/cli.js';
 import { InputError } from '../../src/errors.js';
 import { acquireStateDirLock, LOCK_FILE, STALE_MS, type LockEnvironment } from '../../src/state/state-dir-lock.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -87,5 +88,16 @@ describe('stateDir lock', () => {
     leave(dir, { pid: 300, hostname: 'node-a' });
     lock.release();
     assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid, 300);
+  });
+
+  it('a stateDir that cannot be created is an error naming it, not a crash', async () => {
+    const blocker = join(root, 'a-file');
+    writeFileSync(blocker, '');
+    const configPath = join(root, 'bad-state.yaml');
+    writeFileSync(configPath, `stateDir: ${join(blocker, 'state')}\n`);
+    let err = '';
+    const code = await runCli(['plan', '--config', configPath], { out: () => {}, err: (t) => (err += t), env: { TAGPILOT_LOG_LEVEL: 'silent' } });
+    assert.equal(code, 1);
+    assert.match(err, new RegExp(`^stateDir ${join(blocker, 'state')}: .*ENOTDIR`));
   });
 });

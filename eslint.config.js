@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts: TypeScript's checker knows Node's globals, plain JS linting does not.
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'test/helpers/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -17,16 +17,16 @@ import { runCommand } from '../test/helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
 import { median, type Benchmark, type BenchResult } from './bench-result.js';
 
-const FOLDERS = 50;
-const FILES_PER_FOLDER = 100;
-const MARKED = 20;
-const RUNS = 5;
+export const FOLDERS = 50;
+export const FILES_PER_FOLDER = 100;
+export const MARKED = 20;
+export const RUNS = 5;
 /** Commits of history before the runs, each moving the 20 marked files, as a busy automation leaves them. */
 const HISTORY = 50;
-const IMAGE = 'registry.example.com/acme/app';
+export const IMAGE = 'registry.example.com/acme/app';
 
 /** Every git the CLI side runs: no user or system config, so a developer's settings cannot skew it. */
-function gitEnv(home: string): NodeJS.ProcessEnv {
+export function gitEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GIT_')) env[key] = value;
   return {
@@ -64,7 +64,7 @@ spec:
  * A 5,000-file repository with HISTORY earlier updates of the marked files, built with the git CLI
  * and pushed once (faster than commitScript for this size).
  */
-async function seedRepository(server: TestGitServer, scratch: string, env: NodeJS.ProcessEnv): Promise<string> {
+export async function seedRepository(server: TestGitServer, scratch: string, env: NodeJS.ProcessEnv): Promise<string> {
   const url = await server.createRepo('bench', { 'README.md': 'bench\n' });
   const work = join(scratch, 'seed');
   await runCommand('git', ['clone', '--quiet', url, work], { env });
@@ -88,7 +88,7 @@ async function seedRepository(server: TestGitServer, scratch: string, env: NodeJ
 }
 
 /** The git CLI's best effort at the same run: find the marked files, set the tag, commit, push. */
-async function cliEdit(work: string, env: NodeJS.ProcessEnv, tag: string, push = true): Promise<void> {
+export async function cliEdit(work: string, env: NodeJS.ProcessEnv, tag: string, push = true): Promise<void> {
   const { stdout } = await runCommand('git', ['grep', '-l', '--fixed-strings', '$imagepolicy', '--', 'clusters'], { cwd: work, env });
   const files = stdout.split('\n').filter(Boolean);
   await Promise.all(
@@ -102,7 +102,7 @@ async function cliEdit(work: string, env: NodeJS.ProcessEnv, tag: string, push =
   if (push) await runCommand('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work, env });
 }
 
-async function time(work: () => Promise<void>): Promise<number> {
+export async function time(work: () => Promise<void>): Promise<number> {
   const start = performance.now();
   await work();
   return performance.now() - start;

@@ -1,18 +1,24 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
 import { Pipeline } from './automation/pipeline.js';
+import { createStateStore } from './state/state-store.js';
+import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
 import { renderPlan } from './automation/render-plan.js';
-import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
+import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
 import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
 import { RegistryClient } from './registry/registry-client.js';
 import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
 import { configJsonSchemaText } from './config/json-schema.js';
 import { ConfigError, errorMessage, InputError } from './errors.js';
-import { importFlux } from './import/flux.js';
+import { importArgocd } from './import/argocd.js';
+import { importFlux, type ImportResult } from './import/flux.js';
+import type { ManifestFile } from './import/kubernetes-objects.js';
 import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
 import { acquireStateDirLock, type StateDirLock } from './state/state-dir-lock.js';
+import { loadCosignPublicKey } from './verify/cosign-public-key.js';
+import { CosignVerifier } from './verify/cosign-verifier.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
@@ -23,8 +29,9 @@ commands:
   check                      validate the config and print every error
   schema                     print the config's JSON Schema (for editors)
   import flux FILE|DIR|-...  convert Flux image automation objects to a tagpilot config
+  import argocd FILE|DIR|-... convert Argo CD Image Updater ImageUpdaters and annotated Applications
   scan REPOSITORY [--semver R | --alphabetical asc|desc | --numerical asc|desc]
-       [--filter RE] [--extract T] [--json]
+       [--filter RE] [--extract T] [--cosign-key PUB] [--json]
                              list tags and the pick (registry settings from --config if given)
 `;
 
@@ -52,6 +59,7 @@ export async function runCli(
         numerical: { type: 'string' },
         filter: { type: 'string' },
         extract: { type: 'string' },
+        'cosign-key': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -148,8 +156,12 @@ async function reconcile(
     out(`no automation named ${automation}\n`);
     return 1;
   }
-  const pipeline = new Pipeline(config, log, { env });
-  const { ok, results } = await pipeline.reconcile({ automation, dryRun });
+  const state = await createStateStore({ stateDir: config.stateDir, redisUrl: config.queue.redisUrl });
+  // A plan changes nothing, so it tells no one.
+  const events = dryRun ? undefined : createNotifications(config.notifications, log);
+  const pipeline = new Pipeline(config, log, { env, state, events });
+  const { ok, results } = await pipeline.reconcile({ automation, dryRun }).finally(() => state.close());
+  if (events && !(await events.notifier.idle(NOTIFY_DRAIN_MS))) log.warn('notifications still undelivered at exit');
   for (const result of results) {
     if (dryRun) {
       out(renderPlan(result));
@@ -170,7 +182,7 @@ async function reconcile(
 
 async function scan(
   repository: string,
-  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; json?: boolean },
+  flags: { semver?: string; alphabetical?: string; numerical?: string; filter?: string; extract?: string; 'cosign-key'?: string; json?: boolean },
   loaded: LoadedConfig | null,
   log: Logger,
   io: { out: Out; err: Out },
@@ -183,9 +195,16 @@ async function scan(
     return 2;
   }
   const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
+  let verifier;
+  try {
+    verifier = flags['cosign-key'] === undefined ? undefined : new CosignVerifier(registry, loadCosignPublicKey(flags['cosign-key']));
+  } catch (err) {
+    io.err(`${errorMessage(err)}\n`);
+    return 2;
+  }
   let report: ScanReport;
   try {
-    report = await scanAndPick(registry, repository, policy);
+    report = await scanAndPick(registry, repository, policy, { exclude: excludeFor(loaded?.config, repository), verifier });
   } catch (err) {
     if (flags.json) io.out(`${JSON.stringify({ repository, tags: [], latest: null, reason: errorMessage(err) })}\n`);
     io.err(`${errorMessage(err)}\n`);
@@ -195,10 +214,13 @@ async function scan(
   return report.latest ? 0 : 1;
 }
 
+const IMPORTERS: Record<string, (files: ReadonlyArray<ManifestFile>) => ImportResult> = { flux: importFlux, argocd: importArgocd };
+
 function importCommand(positionals: string[], io: { out: Out; err: Out }): number {
   const [source, ...paths] = positionals;
-  if (source !== 'flux') {
-    io.err('usage: tagpilot import flux FILE|DIR|- ...\n');
+  const importer = source === undefined ? undefined : IMPORTERS[source];
+  if (!importer) {
+    io.err(`usage: tagpilot import ${Object.keys(IMPORTERS).join('|')} FILE|DIR|- ...\n`);
     return 2;
   }
   let files;
@@ -209,7 +231,7 @@ function importCommand(positionals: string[], io: { out: Out; err: Out }): numbe
     io.err(`${err.message}\n`);
     return 2;
   }
-  const { yaml, warnings, found } = importFlux(files);
+  const { yaml, warnings, found } = importer(files);
   for (const warning of warnings) io.err(`warning: ${warning}\n`);
   io.out(yaml);
   return found > 0 ? 0 : 1;

@@ -55,6 +55,18 @@ export class Metrics {
     labelNames: ['webhook', 'status'] as const,
     registers: [this.registry],
   });
+  readonly signatureChecks = new Counter({
+    name: 'tagpilot_signature_checks_total',
+    help: 'Cosign signature checks of candidate digests by policy and result (verified, unsigned, invalid).',
+    labelNames: ['policy', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly notifications = new Counter({
+    name: 'tagpilot_notifications_total',
+    help: 'Notification deliveries by target, event and result (delivered, retried, failed, dropped).',
+    labelNames: ['notification', 'event', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly queueDepth: Gauge = new Gauge({
     name: 'tagpilot_queue_depth',
     help: 'Jobs waiting or running.',

@@ -10,7 +10,10 @@ import { errorMessage } from './errors.js';
 import type { GitHttpTimeouts } from './git/git-http-client.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
+import type { Notifications } from './notify/notifications.js';
 import { createQueue } from './queue/create-queue.js';
+import { createStateStore, type StateStore } from './state/state-store.js';
 import type { JobKind, JobQueue } from './queue/job-queue.js';
 import { Scheduler } from './queue/scheduler.js';
 import { createApp } from './server/create-app.js';
@@ -60,6 +63,8 @@ export class Service {
   private queueRunning = false;
   /** Aborted when stop() stops waiting for running jobs: their git requests end at once. */
   private readonly abandonGit = new AbortController();
+  /** Kept across reloads, so failure streaks and deliveries in flight survive them. */
+  private readonly notifications: Notifications;
 
   private constructor(
     loaded: LoadedConfig,
@@ -67,8 +72,11 @@ export class Service {
     private readonly log: Logger,
     readonly queue: JobQueue,
     readonly metrics: Metrics,
+    /** Picks, scans, runs and branch records: shared by every replica when the queue is in Redis. */
+    private readonly state: StateStore,
     private server: Server | null = null,
   ) {
+    this.notifications = createNotifications(loaded.config.notifications, log, metrics);
     this.pipelineNow = new Pipeline(loaded.config, log, this.pipelineOptions());
     this.scheduler = this.makeScheduler();
   }
@@ -80,7 +88,8 @@ export class Service {
   static async start(loaded: LoadedConfig, options: ServiceOptions, log: Logger): Promise<Service> {
     const metrics = new Metrics();
     const queue = await createQueue(loaded.config.queue, log.child({ stage: 'queue' }));
-    const service = new Service(loaded, options, log, queue, metrics);
+    const state = await createStateStore({ stateDir: loaded.config.stateDir, redisUrl: loaded.config.queue.redisUrl });
+    const service = new Service(loaded, options, log, queue, metrics, state);
     metrics.queueDepthSource = () => queue.depth();
     const app = createApp({
       pipeline: () => service.pipelineNow,
@@ -118,7 +127,13 @@ export class Service {
   }
 
   private pipelineOptions(): ConstructorParameters<typeof Pipeline>[2] {
-    return { metrics: this.metrics, env: this.options.env, gitHttp: { timeouts: this.options.gitTimeouts, signal: this.abandonGit.signal } };
+    return {
+      metrics: this.metrics,
+      env: this.options.env,
+      gitHttp: { timeouts: this.options.gitTimeouts, signal: this.abandonGit.signal },
+      state: this.state,
+      events: this.notifications,
+    };
   }
 
   /** The port the HTTP server listens on (useful with port 0). */
@@ -134,18 +149,16 @@ export class Service {
   private async scan(image: string): Promise<void> {
     const pipeline = this.pipelineNow;
     if (!pipeline.images.has(image)) return; // removed by a reload while queued
-    const { changed, failure } = await pipeline.scanImage(image);
-    const automations = new Set(changed.flatMap((policy) => pipeline.automationsUsing(policy)));
-    for (const automation of automations) await this.queue.add('write', automation);
+    const { writesDue, failure } = await pipeline.scanImage(image);
+    for (const automation of writesDue) await this.queue.add('write', automation);
     if (failure) throw failure; // the queue retries what is transient
   }
 
   private async write(automation: string): Promise<void> {
     const pipeline = this.pipelineNow;
     if (!pipeline.automations.has(automation)) return;
-    // Another replica may have run the scan that queued this job, so its picks are not ours: ask
-    // the registry again. In one process the scan that queued it just ran here.
-    if (this.queue.shared) await pipeline.scanImagesOf(automation);
+    // The picks come from the state store, whichever replica scanned; stale ones fail the job as
+    // transient, and the queue tries again.
     await pipeline.runAutomation(automation);
   }
 
@@ -207,6 +220,7 @@ export class Service {
       return { ok: false, problems: errorMessage(err) };
     }
     const previous = this.pipelineNow;
+    this.notifications.notifier.reconfigure(loaded.config.notifications);
     const next = new Pipeline(loaded.config, this.log, this.pipelineOptions());
     next.adoptStatus(previous);
     for (const key of ['queue', 'server', 'stateDir'] as const) {
@@ -249,6 +263,9 @@ export class Service {
       this.abandonGit.abort(new Error('the service is stopping'));
     }
     await closed;
+    await this.state.close();
+    await this.notifications.notifier.idle(NOTIFY_DRAIN_MS);
+    this.notifications.notifier.close();
     this.log.info('stopped');
   }
 }

@@ -67,12 +67,38 @@ describe('tagpilot CLI', () => {
     assert.match(report.latest.digest, /^sha256:[0-9a-f]{64}$/);
   });
 
+  it("scan applies the exclude list of the configured image that watches the repository", async () => {
+    const withImage = join(dir, 'with-image.yaml');
+    await writeFile(
+      withImage,
+      `registries:\n  - host: ${registry.host}\n    insecure: true\nimages:\n  - name: app\n    repository: ${registry.host}/acme/app\n    exclude: ['^main-', '^latest$']\n`,
+    );
+    const run = await cli(['scan', `${registry.host}/acme/app`, '--alphabetical', 'asc', '--json', '--config', withImage]);
+    assert.equal(run.code, 0, run.err);
+    const report = JSON.parse(run.out) as { tags: string[]; excluded: number; latest: { tag: string } };
+    assert.deepEqual(report.tags.sort(), ['1.0.0', '1.2.0', '2.0.0-rc.1', 'sha256-abc.sig', 'v1.10.0'], 'a list given replaces the default');
+    assert.equal(report.excluded, 3);
+    assert.equal(report.latest.tag, 'v1.10.0');
+  });
+
   it('scan with --numerical, --filter and --extract', async () => {
     const run = await cli(
       ['scan', `${registry.host}/acme/app`, '--numerical', 'asc', '--filter', '^main-(?<n>\\d+)$', '--extract', '$n', '--config', configPath],
     );
     assert.equal(run.code, 0, run.err);
     assert.match(run.out, /^latest: main-12@sha256:/m);
+  });
+
+  it("scan takes Flux's spellings: a (?P<name>) filter and a Masterminds range", async () => {
+    const filtered = await cli(['scan', `${registry.host}/acme/app`, '--numerical', 'asc', '--filter', '^main-(?P<n>\\d+)$', '--extract', '$n', '--json', '--config', configPath]);
+    assert.equal(filtered.code, 0, filtered.err);
+    assert.equal((JSON.parse(filtered.out) as { latest: { tag: string } }).latest.tag, 'main-12');
+    const ranged = await cli(['scan', `${registry.host}/acme/app`, '--semver', '>=1.0.0, <2.0.0, !=1.10.0', '--json', '--config', configPath]);
+    assert.equal(ranged.code, 0, ranged.err);
+    assert.equal((JSON.parse(ranged.out) as { latest: { tag: string } }).latest.tag, '1.2.0');
+    const refused = await cli(['scan', `${registry.host}/acme/app`, '--filter', '^main-(?i)x']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /--filter: pattern "\^main-\(\?i\)x": inline flags are translated only at the very start/);
   });
 
   it('scan with no pick: JSON with latest null and the reason, exit 1', async () => {
@@ -108,7 +134,30 @@ describe('tagpilot schema and import', () => {
     const run = await cli(['schema']);
     assert.equal(run.code, 0);
     const schema = JSON.parse(run.out) as { properties: Record<string, unknown> };
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['automations', 'images', 'policies', 'queue', 'registries', 'server', 'stateDir', 'webhooks']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['automations', 'images', 'notifications', 'policies', 'queue', 'registries', 'server', 'stateDir', 'webhooks']);
+  });
+
+  it('import argocd converts the example Applications into a config check accepts', async () => {
+    const run = await cli(['import', 'argocd', new URL('../examples/argocd', import.meta.url).pathname]);
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /^automations:/m);
+    assert.match(run.err, /^warning: .*git\.auth reads GIT_CREDS_USERNAME/m);
+    const dir = await makeTempDir('import-argocd');
+    try {
+      const configPath = join(dir, 'tagpilot.yaml');
+      await writeFile(configPath, run.out);
+      const check = await cli(['check', '--config', configPath], { GIT_CREDS_USERNAME: 'u', GIT_CREDS_PASSWORD: 'p' });
+      assert.equal(check.code, 0, check.err);
+      assert.match(check.out, /valid \(3 images, 3 policies, 2 automations\)/);
+    } finally {
+      await removeTempDir(dir);
+    }
+  });
+
+  it('import of an unknown source: usage naming both, exit 2', async () => {
+    const run = await cli(['import', 'keel', 'x.yaml']);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /tagpilot import flux\|argocd/);
   });
 
   it('import flux converts the example objects; notes go to stderr', async () => {

@@ -1,5 +1,11 @@
 // The pipeline for one loaded config: registry → policy → (queue) → git. It scans images, keeps
-// the picks and the last results for status, and runs automations. Serve and reconcile both use it.
+// the picks and the last results, and runs automations. Serve and reconcile both use it.
+//
+// Every write decision comes from the state store (SPEC §7), not from this process's memory: a scan
+// stores its picks there (a newer scan's never overwritten by an older one's), and a write reads
+// them back, refusing — as a transient failure the queue retries — when the last scan of an image
+// it depends on failed, or a pick was not made under the config in force. So a replica that cannot
+// reach the registry writes what another replica picked, or nothing; never an older view of its own.
 import type { AutomationConfig, Config, ImageConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
@@ -9,12 +15,55 @@ import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js
 import { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick } from '../update/apply-setters.js';
-import { runAutomation, type AutomationResult } from './run-automation.js';
+import { FileStateStore } from '../state/file-state-store.js';
+import type { StateStore } from '../state/state-store.js';
+import { createHash } from 'node:crypto';
+import { TransientError } from '../errors.js';
+import { policyId, resolvePolicyText } from '../update/policy-id.js';
+import type { CosignVerifier } from '../verify/cosign-verifier.js';
+import { cosignVerifiers } from '../verify/cosign-verifiers.js';
+import { pickVerified } from '../verify/pick-verified.js';
+import type { PipelineEvents } from './pipeline-events.js';
+import { runAutomation, type AutomationResult, type RankedPick } from './run-automation.js';
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
 export interface ScanOutcome {
+  /** Policies whose pick changed. */
   changed: string[];
+  /** Automations to run now: those using a changed policy, or every one using this image on its first scan here. */
+  writesDue: string[];
   failure: unknown;
+}
+
+/** An image's last scan, as the state store keeps it for every replica. */
+export interface StoredScan {
+  ok: boolean;
+  at: number;
+  error: string | null;
+  /** When the current failure streak began; null while scans succeed. */
+  failingSince: number | null;
+}
+
+/** A policy's pick, as the state store keeps it for every replica. */
+export interface StoredPick {
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+  /** The best candidates, best first (the pick first): a revert hold falls back along them. */
+  candidates: string[];
+  /** Names the policy's config: a pick made under another one is not used. */
+  policyKey: string;
+  /** Why the last evaluation did not finish (a digest lookup, say); the pick is then not used. */
+  error: string | null;
+}
+
+/** An automation's last run, as the state store keeps it for every replica. */
+export interface StoredRun {
+  at: number;
+  ok: boolean;
+  error: string | null;
+  failingSince: number | null;
+  lastCommit: { sha: string; subject: string; at: number } | null;
 }
 
 /** The last scan of an image. */
@@ -46,41 +95,63 @@ export class Pipeline {
   readonly policies = new Map<string, PolicyStatus>();
   readonly automations = new Map<string, AutomationStatus>();
   private readonly compiled: Policy[];
+  /** verify.cosign: policy name → the verifier of its key. */
+  private readonly verifiers: Map<string, CosignVerifier>;
   readonly registry: RegistryClient;
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
   private readonly env: NodeJS.ProcessEnv;
   /** Git request timeouts, and the signal that abandons requests when the service stops. */
   private readonly gitHttp: GitHttpClientOptions | undefined;
+  /** Where picks, scans, runs and branch records live for every replica. */
+  readonly state: StateStore;
+  /** Images scanned at least once by this pipeline: the first scan runs their automations whatever changed. */
+  private readonly scannedHere = new Set<string>();
+  /** Told of every scan and run outcome (notifications); null for dry runs and tests. */
+  readonly events: PipelineEvents | null;
 
   constructor(
     readonly config: Config,
     private readonly log: Logger,
-    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv; gitHttp?: GitHttpClientOptions } = {},
+    options: {
+      registry?: RegistryClient;
+      metrics?: Metrics;
+      env?: NodeJS.ProcessEnv;
+      gitHttp?: GitHttpClientOptions;
+      state?: StateStore;
+      events?: PipelineEvents;
+    } = {},
   ) {
+    this.state = options.state ?? new FileStateStore(config.stateDir);
     this.metrics = options.metrics;
     this.gitHttp = options.gitHttp;
+    this.events = options.events ?? null;
     this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
-    this.compiled = config.policies.map(compilePolicy);
+    // From here on a policy is known by its id (`NS:NAME`, or `NAME`): picks and statuses are keyed by it.
+    this.compiled = config.policies.map((p) => ({ ...compilePolicy(p), name: policyId(p) }));
+    this.verifiers = cosignVerifiers(config.policies, this.registry);
     for (const i of config.images) this.images.set(i.name, { lastScan: null, tags: [], excluded: 0, error: null });
-    for (const p of config.policies) this.policies.set(p.name, { pick: null, evaluation: null, error: null });
+    for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null });
     for (const a of config.automations) {
       this.automations.set(a.name, { lastRun: null, result: null, lastCommit: null, error: null });
     }
   }
 
   /**
-   * Lists an image's tags and re-evaluates its policies. Returns the policies whose pick changed
-   * even when another of them failed (a digest lookup, say), so no change is lost; the first
-   * failure comes back beside them for the caller to retry.
+   * Lists an image's tags, re-evaluates its policies and stores the picks. Returns the policies whose
+   * pick changed even when another of them failed (a digest lookup, say), so no change is lost; the
+   * first failure comes back beside them for the caller to retry.
    */
   async scanImage(name: string): Promise<ScanOutcome> {
     const image = this.image(name);
     const status = this.images.get(name)!;
     const log = this.log.child({ image: name });
     const timer = this.metrics?.scanDuration.startTimer({ image: name });
+    // The scan's start orders it against other replicas' scans: a slower, older one never overwrites.
+    const startedAt = Date.now();
+    const policies = this.compiled.filter((p) => p.image === name);
     try {
       const { tags, excluded } = await scanRepository(this.registry, image.repository, image.exclude);
       Object.assign(status, { lastScan: new Date(), tags, excluded: excluded.length, error: null });
@@ -91,70 +162,137 @@ export class Pipeline {
       this.metrics?.scans.inc({ image: name, result: 'error' });
       Object.assign(status, { lastScan: new Date(), error: errorMessage(err) });
       log.warn({ err: errorMessage(err) }, 'scan failed');
-      for (const policy of this.compiled.filter((p) => p.image === name)) {
-        this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
-      }
-      return { changed: [], failure: err };
+      for (const policy of policies) this.policies.get(policy.name)!.error = `image ${name}: ${errorMessage(err)}`;
+      await this.recordScan(name, startedAt, errorMessage(err));
+      this.events?.imageScanned(name, err);
+      return { changed: [], writesDue: [], failure: err };
     } finally {
       timer?.();
     }
-    const outcome: ScanOutcome = { changed: [], failure: null };
-    for (const policy of this.compiled.filter((p) => p.image === name)) {
+    const outcome: ScanOutcome = { changed: [], writesDue: [], failure: null };
+    const stored = await this.state.get<StoredPick>(policies.map((p) => pickKey(p.name)));
+    for (const policy of policies) {
+      const before = stored.get(pickKey(policy.name))?.value;
       try {
-        if (await this.evaluate(policy, image, status.tags)) outcome.changed.push(policy.name);
+        if (await this.evaluate(policy, image, status.tags, before, startedAt)) outcome.changed.push(policy.name);
       } catch (err) {
-        // The policy keeps its previous pick, so the retry sees the change again.
+        // The stored pick stays and carries the error: no write uses it until a scan succeeds.
         log.warn({ policy: policy.name, err: errorMessage(err) }, 'policy evaluation failed');
         outcome.failure ??= err;
+        const failed: StoredPick = { ...(before ?? emptyPick(image.repository)), policyKey: this.policyKey(policy.name), error: errorMessage(err) };
+        await this.state.put(pickKey(policy.name), failed, startedAt);
       }
     }
+    await this.recordScan(name, startedAt, null);
+    const firstScan = !this.scannedHere.has(name);
+    this.scannedHere.add(name);
+    const due = firstScan ? policies.map((p) => p.name) : outcome.changed;
+    outcome.writesDue = [...new Set(due.flatMap((policy) => this.automationsUsing(policy)))];
+    this.events?.imageScanned(name, outcome.failure);
     return outcome;
   }
 
-  /** Evaluates one policy on fresh tags; true when its pick (tag or digest) changed. */
-  private async evaluate(policy: Policy, image: ImageConfig, tags: string[]): Promise<boolean> {
+  /** Stores the outcome of a scan that began at `startedAt` (error null: it succeeded). */
+  private async recordScan(image: string, startedAt: number, error: string | null): Promise<void> {
+    const key = scanKey(image);
+    const previous = (await this.state.get<StoredScan>([key])).get(key)?.value;
+    const failingSince = error === null ? null : previous && !previous.ok ? (previous.failingSince ?? startedAt) : startedAt;
+    await this.state.put<StoredScan>(key, { ok: error === null, at: Date.now(), error, failingSince }, startedAt);
+  }
+
+  /**
+   * Evaluates one policy on fresh tags and stores the pick; true when its pick (tag or digest) changed
+   * from the stored one. A reload that leaves a policy as it was changes nothing, so it neither counts
+   * nor logs a change.
+   */
+  private async evaluate(policy: Policy, image: ImageConfig, tags: string[], before: StoredPick | undefined, startedAt: number): Promise<boolean> {
     const status = this.policies.get(policy.name)!;
-    const before = status.pick;
-    const evaluation = policy.evaluate(tags);
+    const verifier = this.verifiers.get(policy.name);
+    let evaluation: Evaluation;
     let pick: ImagePick | null = null;
     try {
+      // Drops candidates whose cosign signature is missing or bad, best first, until one verifies.
+      const verified = await pickVerified(policy, tags, {
+        digest: (tag) => this.registry.getDigest(image.repository, tag),
+        verify: verifier && ((digest) => verifier.verify(image.repository, digest)),
+        needDigest: policy.digest,
+        onVerdict: (v) => this.metrics?.signatureChecks.inc({ policy: policy.name, result: v.verified ? 'verified' : v.kind }),
+      });
+      evaluation = verified.evaluation;
       if (evaluation.pick) {
         pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag };
-        if (policy.digest) pick.digest = await this.registry.getDigest(image.repository, evaluation.pick.tag);
+        if (policy.digest) pick.digest = verified.digest!;
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });
     } catch (err) {
-      Object.assign(status, { evaluation, error: errorMessage(err) });
+      Object.assign(status, { error: errorMessage(err) });
       throw err;
     }
+    for (const skip of evaluation.skipped ?? []) this.log.debug({ policy: policy.name, tag: skip.tag, reason: skip.reason }, 'candidate skipped: not signed');
     if (evaluation.reason) this.log.info({ policy: policy.name, reason: evaluation.reason }, 'no pick');
-    const changed = before?.tag !== pick?.tag || before?.digest !== pick?.digest;
+    const record: StoredPick = {
+      repository: image.repository,
+      tag: pick?.tag ?? null,
+      digest: pick?.digest ?? null,
+      // Only the pick was verified: a policy that verifies signatures has no unverified fallback.
+      candidates: verifier ? (pick ? [pick.tag] : []) : evaluation.ranked,
+      policyKey: this.policyKey(policy.name),
+      error: null,
+    };
+    // Another replica's newer scan got there first: its pick stands, and this one changed nothing.
+    if (!(await this.state.put(pickKey(policy.name), record, startedAt))) return false;
+    const changed = (before?.tag ?? null) !== record.tag || (before?.digest ?? null) !== record.digest || before?.repository !== record.repository;
     if (changed) {
       this.metrics?.picksChanged.inc({ policy: policy.name });
-      this.log.info({ policy: policy.name, from: before?.tag ?? null, to: pick?.tag ?? null }, 'pick changed');
+      this.log.info({ policy: policy.name, from: before?.tag ?? null, to: record.tag }, 'pick changed');
     }
     return changed;
   }
 
-  /** The current picks of the policies an automation uses. */
-  picksFor(automation: string): Map<string, ImagePick> {
+  /**
+   * The stored picks of the policies an automation uses, fit to write: a TransientError when an image
+   * they depend on was never scanned or its last scan failed, or a pick was made under another config
+   * or did not finish. Policies without a candidate are left out.
+   */
+  async picksFor(automation: string): Promise<Map<string, RankedPick>> {
     const names = this.policiesOf(this.automation(automation));
-    const picks = new Map<string, ImagePick>();
-    for (const name of names) {
-      const pick = this.policies.get(name)?.pick;
-      if (pick) picks.set(name, pick);
+    const policies = this.config.policies.filter((p) => names.includes(policyId(p)));
+    const images = [...new Set(policies.map((p) => p.image))];
+    const stored = await this.state.get<StoredPick | StoredScan>([...images.map(scanKey), ...policies.map((p) => pickKey(policyId(p)))]);
+    for (const image of images) {
+      const scan = stored.get(scanKey(image))?.value as StoredScan | undefined;
+      if (!scan) throw new TransientError(`automation ${automation}: image ${image} has not been scanned yet`, { code: 'PICKS_NOT_FRESH' });
+      if (!scan.ok) {
+        throw new TransientError(`automation ${automation}: the last scan of image ${image} failed (${scan.error}); not writing from older picks`, {
+          code: 'PICKS_NOT_FRESH',
+        });
+      }
+    }
+    const picks = new Map<string, RankedPick>();
+    for (const id of policies.map(policyId)) {
+      const record = stored.get(pickKey(id))?.value as StoredPick | undefined;
+      if (!record || record.policyKey !== this.policyKey(id)) {
+        throw new TransientError(`automation ${automation}: policy ${id} has no pick under the current config yet`, { code: 'PICKS_NOT_FRESH' });
+      }
+      if (record.error !== null) throw new TransientError(`automation ${automation}: policy ${id}: ${record.error}`, { code: 'PICKS_NOT_FRESH' });
+      if (record.tag === null) continue;
+      const pick: RankedPick = { policy: id, repository: record.repository, tag: record.tag, candidates: record.candidates };
+      if (record.digest !== null) pick.digest = record.digest;
+      picks.set(id, pick);
     }
     return picks;
   }
 
-  /** Scans every image an automation's policies watch (failures are recorded, not thrown). */
-  async scanImagesOf(automation: string): Promise<void> {
-    await Promise.all(this.imagesWatchedBy([this.automation(automation)]).map((image) => this.scanImage(image)));
+  /** Names a policy's config (and its image's repository): a pick is only used under the config it was made with. */
+  private policyKey(id: string): string {
+    const config = this.config.policies.find((p) => policyId(p) === id)!;
+    const repository = this.config.images.find((i) => i.name === config.image)?.repository;
+    return createHash('sha256').update(JSON.stringify([config, repository])).digest('hex').slice(0, 16);
   }
 
-  /** Automations that use `policy`. */
+  /** Automations that use the policy with id `policy`. */
   automationsUsing(policy: string): string[] {
-    return this.config.automations.filter((a) => !a.policies || a.policies.includes(policy)).map((a) => a.name);
+    return this.config.automations.filter((a) => this.policiesOf(a).includes(policy)).map((a) => a.name);
   }
 
   /** Runs an automation with the current picks and records the outcome. */
@@ -162,25 +300,41 @@ export class Pipeline {
     const config = this.automation(name);
     const status = this.automations.get(name)!;
     try {
-      const result = await runAutomation(config, this.picksFor(name), {
+      const picks = await this.picksFor(name);
+      const result = await runAutomation(config, picks, {
         stateDir: this.config.stateDir,
         log: this.log,
-        knownPolicies: new Set(this.config.policies.map((p) => p.name)),
+        knownPolicies: new Set(this.config.policies.map(policyId)),
         dryRun: options.dryRun,
         env: this.env,
         http: this.gitHttp,
+        state: this.state,
+        digestOf: (pick, tag) => this.registry.getDigest(pick.repository, tag),
       });
       Object.assign(status, { lastRun: new Date(), result, error: null });
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };
       this.metrics?.automationRuns.inc({ automation: name, result: result.changes.length > 0 ? 'changed' : 'unchanged' });
       if (result.commit) this.metrics?.commits.inc({ automation: name });
       if (result.pushAttempts > 1) this.metrics?.pushRetries.inc({ automation: name }, result.pushAttempts - 1);
+      if (!options.dryRun) await this.recordRun(name, null, result.commit ? { sha: result.commit, subject: result.subject ?? '', at: Date.now() } : null);
+      this.events?.automationRan(name, result);
       return result;
     } catch (err) {
       this.metrics?.automationRuns.inc({ automation: name, result: 'error' });
       Object.assign(status, { lastRun: new Date(), error: errorMessage(err) });
+      if (!options.dryRun) await this.recordRun(name, errorMessage(err), null).catch(() => undefined);
+      this.events?.automationFailed(name, err);
       throw err;
     }
+  }
+
+  /** Stores an automation's run for every replica: its outcome, its failure streak and its last commit. */
+  private async recordRun(automation: string, error: string | null, commit: StoredRun['lastCommit']): Promise<void> {
+    const key = runKey(automation);
+    const previous = (await this.state.get<StoredRun>([key])).get(key)?.value;
+    const at = Date.now();
+    const failingSince = error === null ? null : previous && !previous.ok ? (previous.failingSince ?? at) : at;
+    await this.state.put<StoredRun>(key, { at, ok: error === null, error, failingSince, lastCommit: commit ?? previous?.lastCommit ?? null }, at);
   }
 
   /** One full pass: every image, then every (or the named) automation. False if anything failed. */
@@ -224,12 +378,18 @@ export class Pipeline {
   /** Names of the images the automations' policies watch, in config order. */
   private imagesWatchedBy(automations: readonly AutomationConfig[]): string[] {
     const policies = new Set(automations.flatMap((a) => this.policiesOf(a)));
-    const images = new Set(this.config.policies.filter((p) => policies.has(p.name)).map((p) => p.image));
+    const images = new Set(this.config.policies.filter((p) => policies.has(policyId(p))).map((p) => p.image));
     return this.config.images.map((i) => i.name).filter((name) => images.has(name));
   }
 
+  /** Ids of the policies an automation applies; its `NAME` / `NS:NAME` entries were checked when the config loaded. */
   private policiesOf(automation: AutomationConfig): string[] {
-    return automation.policies ?? this.config.policies.map((p) => p.name);
+    const ids = this.config.policies.map(policyId);
+    if (!automation.policies) return ids;
+    return automation.policies.flatMap((reference) => {
+      const resolved = resolvePolicyText(reference, ids);
+      return 'id' in resolved ? [resolved.id] : [];
+    });
   }
 
   private automation(name: string): AutomationConfig {
@@ -237,4 +397,12 @@ export class Pipeline {
     if (!automation) throw new Error(`no automation named ${name}`);
     return automation;
   }
+}
+
+const pickKey = (policy: string): string => `pick/${policy}`;
+const scanKey = (image: string): string => `scan/${image}`;
+const runKey = (automation: string): string => `run/${automation}`;
+
+function emptyPick(repository: string): StoredPick {
+  return { repository, tag: null, digest: null, candidates: [], policyKey: '', error: null };
 }

@@ -11,6 +11,8 @@ import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } 
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
 import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
+import { gitCredentials } from '../git/git-credentials.js';
+import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
@@ -152,7 +154,8 @@ async function prepare(
   const screen = blobScreen(automation.update, picks);
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
-    credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    credentials: await gitCredentials(git, env),
+    ssh: git.auth && 'sshKeyFile' in git.auth ? { ...git.auth, passphrase: git.auth.sshKeyPassphraseEnv && env[git.auth.sshKeyPassphraseEnv] } : undefined,
     http: options.http,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
@@ -173,7 +176,7 @@ async function prepare(
     screen,
     template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
     signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
-    pullRequestToken: automation.pullRequest && !options.dryRun ? pullRequestToken(automation, env) : undefined,
+    pullRequestToken: automation.pullRequest && !options.dryRun ? await pullRequestToken(automation, env) : undefined,
   };
 }
 
@@ -231,9 +234,12 @@ async function refreshPullRequest(run: Run, result: AutomationResult, message: s
   return result;
 }
 
-/** The pullRequest token from the environment; missing is a config error, found before anything is pushed. */
-function pullRequestToken(automation: AutomationConfig, env: NodeJS.ProcessEnv): string {
-  const name = automation.pullRequest!.tokenEnv;
+/** The pullRequest token from the environment, else a GitHub App's; missing is a config error, found before anything is pushed. */
+async function pullRequestToken(automation: AutomationConfig, env: NodeJS.ProcessEnv): Promise<string> {
+  const { provider, tokenEnv: name } = automation.pullRequest!;
+  const auth = automation.git.auth;
+  if (name === undefined && provider === 'github' && auth && 'githubApp' in auth) return githubAppToken(auth.githubApp, automation.git.url, env);
+  if (name === undefined) throw new InputError(`automation ${automation.name}: pullRequest needs tokenEnv (or, with provider github, git.auth.githubApp)`);
   const token = env[name];
   if (!token) throw new InputError(`automation ${automation.name}: pullRequest.tokenEnv ${name} is not set`);
   return token;

@@ -1,5 +1,7 @@
 // The one config schema (SPEC §1). Types derive from it; the loader adds file positions to its errors.
 import { z } from 'zod';
+import { translateGoRegexp } from '../policy/go-regexp.js';
+import { isSshUrl, parseSshRemote } from '../git/ssh-remote.js';
 import { parseDuration } from './duration.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -19,13 +21,10 @@ const duration = z
     return ms;
   });
 
-/** A regex given as a string; compiled once here so a bad one is a config error. */
+/** A regex given as a string (JavaScript, or Go's spelling); checked once here so a bad one is a config error. */
 const regexSource = z.string().superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-  }
+  const translated = translateGoRegexp(source);
+  if ('problem' in translated) ctx.addIssue({ code: 'custom', message: translated.problem });
 });
 
 /** `password`, `passwordEnv` or `passwordFile`: at most one; resolved by the loader. */
@@ -41,7 +40,32 @@ const basicAuth = z
     message: 'expected exactly one of password, passwordEnv or passwordFile',
   });
 
+/** Git over SSH: the private key to log in with and the host keys to trust (a host not listed is refused). */
+const sshAuth = z.strictObject({
+  sshKeyFile: z.string().min(1),
+  knownHostsFile: z.string().min(1),
+  sshKeyPassphraseEnv: z.string().min(1).optional(),
+});
+
 const dockerConfigAuth = z.strictObject({ dockerConfig: z.string().min(1) });
+
+export const CLOUD_PROVIDERS = ['aws', 'gcp', 'azure'] as const;
+export type CloudProviderId = (typeof CLOUD_PROVIDERS)[number];
+/** Workload identity: the cloud SDK's default credential chain mints the registry password. */
+const cloudAuth = z.strictObject({ provider: z.enum(CLOUD_PROVIDERS) });
+
+/** A positive integer, also as the digit string `${VAR}` substitution gives. */
+const numericId = z.union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]*$/, 'expected a positive integer')]).transform(Number);
+
+/** GitHub App installation tokens, minted with the App's private key (SPEC §1). */
+const githubAppAuth = z.strictObject({
+  githubApp: z.strictObject({
+    // GitHub also accepts the App's client ID (Iv1.…) as the JWT issuer.
+    appId: z.union([z.number().int().positive(), z.string().min(1)]).transform(String),
+    installationId: numericId,
+    privateKeyFile: z.string().min(1),
+  }),
+});
 
 export const DEFAULT_EXCLUDE = ['\\.sig$', '\\.att$', '\\.sbom$'];
 export const DEFAULT_INTERVAL = '5m';
@@ -65,6 +89,7 @@ const order = z.enum(['asc', 'desc']);
 export const PolicyConfig = z
   .strictObject({
     name,
+    namespace: name.optional(),
     image: name,
     semver: z.string().min(1).optional(),
     alphabetical: order.optional(),
@@ -76,22 +101,38 @@ export const PolicyConfig = z
       })
       .optional(),
     digest: z.boolean().default(false),
+    verify: z.strictObject({ cosign: z.strictObject({ publicKeyFile: z.string().min(1) }) }).optional(),
   })
   .refine((p) => [p.semver, p.alphabetical, p.numerical].filter((v) => v !== undefined).length === 1, {
     message: 'expected exactly one of semver, alphabetical or numerical',
   });
 export type PolicyConfig = z.output<typeof PolicyConfig>;
 
-export const GitConfig = z.strictObject({
-  url: z.string().regex(/^https?:\/\//, 'expected an http(s):// URL'),
-  branch: z.string().min(1).default('main'),
-  pushBranch: z.string().min(1).optional(),
-  auth: basicAuth.optional(),
-  author: z
-    .strictObject({ name: z.string().min(1), email: z.string().min(1) })
-    .default({ name: 'tagpilot', email: 'tagpilot@localhost' }),
-  signingKeyFile: z.string().min(1).optional(),
-});
+const GIT_URL_FORMS = 'expected an http(s):// URL, ssh://user@host[:port]/path or user@host:path';
+
+export const GitConfig = z
+  .strictObject({
+    url: z
+      .string()
+      // The pattern is for editors (JSON Schema); the refine is the exact check.
+      .regex(/^(https?:\/\/|ssh:\/\/|[^@/:\s]+@[^@/:\s]+:)/, { message: GIT_URL_FORMS, abort: true })
+      .refine((url) => /^https?:\/\//.test(url) || parseSshRemote(url) !== undefined, { message: GIT_URL_FORMS }),
+    branch: z.string().min(1).default('main'),
+    pushBranch: z.string().min(1).optional(),
+    auth: z.union([basicAuth, sshAuth, githubAppAuth]).optional(),
+    author: z
+      .strictObject({ name: z.string().min(1), email: z.string().min(1) })
+      .default({ name: 'tagpilot', email: 'tagpilot@localhost' }),
+    signingKeyFile: z.string().min(1).optional(),
+  })
+  .superRefine((git, ctx) => {
+    const ssh = isSshUrl(git.url);
+    if (ssh && !(git.auth && 'sshKeyFile' in git.auth)) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'an SSH url needs auth: { sshKeyFile, knownHostsFile }' });
+    } else if (!ssh && git.auth && 'sshKeyFile' in git.auth) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'sshKeyFile and knownHostsFile need an ssh:// or user@host:path url' });
+    }
+  });
 export type GitConfig = z.output<typeof GitConfig>;
 
 export const AutomationConfig = z.strictObject({
@@ -107,12 +148,13 @@ export const AutomationConfig = z.strictObject({
         }),
     )
     .default(['.']),
-  policies: z.array(name).optional(),
+  policies: z.array(z.string().regex(/^(?:[a-z0-9][a-z0-9._-]*:)?[a-z0-9][a-z0-9._-]*$/, 'expected a policy NAME or NS:NAME')).optional(),
   update: z.enum(['markers', 'auto']).default('markers'),
   commitMessage: z.string().min(1).optional(),
   interval: duration.prefault('10m'),
   pullRequest: z
-    .strictObject({ provider: z.enum(['gitlab', 'github']), tokenEnv: z.string().min(1) })
+    // tokenEnv may be left out with provider github and git.auth.githubApp: the installation token serves.
+    .strictObject({ provider: z.enum(['gitlab', 'github']), tokenEnv: z.string().min(1).optional() })
     .optional(),
 });
 export type AutomationConfig = z.output<typeof AutomationConfig>;
@@ -121,7 +163,7 @@ export const RegistryConfig = z.strictObject({
   host: z.string().min(1),
   insecure: z.boolean().default(false),
   caFile: z.string().min(1).optional(),
-  auth: z.union([basicAuth, dockerConfigAuth]).optional(),
+  auth: z.union([basicAuth, dockerConfigAuth, cloudAuth]).optional(),
   concurrency: z.number().int().min(1).max(256).default(4),
 });
 export type RegistryConfig = z.output<typeof RegistryConfig>;
@@ -141,6 +183,33 @@ export const WebhookConfig = z
   });
 export type WebhookConfig = z.output<typeof WebhookConfig>;
 
+export const NOTIFICATION_TYPES = ['slack', 'msteams', 'discord', 'webhook'] as const;
+export const NOTIFICATION_EVENTS = ['commit', 'failure', 'recovered', 'held', 'promotion-waiting'] as const;
+
+export const NotificationConfig = z
+  .strictObject({
+    name,
+    type: z.enum(NOTIFICATION_TYPES),
+    url: z.string().min(1).optional(),
+    urlEnv: z.string().min(1).optional(),
+    urlFile: z.string().min(1).optional(),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).default([...NOTIFICATION_EVENTS]),
+    secret: z.string().min(1).optional(),
+    secretEnv: z.string().min(1).optional(),
+    secretFile: z.string().min(1).optional(),
+    automations: z.array(name).optional(),
+  })
+  .refine((n) => [n.url, n.urlEnv, n.urlFile].filter((v) => v !== undefined).length === 1, {
+    message: 'expected exactly one of url, urlEnv or urlFile',
+  })
+  .refine((n) => [n.secret, n.secretEnv, n.secretFile].filter((v) => v !== undefined).length <= 1, {
+    message: 'expected at most one of secret, secretEnv or secretFile',
+  })
+  .refine((n) => n.type === 'webhook' || [n.secret, n.secretEnv, n.secretFile].every((v) => v === undefined), {
+    message: 'secret, secretEnv and secretFile sign webhook notifications only; remove them (slack, msteams and discord URLs carry their own secret)',
+  });
+export type NotificationConfig = z.output<typeof NotificationConfig>;
+
 export const ServerConfig = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -159,6 +228,7 @@ export const Config = z.strictObject({
   automations: z.array(AutomationConfig).default([]),
   registries: z.array(RegistryConfig).default([]),
   webhooks: z.array(WebhookConfig).default([]),
+  notifications: z.array(NotificationConfig).default([]),
   server: ServerConfig.prefault({}),
   queue: QueueConfig.prefault({}),
   stateDir: z.string().min(1).default('.tagpilot'),

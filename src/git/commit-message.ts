@@ -23,7 +23,8 @@ export const AUTOMATION_TRAILER = 'Tagpilot-Automation';
 /** Added under a templated message, whose wording we do not control, so its changes can be read back. */
 export const CHANGE_TRAILER = 'Tagpilot-Change';
 
-const CHANGE_LINE = /^- ([^\s:]+): (\S+) (\S+) -> (\S+)$/;
+// The policy is its id, `NAME` or `NS:NAME`, so it may hold a colon before the one that ends it.
+const CHANGE_LINE = /^- (\S+): (\S+) (\S+) -> (\S+)$/;
 const CHANGE_TRAILER_LINE = new RegExp(`^${CHANGE_TRAILER}: (\\S+) (\\S+) (\\S+) -> (\\S+)$`);
 const AUTOMATION_TRAILER_LINE = new RegExp(`^${AUTOMATION_TRAILER}: (\\S+)\\s*$`);
 

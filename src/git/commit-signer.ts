@@ -1,5 +1,6 @@
-// Commit signing with an armored OpenPGP private key (git.signingKeyFile), so that reviewers'
-// `git verify-commit` accepts tagpilot's commits. SPEC §1 names no passphrase setting; a protected
+// Commit signing with an armored OpenPGP private key (git.signingKeyFile), or an SSH private key
+// (ssh-commit-signer.ts, picked by the file's content), so that reviewers' `git verify-commit`
+// accepts tagpilot's commits. SPEC §1 names no passphrase setting; a protected
 // key is unlocked with, in order: the file `<signingKeyFile>.passphrase`, the file `passphrase`
 // beside the key (how a Flux signing Secret with `git.asc` and `passphrase` mounts), or the
 // environment variable TAGPILOT_SIGNING_PASSPHRASE.
@@ -8,12 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { InputError } from '../errors.js';
+import { isSshPrivateKey, sshCommitSigner } from './ssh-commit-signer.js';
 
 /** Signs commit payloads with one key. */
 export interface CommitSigner {
   /** The signing key's fingerprint, for logs. */
   readonly fingerprint: string;
-  /** A detached, armored signature over `payload`'s UTF-8 bytes. */
+  /** A detached, armored signature (OpenPGP, or SSHSIG for an SSH key) over `payload`'s UTF-8 bytes. */
   sign(payload: string): Promise<string>;
 }
 
@@ -39,16 +41,18 @@ export async function loadCommitSigner(keyFile: string, env: NodeJS.ProcessEnv =
 }
 
 async function unlock(keyFile: string, armoredKey: string, passphrase: string | undefined): Promise<CommitSigner> {
+  const passphraseHint = `${keyFile}.passphrase or ${SIGNING_PASSPHRASE_ENV}`;
+  if (isSshPrivateKey(armoredKey)) return sshCommitSigner(keyFile, armoredKey, passphrase, passphraseHint);
   let key: openpgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey });
   } catch (err) {
-    throw new InputError(`signingKeyFile ${keyFile}: not an armored OpenPGP private key (${(err as Error).message})`, { cause: err });
+    throw new InputError(`signingKeyFile ${keyFile}: neither an OpenSSH private key nor an armored OpenPGP private key (${(err as Error).message})`, { cause: err });
   }
   if (!key.isDecrypted()) {
     if (passphrase === undefined) {
       throw new InputError(
-        `signingKeyFile ${keyFile}: the key is passphrase-protected; put the passphrase in ${keyFile}.passphrase or ${SIGNING_PASSPHRASE_ENV}`,
+        `signingKeyFile ${keyFile}: the key is passphrase-protected; put the passphrase in ${passphraseHint}`,
       );
     }
     try {

@@ -12,10 +12,12 @@ import { FileSystem } from 'isomorphic-git/models';
 import { errorMessage, NotFoundError, PushDeclinedError, TagpilotError, TransientError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
 import { createGitHttpClient, type GitHttpClientOptions } from './git-http-client.js';
+import { createGitSshClient, type SshAuth } from './git-ssh-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
 import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { remoteFailure } from './remote-failure.js';
+import { parseSshRemote } from './ssh-remote.js';
 
 /** Basic credentials for the remote (a token goes in `password`). */
 export interface GitCredentials {
@@ -79,6 +81,8 @@ const WRITTEN_FILE = 'tagpilot-commits-written';
 
 export interface GitRepositoryOptions {
   credentials?: GitCredentials;
+  /** Key and known hosts for an SSH remote (ssh:// or user@host:path); unused for HTTP(S). */
+  ssh?: SshAuth;
   historyDepth?: number;
   /** Defaults to MAX_PACKS. */
   maxPacks?: number;
@@ -104,8 +108,10 @@ export class GitRepository {
    * as it is. Over 5,000 blob reads that wrapping alone cost ~50 ms.
    */
   private gitFs: GitFs;
-  /** The remote without credentials: where requests go, what the clone's config and every message show. */
+  /** The remote without credentials: what the clone's origin file and every message show. */
   private readonly remote: string;
+  /** Where isomorphic-git sends requests: the remote, or for SSH `https::<remote>` (its http plugin serves SSH, git-ssh-client.ts). */
+  private readonly transportUrl: string;
   /** Credentials travel in a header on every request, so none pays a 401 round trip first. */
   private readonly authorization: string | undefined;
   private readonly http: HttpClient;
@@ -122,9 +128,13 @@ export class GitRepository {
     this.fs = createGitdirFs(this.gitdir);
     this.gitFs = wrapForGit(this.fs);
     this.remote = redactUrl(url);
-    const auth = options.credentials ?? credentialsInUrl(url);
+    const ssh = parseSshRemote(url);
+    const auth = ssh ? undefined : (options.credentials ?? credentialsInUrl(url));
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.http = createGitHttpClient(this.remote, options.http);
+    this.http = ssh
+      ? createGitSshClient(ssh, options.ssh, this.remote, options.http?.timeouts?.requestMs)
+      : createGitHttpClient(this.remote, options.http);
+    this.transportUrl = ssh ? `https::${this.remote}` : this.remote;
   }
 
   private get base() {
@@ -133,7 +143,7 @@ export class GitRepository {
 
   /** What every call that talks to the remote needs; a fresh headers object each time, as isomorphic-git adds to it. */
   private get remoteCall(): { http: HttpClient; url: string; headers: Record<string, string> } {
-    return { http: this.http, url: this.remote, headers: this.authorization ? { Authorization: this.authorization } : {} };
+    return { http: this.http, url: this.transportUrl, headers: this.authorization ? { Authorization: this.authorization } : {} };
   }
 
   /** What every clone and fetch passes: the hook (patches/README.md) that hands onBlobFetched each blob as it is indexed. */

@@ -1,7 +1,8 @@
 // Review flow (SPEC §1 pullRequest): one open pull request (GitHub) or merge request (GitLab) per
 // pushBranch, opened on the first push and retitled when the change list moves; never a duplicate.
 // Their REST APIs are called directly with got. The API lives at the git URL's origin (GitLab:
-// <origin>/api/v4; GitHub: api.github.com, or <origin>/api/v3 for Enterprise Server); the config has
+// <origin>/api/v4; GitHub: api.github.com, or <origin>/api/v3 for Enterprise Server; for an SSH URL,
+// the https:// origin of the same host); the config has
 // no field for another place, so TAGPILOT_GITLAB_API_URL / TAGPILOT_GITHUB_API_URL override it
 // (a GitLab under a path prefix, a proxy, tests).
 import got, { HTTPError, RequestError, type Got } from 'got';
@@ -9,6 +10,7 @@ import { InputError, NotFoundError, TransientError, UnauthorizedError } from '..
 import { classifyConnectionError, classifyStatus, statusError } from '../failure-kind.js';
 import { githubPullRequests } from './github-pull-requests.js';
 import { gitlabMergeRequests } from './gitlab-merge-requests.js';
+import { parseSshRemote, sshRemoteWebUrl } from './ssh-remote.js';
 
 export type PullRequestProviderId = 'gitlab' | 'github';
 
@@ -54,9 +56,7 @@ export async function upsertPullRequest(
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<PullRequestOutcome> {
   const provider = PULL_REQUEST_PROVIDERS[providerId];
-  const gitUrl = new URL(spec.gitUrl);
-  const apiUrl = (options.env ?? process.env)[provider.apiUrlEnv] || provider.defaultApiUrl(gitUrl);
-  const project = gitUrl.pathname.replace(/^\/+/, '').replace(/\.git$/, '').replace(/\/+$/, '');
+  const { apiUrl, project } = pullRequestTarget(providerId, spec.gitUrl, options.env ?? process.env);
   const api = got.extend({
     prefixUrl: apiUrl,
     headers: { 'user-agent': 'tagpilot', ...provider.authHeaders(token) },
@@ -70,6 +70,15 @@ export async function upsertPullRequest(
   } catch (err) {
     throw apiError(err, apiUrl, providerId);
   }
+}
+
+/** The API base and the project path for a repository at `gitUrl` (https://, ssh:// or user@host:path). */
+export function pullRequestTarget(providerId: PullRequestProviderId, gitUrl: string, env: NodeJS.ProcessEnv): { apiUrl: string; project: string } {
+  const provider = PULL_REQUEST_PROVIDERS[providerId];
+  const ssh = parseSshRemote(gitUrl);
+  const webUrl = ssh ? sshRemoteWebUrl(ssh) : new URL(gitUrl);
+  const project = webUrl.pathname.replace(/^\/+/, '').replace(/\.git$/, '').replace(/\/+$/, '');
+  return { apiUrl: env[provider.apiUrlEnv] || provider.defaultApiUrl(webUrl), project };
 }
 
 function apiError(err: unknown, apiUrl: string, provider: string): unknown {

@@ -1,11 +1,10 @@
-// ImagePolicy → policies[]: Masterminds ranges and Go regexps rewritten, then compiled once so a
-// policy tagpilot would reject is reported now rather than at `tagpilot check`.
+// ImagePolicy → policies[]: Masterminds ranges and Go regexps are kept as written (tagpilot reads
+// both), then compiled once so a policy tagpilot would reject is reported now rather than at `tagpilot check`.
 import { compilePolicyRule } from '../policy/policy.js';
 import { formatPolicyProblems } from '../policy/policy-problem.js';
 import type { FluxImagePolicy, FluxImageRepository } from './flux-objects.js';
 import { resolveRef, type PolicyInput, type Typed, type Warn } from './flux-context.js';
-import { fromGoRegexp } from './go-regexp.js';
-import { fromMastermindsRange } from './masterminds-range.js';
+import { translateGoRegexp } from '../policy/go-regexp.js';
 
 /** The policy entry, or null (with a warning) when it cannot be converted. */
 export function convertPolicy(
@@ -20,8 +19,9 @@ export function convertPolicy(
     return null;
   }
   const policy: PolicyInput = { name, image: repository.name };
+  if (object.metadata.namespace) policy.namespace = object.metadata.namespace;
   const { semver, alphabetical, numerical } = spec.policy;
-  if (semver) policy.semver = fromMastermindsRange(semver.range);
+  if (semver) policy.semver = semver.range;
   else if (alphabetical) policy.alphabetical = alphabetical.order ?? 'asc';
   else if (numerical) policy.numerical = numerical.order ?? 'asc';
   else {
@@ -30,12 +30,12 @@ export function convertPolicy(
   }
   const { pattern, extract } = spec.filterTags ?? {};
   if (pattern || extract) {
-    const converted = fromGoRegexp(pattern || '.*');
+    const converted = translateGoRegexp(pattern || '.*');
     if ('problem' in converted) {
-      warn(object, `skipped: spec.filterTags.pattern ${converted.problem}`);
+      warn(object, `skipped: spec.filterTags.pattern: ${converted.problem}`);
       return null;
     }
-    policy.filter = { pattern: converted.source };
+    policy.filter = { pattern: pattern || '.*' };
     if (extract) policy.filter.extract = extract;
   }
   if (spec.digestReflectionPolicy === 'IfNotPresent' || spec.digestReflectionPolicy === 'Always') policy.digest = true;

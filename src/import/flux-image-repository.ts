@@ -2,7 +2,7 @@
 import type { FluxImageRepository } from './flux-objects.js';
 import { SECRETS_DIR, type ImageInput, type RegistryInput, type Typed, type Warn } from './flux-context.js';
 import { fromGoDuration } from './go-duration.js';
-import { fromGoRegexp } from './go-regexp.js';
+import { translateGoRegexp } from '../policy/go-regexp.js';
 import type { KubernetesObject } from './kubernetes-objects.js';
 
 /** The image entry; registry settings it needs are added to `registries`. */
@@ -20,8 +20,8 @@ export function convertRepository(
   }
   if (spec.exclusionList !== undefined) {
     image.exclude = spec.exclusionList.flatMap((pattern) => {
-      const converted = fromGoRegexp(pattern);
-      if ('source' in converted) return [converted.source];
+      const converted = translateGoRegexp(pattern);
+      if ('source' in converted) return [pattern];
       warn(object, `spec.exclusionList: dropped ${converted.problem}`);
       return [];
     });

@@ -1,6 +1,9 @@
 // ImageUpdateAutomation (with its GitRepository) → automations[].
 import type { FluxGitRepository, FluxImagePolicy, FluxImageUpdateAutomation } from './flux-objects.js';
 import { SECRETS_DIR, envName, sameNamespace, resolveRef, type AutomationInput, type Typed, type Warn } from './flux-context.js';
+import { commitTemplateProblem } from '../git/commit-template.js';
+import { policyId } from '../update/policy-id.js';
+import { convertGoCommitTemplate } from './go-commit-template.js';
 import { fromGoDuration } from './go-duration.js';
 import { httpsGitUrl } from './https-git-url.js';
 import type { KubernetesObject } from './kubernetes-objects.js';
@@ -29,13 +32,25 @@ export function convertAutomation(
   if (push?.refspec) warn(object, `spec.git.push.refspec ${push.refspec} is not supported; use pushBranch`);
 
   const secret = gitRepository?.spec.secretRef?.name;
-  const credentials = { username: envName(secret ?? source.name, 'USERNAME'), password: envName(secret ?? source.name, 'PASSWORD') };
-  git.auth = { username: `\${${credentials.username}}`, passwordEnv: credentials.password };
-  warn(
-    object,
-    `git.auth reads ${credentials.username} and ${credentials.password} from the environment` +
-      (secret ? ` (the username and password of Secret ${secret})` : ': set them to a user and a token that may push'),
-  );
+  if (isSshUrl(git.url)) {
+    // Flux's SSH Secret holds `identity` and `known_hosts`; mounted as files, they are what SPEC §1's SSH auth reads.
+    const dir = `${SECRETS_DIR}/${secret ?? source.name}`;
+    // SPEC §1's SSH keys; the cast goes once the schema has them (added on a parallel branch).
+    git.auth = { sshKeyFile: `${dir}/identity`, knownHostsFile: `${dir}/known_hosts` } as unknown as NonNullable<AutomationInput['git']['auth']>;
+    warn(
+      object,
+      `git.auth uses SSH: mount ${secret ? `Secret ${secret}` : 'a Secret with identity and known_hosts'} at ${dir}` +
+        ' (a passphrase in its "password" key: set sshKeyPassphraseEnv)',
+    );
+  } else {
+    const credentials = { username: envName(secret ?? source.name, 'USERNAME'), password: envName(secret ?? source.name, 'PASSWORD') };
+    git.auth = { username: `\${${credentials.username}}`, passwordEnv: credentials.password };
+    warn(
+      object,
+      `git.auth reads ${credentials.username} and ${credentials.password} from the environment` +
+        (secret ? ` (the username and password of Secret ${secret})` : ': set them to a user and a token that may push'),
+    );
+  }
 
   const commit = spec.git?.commit;
   if (commit?.author) git.author = { name: commit.author.name || commit.author.email.split('@')[0]!, email: commit.author.email };
@@ -46,11 +61,18 @@ export function convertAutomation(
       warn(object, `spec.git.commit.signingKey: mount Secret ${key} at ${SECRETS_DIR}/${key} (its git.asc, and passphrase if any, are read there)`);
     } else warn(object, `spec.git.commit.signingKey type ${commit.signingKey.type} is not supported; commits will not be signed`);
   }
-  if (commit?.messageTemplate) {
-    warn(object, 'spec.git.commit.messageTemplate is a Go template; tagpilot uses its default message (commitMessage takes a Handlebars-style one)');
-  }
-
   const automation: AutomationInput = { name, git };
+  if (commit?.messageTemplate) {
+    const context = { name: object.metadata.name, namespace, values: commit.messageTemplateValues ?? {} };
+    const converted = convertGoCommitTemplate(commit.messageTemplate, context);
+    const problem = 'problem' in converted ? converted.problem : commitTemplateProblem(converted.template);
+    if ('template' in converted && problem === null) {
+      automation.commitMessage = converted.template;
+      for (const note of converted.notes) warn(object, `spec.git.commit.messageTemplate converted to commitMessage: ${note}`);
+    } else {
+      warn(object, `spec.git.commit.messageTemplate not converted (${problem}); tagpilot writes its default message`);
+    }
+  }
   if (spec.update?.strategy && spec.update.strategy !== 'Setters') {
     warn(object, `spec.update.strategy ${spec.update.strategy} is not supported; converted as markers (Setters)`);
   }
@@ -63,7 +85,9 @@ export function convertAutomation(
     (p) => sameNamespace(p.object.metadata.namespace, namespace) && matchesSelector(spec.policySelector, p.object.metadata.labels),
   );
   if (selected.length === 0) warn(object, 'selects no converted ImagePolicy, so it would change nothing');
-  if (selected.length < policies.length || selected.length === 0) automation.policies = selected.map((p) => p.name);
+  if (selected.length < policies.length || selected.length === 0) {
+    automation.policies = selected.map((p) => policyId({ name: p.name, namespace: p.object.metadata.namespace }));
+  }
 
   if (spec.interval !== undefined) {
     const interval = fromGoDuration(spec.interval);
@@ -80,7 +104,11 @@ export function convertAutomation(
   return automation;
 }
 
-/** The https URL to push to: the GitRepository's (rewritten from SSH), or a placeholder. */
+function isSshUrl(url: string): boolean {
+  return !/^https?:\/\//i.test(url);
+}
+
+/** The URL to push to: the GitRepository's, as written (https or SSH), or a placeholder. */
 function gitUrl(
   object: KubernetesObject,
   source: FluxImageUpdateAutomation['sourceRef'],
@@ -102,10 +130,8 @@ function gitUrl(
     warn(object, `GitRepository ${source.name} url "${spec.url}" is not a URL tagpilot can push to; set git.url (placeholder ${url})`);
     return url;
   }
-  if (converted.fromSsh) {
-    warn(object, `GitRepository ${source.name} uses SSH (${spec.url}); tagpilot pushes over HTTPS to ${converted.url} with a token`);
-  }
-  return converted.url;
+  // SSH URLs (ssh://git@host[:port]/path, git@host:path) are kept: SPEC §1 pushes over SSH as Flux does.
+  return spec.url;
 }
 
 

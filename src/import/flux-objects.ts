@@ -41,7 +41,7 @@ export const FluxImagePolicy = z.object({
 });
 export type FluxImagePolicy = z.output<typeof FluxImagePolicy>;
 
-const LabelSelector = z.object({
+export const LabelSelector = z.object({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z
     .array(
@@ -75,6 +75,7 @@ export const FluxImageUpdateAutomation = z.object({
           author: z.object({ name: z.string().optional(), email: z.string().min(1) }).optional(),
           signingKey: z.object({ type: z.string().optional(), secretRef: LocalRef.optional() }).optional(),
           messageTemplate: z.string().optional(),
+          messageTemplateValues: z.record(z.string(), z.string()).optional(),
         })
         .optional(),
       push: z

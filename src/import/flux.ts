@@ -3,7 +3,6 @@
 // CLI reads the files. Anything without an exact tagpilot equivalent becomes a warning, and a
 // placeholder where the config needs a value, so the output passes `tagpilot check` once the
 // environment variables it names are set.
-import { Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigInput, PolicyInput, RegistryInput, Typed, Warn } from './flux-context.js';
 import { convertRepository } from './flux-image-repository.js';
@@ -22,6 +21,7 @@ import {
 } from './flux-objects.js';
 import { convertReceiver } from './flux-receiver.js';
 import { readKubernetesObjects, type KubernetesObject, type ManifestFile } from './kubernetes-objects.js';
+import { renderImportedConfig } from './render-imported-config.js';
 
 /** The config text and everything a person must still look at. */
 export interface ImportResult {
@@ -37,7 +37,8 @@ export function importFlux(files: ReadonlyArray<ManifestFile>): ImportResult {
   const warn: Warn = (object, message) => warnings.push(`${describe(object)}: ${message}`);
 
   const repositories = select(objects, FLUX_IMAGE_GROUP, 'ImageRepository', FluxImageRepository, warn);
-  const policies = select(objects, FLUX_IMAGE_GROUP, 'ImagePolicy', FluxImagePolicy, warn);
+  // Policies keep their names: each carries its namespace, as markers name it (NS:NAME).
+  const policies = select(objects, FLUX_IMAGE_GROUP, 'ImagePolicy', FluxImagePolicy, warn, { qualifySharedNames: false });
   const automations = select(objects, FLUX_IMAGE_GROUP, 'ImageUpdateAutomation', FluxImageUpdateAutomation, warn);
   const gitRepositories = select(objects, FLUX_SOURCE_GROUP, 'GitRepository', FluxGitRepository, warn);
   const receivers = select(objects, FLUX_NOTIFICATION_GROUP, 'Receiver', FluxReceiver, warn);
@@ -58,15 +59,6 @@ export function importFlux(files: ReadonlyArray<ManifestFile>): ImportResult {
       policyConfigs.push(converted);
     }
   }
-  for (const policy of convertedPolicies) {
-    if (policy.name !== policy.object.metadata.name) {
-      warn(
-        policy.object,
-        `renamed to "${policy.name}" because another namespace has an ImagePolicy "${policy.object.metadata.name}"; ` +
-          `markers naming ${markerName(policy.object)} must name "${policy.name}" instead`,
-      );
-    }
-  }
 
   const automationConfigs = automations.map((automation) =>
     convertAutomation(automation, gitRepositories, convertedPolicies, warn),
@@ -76,16 +68,20 @@ export function importFlux(files: ReadonlyArray<ManifestFile>): ImportResult {
   const config: ConfigInput = { images, policies: policyConfigs, automations: automationConfigs };
   if (registries.length > 0) config.registries = registries;
   if (webhooks.length > 0) config.webhooks = webhooks;
-  return { yaml: render(config, files, warnings), warnings, found };
+  return { yaml: renderImportedConfig(config, { from: 'Flux', command: 'tagpilot import flux', files, warnings }), warnings, found };
 }
 
-/** The objects of one kind whose spec reads, named for tagpilot (namespace-qualified where names collide). */
+/**
+ * The objects of one kind whose spec reads, named for tagpilot: `NS.NAME` where two namespaces
+ * share a name, unless the kind keeps its namespace in the config (policies).
+ */
 function select<Spec>(
   objects: readonly KubernetesObject[],
   group: string,
   kind: string,
   schema: z.ZodType<Spec>,
   warn: Warn,
+  { qualifySharedNames = true } = {},
 ): Array<Typed<Spec>> {
   const seen = new Set<string>();
   const typed: Array<Omit<Typed<Spec>, 'name'>> = [];
@@ -114,27 +110,11 @@ function select<Spec>(
   for (const { object } of typed) count.set(object.metadata.name, (count.get(object.metadata.name) ?? 0) + 1);
   return typed.map((entry) => {
     const { name, namespace } = entry.object.metadata;
-    return { ...entry, name: count.get(name)! > 1 && namespace ? `${namespace}.${name}` : name };
+    return { ...entry, name: qualifySharedNames && count.get(name)! > 1 && namespace ? `${namespace}.${name}` : name };
   });
-}
-
-function markerName(object: KubernetesObject): string {
-  const { namespace, name } = object.metadata;
-  return JSON.stringify(namespace ? `${namespace}:${name}` : name);
 }
 
 function describe(object: KubernetesObject): string {
   const { namespace, name } = object.metadata;
   return `${object.source}: ${object.kind} ${namespace ? `${namespace}/` : ''}${name}`;
-}
-
-function render(config: ConfigInput, files: ReadonlyArray<ManifestFile>, warnings: readonly string[]): string {
-  const doc = new Document(config);
-  const header = [
-    ` Converted from Flux by \`tagpilot import flux\` (${files.length > 4 ? `${files.length} files` : files.map((f) => f.path).join(', ')}).`,
-    ' Review the notes below, then run `tagpilot check`.',
-    ...warnings.map((w) => ` - ${w}`),
-  ];
-  doc.commentBefore = header.join('\n');
-  return doc.toString({ lineWidth: 0 });
 }

@@ -18,6 +18,7 @@ const ObjectEnvelope = z.object({
     namespace: z.string().min(1).optional(),
     // Coerced: an unquoted `version: 1` label is a number to YAML, and should not hide the object.
     labels: z.record(z.string(), z.coerce.string()).optional(),
+    annotations: z.record(z.string(), z.coerce.string()).optional(),
   }),
   spec: z.unknown().optional(),
 });

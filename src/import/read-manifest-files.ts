@@ -7,7 +7,7 @@ import type { ManifestFile } from './kubernetes-objects.js';
 
 /** The text of every manifest under `paths`, in a stable order; `-` reads standard input. */
 export function readManifestFiles(paths: readonly string[], stdin: () => string = () => readFileSync(0, 'utf8')): ManifestFile[] {
-  if (paths.length === 0) throw new InputError('expected one or more files or folders of Flux objects (or - for standard input)');
+  if (paths.length === 0) throw new InputError('expected one or more files or folders of Kubernetes objects (or - for standard input)');
   return paths.flatMap((path) => (path === '-' ? [{ path: '(stdin)', text: stdin() }] : collect(path)));
 }
 

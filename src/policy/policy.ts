@@ -27,6 +27,12 @@ export interface EvaluationStats {
   candidates: number;
 }
 
+/** A candidate passed over after ranking (a cosign signature that is missing or does not verify), and why. */
+export interface SkippedTag {
+  tag: string;
+  reason: string;
+}
+
 /** The outcome of one evaluation: `reason` is non-null exactly when `pick` is null. */
 export interface Evaluation {
   pick: Pick | null;
@@ -34,6 +40,8 @@ export interface Evaluation {
   ranked: string[];
   reason: string | null;
   stats: EvaluationStats;
+  /** Better candidates than the pick that were passed over, best first; absent when none were. */
+  skipped?: SkippedTag[];
 }
 
 /** A compiled policy; `evaluate` cannot fail on any list of tags. */

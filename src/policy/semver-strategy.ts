@@ -1,10 +1,10 @@
-// SPEC §2 semver: strict SemVer tags, npm ranges, the newest version in range wins.
+// SPEC §2 semver: strict SemVer tags, npm or Masterminds ranges, the newest version in range wins.
 import { compileSemverRange } from './semver-range.js';
 import { compareSemanticVersions, parseSemanticVersion, type SemanticVersion } from './semantic-version.js';
 import { Skip } from './skip.js';
 import type { Ranker, Strategy } from './strategy.js';
 
-/** `semver: RANGE`; the option is an npm semver range. */
+/** `semver: RANGE`; the option is an npm or Masterminds semver range. */
 export const semverStrategy: Strategy = {
   compile(option) {
     const compiled = compileSemverRange(option);

@@ -1,5 +1,6 @@
 // `filter`: which tags are candidates, and what value of each the strategy ranks.
 import { compileExtractTemplate, parseExtractTemplate, patternGroups } from './extract-template.js';
+import { compileGoRegexp } from './go-regexp.js';
 import type { PolicyProblem } from './policy-problem.js';
 import { Skip } from './skip.js';
 
@@ -17,15 +18,10 @@ export function compileTagSelector(
   filter: TagFilter | undefined,
 ): { select: TagSelector } | { problems: PolicyProblem[] } {
   if (filter === undefined) return { select: (tag) => tag };
-  let pattern: RegExp;
-  try {
-    // Unanchored and without flags (SPEC §2), so `test`/`exec` keep no lastIndex state between tags.
-    pattern = new RegExp(filter.pattern);
-  } catch (err) {
-    return {
-      problems: [{ field: 'filter.pattern', message: `invalid regular expression: ${(err as Error).message}` }],
-    };
-  }
+  // Unanchored and never global or sticky (SPEC §2), so `test`/`exec` keep no lastIndex state between tags.
+  const compiled = compileGoRegexp(filter.pattern);
+  if ('problem' in compiled) return { problems: [{ field: 'filter.pattern', message: compiled.problem }] };
+  const pattern = compiled.regexp;
   if (filter.extract === undefined) return { select: (tag) => (pattern.test(tag) ? tag : Skip.noMatch) };
   const parsed = parseExtractTemplate(filter.extract, patternGroups(pattern));
   if ('problem' in parsed) return { problems: [{ field: 'filter.extract', message: parsed.problem }] };

@@ -1,4 +1,5 @@
-// Registry credentials from the config: a username and password, or a Docker config.json.
+// Registry credentials from the config: a username and password, or a Docker config.json. (A cloud
+// provider's are minted by cloud-credentials/, which needs the registry's challenge.)
 import type { RegistryConfig } from '../config/schema.js';
 import { dockerConfigCredentials } from './docker-config.js';
 
@@ -6,6 +7,11 @@ import { dockerConfigCredentials } from './docker-config.js';
 export interface Credentials {
   username: string;
   password: string;
+  /**
+   * An OAuth2 refresh token (Docker's `identitytoken`, ACR's exchanged token): the token realm is then
+   * asked with grant_type=refresh_token instead of Basic credentials.
+   */
+  identityToken?: string;
 }
 
 /** The credentials configured for `host`, or null for anonymous access. */
@@ -14,5 +20,6 @@ export async function credentialsFor(host: string, settings: RegistryConfig | un
   if (!auth) return null;
   // The loader has already read passwordEnv / passwordFile into `password`.
   if ('username' in auth) return { username: auth.username, password: auth.password ?? '' };
-  return dockerConfigCredentials(host, auth.dockerConfig);
+  if ('dockerConfig' in auth) return dockerConfigCredentials(host, auth.dockerConfig);
+  return null;
 }

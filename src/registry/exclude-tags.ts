@@ -1,8 +1,15 @@
+import { InputError } from '../errors.js';
+import { compileGoRegexp } from '../policy/go-regexp.js';
+
 // images[].exclude: tags that are never candidates (cosign's .sig/.att/.sbom by default), dropped before policies.
 
 /** The tags kept and the tags dropped by `patterns` (regex sources, unanchored), each in input order. */
 export function excludeTags(tags: readonly string[], patterns: readonly string[]): { tags: string[]; excluded: string[] } {
-  const compiled = patterns.map((source) => new RegExp(source));
+  const compiled = patterns.map((source) => {
+    const pattern = compileGoRegexp(source);
+    if ('problem' in pattern) throw new InputError(`images[].exclude: ${pattern.problem}`, { code: 'CONFIG_INVALID' });
+    return pattern.regexp;
+  });
   const kept: string[] = [];
   const excluded: string[] = [];
   for (const tag of tags) (compiled.some((re) => re.test(tag)) ? excluded : kept).push(tag);

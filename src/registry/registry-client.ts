@@ -9,6 +9,9 @@ import type { RegistryConfig } from '../config/schema.js';
 import { InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { classifyStatus, statusError } from '../failure-kind.js';
 import { parseAuthChallenge, type AuthChallenge } from './auth-challenge.js';
+import { ECR_MAX_PAGE_SIZE, ecrRegion } from './cloud-credentials/aws-ecr.js';
+import { CloudCredentials } from './cloud-credentials/cloud-credentials.js';
+import type { CloudCredentialRequest } from './cloud-credentials/cloud-provider.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { HostLimiter } from './host-limiter.js';
 import { registryHost } from '../repository-name.js';
@@ -16,7 +19,7 @@ import { parseRepository, type RepositoryReference } from './image-reference.js'
 import { nextPageUrl } from './next-page-url.js';
 import { requestFailure } from './request-failure.js';
 import { retryAfterMs } from '../retry-timing.js';
-import { sendRegistryRequest } from './send-registry-request.js';
+import { sendRegistryRequest, type RegistryRequest } from './send-registry-request.js';
 import { parseTagList } from './tag-list.js';
 import { TokenCache, type IssuedToken } from './token-cache.js';
 import { parseTokenResponse } from './token-response.js';
@@ -29,6 +32,14 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/** A manifest as the registry stored it. */
+export interface FetchedManifest {
+  /** sha256 of the bytes. */
+  digest: string;
+  mediaType: string;
+  body: Buffer;
+}
+
 /** Requests in flight per host when registries[].concurrency is not set. */
 export const DEFAULT_CONCURRENCY = 4;
 
@@ -37,7 +48,7 @@ export interface RegistryClientOptions {
   timeoutMs: number;
   /** tags/list pages followed before the list is cut short (with a warning). */
   maxPages: number;
-  /** `n` on tags/list; ECR refuses more than 1000. */
+  /** `n` on tags/list; capped at 1000 on ECR hosts, which refuse more. */
   pageSize: number;
   /** How long credentials from a Docker config or helper are reused before being read again. */
   credentialsTtlMs: number;
@@ -46,10 +57,10 @@ export interface RegistryClientOptions {
 }
 
 /** The answers whose size we cap, each with its own limit. */
-export type BodyKind = 'tagsList' | 'manifest' | 'token';
+export type BodyKind = 'tagsList' | 'manifest' | 'token' | 'blob';
 
 /** How errors name each kind of answer. */
-const BODY_NAMES: Record<BodyKind, string> = { tagsList: 'a tags/list page', manifest: 'a manifest', token: 'a token answer' };
+const BODY_NAMES: Record<BodyKind, string> = { tagsList: 'a tags/list page', manifest: 'a manifest', token: 'a token answer', blob: 'a signature blob' };
 
 /** The defaults: 30 s timeouts, up to 100 pages of 1000 tags. */
 export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
@@ -59,7 +70,7 @@ export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
   credentialsTtlMs: 5 * 60_000,
   // A page of 1000 tags is ~50 KB, and a registry that ignores `n` and sends 100,000 tags ~5 MB;
   // 4 MiB is the manifest size registries accept (OCI distribution spec); tokens are a few KB.
-  maxBodyBytes: { tagsList: 16 * 1024 * 1024, manifest: 4 * 1024 * 1024, token: 1024 * 1024 },
+  maxBodyBytes: { tagsList: 16 * 1024 * 1024, manifest: 4 * 1024 * 1024, token: 1024 * 1024, blob: 4 * 1024 * 1024 },
 };
 
 /** Where the client logs; a subset of pino's logger. */
@@ -73,6 +84,8 @@ interface HostState {
   host: string;
   settings: RegistryConfig | undefined;
   baseUrl: string;
+  /** `n` on this host's tags/list. */
+  pageSize: number;
   limiter: HostLimiter;
   /** The last auth challenge the host sent, so later repositories skip the 401 round trip. */
   challenge: AuthChallenge | null;
@@ -93,7 +106,7 @@ interface Target {
 
 /** The Authorization we sent, and what we need to explain or undo it. */
 type SentAuth =
-  | { kind: 'basic'; header: string; realm: string }
+  | { kind: 'basic'; header: string; realm: string; creds: Credentials }
   | { kind: 'bearer'; header: string; realm: string; key: string; token: string; anonymous: boolean };
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
@@ -103,6 +116,7 @@ export class RegistryClient {
   private readonly settings: Map<string, RegistryConfig>;
   private readonly hosts = new Map<string, HostState>();
   private readonly tokens = new TokenCache();
+  private readonly cloud = new CloudCredentials();
   private readonly options: RegistryClientOptions;
 
   constructor(
@@ -120,7 +134,8 @@ export class RegistryClient {
     const name = `${ref.host}/${ref.path}`;
     const tags = new Set<string>();
     const seen = new Set<string>();
-    let url: string | null = `${this.host(ref).baseUrl}/v2/${ref.path}/tags/list?n=${this.options.pageSize}`;
+    const host = this.host(ref);
+    let url: string | null = `${host.baseUrl}/v2/${ref.path}/tags/list?n=${host.pageSize}`;
     while (url !== null) {
       if (seen.size >= this.options.maxPages) {
         this.log?.warn({ repository: name, pages: seen.size, tags: tags.size }, 'tag list cut short at the page cap');
@@ -161,6 +176,58 @@ export class RegistryClient {
     return `sha256:${createHash('sha256').update(manifest.body).digest('hex')}`;
   }
 
+  /**
+   * The manifest `reference` (a tag or digest) of `repository` as stored, or null when the registry
+   * has none (absent is a value: an unsigned image simply has no signature manifest).
+   */
+  async getManifest(repository: string, reference: string, accept: string = MANIFEST_ACCEPT): Promise<FetchedManifest | null> {
+    const ref = parseRepository(repository);
+    const name = `${ref.host}/${ref.path}`;
+    const url = `${this.host(ref).baseUrl}/v2/${ref.path}/manifests/${encodeURIComponent(reference)}`;
+    const response = await this.sendOrNull({ ref, name, url, method: 'GET', accept, body: 'manifest' });
+    if (!response) return null;
+    const digest = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
+    if (reference.startsWith('sha256:') && reference !== digest) {
+      throw new InputError(`${name}@${reference}: the registry sent a manifest whose digest is ${digest}`);
+    }
+    return { digest, mediaType: header(response, 'content-type') ?? '', body: response.body };
+  }
+
+  /** The bytes of blob `digest` (sha256 only), checked against the digest. */
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const ref = parseRepository(repository);
+    const name = `${ref.host}/${ref.path}`;
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new InputError(`${name}: blob digest ${digest} is not a sha256 digest`);
+    const url = `${this.host(ref).baseUrl}/v2/${ref.path}/blobs/${digest}`;
+    const response = await this.send({ ref, name, url, method: 'GET', body: 'blob' });
+    const actual = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
+    if (actual !== digest) throw new InputError(`${name}: blob ${digest} arrived with digest ${actual}`);
+    return response.body;
+  }
+
+  /**
+   * The OCI 1.1 referrers index of `digest` (optionally only `artifactType`), or null when the registry
+   * does not serve the referrers API (404): the caller then reads the `sha256-<hex>` tag instead.
+   */
+  async getReferrers(repository: string, digest: string, artifactType?: string): Promise<Buffer | null> {
+    const ref = parseRepository(repository);
+    const name = `${ref.host}/${ref.path}`;
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    const url = `${this.host(ref).baseUrl}/v2/${ref.path}/referrers/${digest}${query}`;
+    const response = await this.sendOrNull({ ref, name, url, method: 'GET', accept: 'application/vnd.oci.image.index.v1+json', body: 'manifest' });
+    return response ? response.body : null;
+  }
+
+  /** send(), with a 404 as null. */
+  private async sendOrNull(target: Target): Promise<Response<Buffer> | null> {
+    try {
+      return await this.send(target);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
   private host(ref: RepositoryReference): HostState {
     const { host } = ref;
     let state = this.hosts.get(host);
@@ -170,6 +237,8 @@ export class RegistryClient {
         host,
         settings,
         baseUrl: `${settings?.insecure ? 'http' : 'https'}://${ref.apiHost}`,
+        // ECR answers n > 1000 with an error rather than a shorter page.
+        pageSize: ecrRegion(host) !== undefined ? Math.min(this.options.pageSize, ECR_MAX_PAGE_SIZE) : this.options.pageSize,
         limiter: new HostLimiter(settings?.concurrency ?? DEFAULT_CONCURRENCY),
         challenge: null,
         credentials: null,
@@ -198,7 +267,11 @@ export class RegistryClient {
     let response = await this.request(host, target, auth?.header);
     if (response.statusCode === 401) {
       const challenge = parseAuthChallenge(header(response, 'www-authenticate'));
-      if (auth?.kind === 'basic') throw refused(target, auth, 401);
+      if (auth?.kind === 'basic') {
+        // The challenge these credentials answered: a cloud provider's are cached under it.
+        if (host.challenge) this.forgetCloudCredentials(host, host.challenge, auth.creds);
+        throw refused(target, auth, 401);
+      }
       if (auth?.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
       if (!challenge) throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} answered 401 without a challenge`);
       host.challenge = challenge;
@@ -210,6 +283,7 @@ export class RegistryClient {
       response = await this.request(host, target, auth.header);
       if (response.statusCode === 401) {
         if (auth.kind === 'bearer') this.tokens.invalidate(auth.key, auth.token);
+        else this.forgetCloudCredentials(host, challenge, auth.creds);
         throw refused(target, auth, 401);
       }
     }
@@ -219,8 +293,8 @@ export class RegistryClient {
   /** The Authorization answering `challenge`, or null when we have nothing to answer it with. */
   private async authorize(host: HostState, challenge: AuthChallenge, target: Target): Promise<SentAuth | null> {
     if (challenge.scheme === 'basic') {
-      const creds = await this.credentials(host);
-      return creds ? { kind: 'basic', header: basicHeader(creds), realm: challenge.params.realm ?? host.host } : null;
+      const creds = await this.credentials(host, challenge);
+      return creds ? { kind: 'basic', header: basicHeader(creds), realm: challenge.params.realm ?? host.host, creds } : null;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
       throw new UnauthorizedError(`${target.name}: ${target.ref.apiHost} asks for unsupported authentication "${challenge.scheme}"`);
@@ -228,7 +302,7 @@ export class RegistryClient {
     // Our own pull scope, not the challenge's, so every request for a repository shares one cache entry.
     const scope = `repository:${target.ref.path}:pull`;
     const key = `${host.host}|${challenge.params.realm}|${scope}`;
-    const creds = await this.credentials(host);
+    const creds = await this.credentials(host, challenge);
     const token = await this.tokens.get(key, () => this.fetchToken(host, challenge, scope, creds, target.name));
     return { kind: 'bearer', header: `Bearer ${token}`, realm: challenge.params.realm, key, token, anonymous: !creds };
   }
@@ -251,15 +325,11 @@ export class RegistryClient {
     if (creds && realm.protocol !== 'https:' && !host.settings?.insecure) {
       throw new InputError(`${name}: token realm ${realmName} is plain HTTP; refusing to send credentials there`);
     }
-    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.set('scope', scope);
     this.log?.debug({ repository: name, realm: realmName, scope, anonymous: !creds }, 'fetching a registry token');
     let response: Response<Buffer>;
     try {
       response = await sendRegistryRequest({
-        url: realm.href,
-        method: 'GET',
-        ...(creds ? { authorization: basicHeader(creds) } : {}),
+        ...tokenRequest(realm, challenge, scope, creds),
         timeoutMs: this.options.timeoutMs,
         certificateAuthority: this.certificateAuthority(host),
         ...this.bodyLimit('token'),
@@ -269,6 +339,7 @@ export class RegistryClient {
     }
     const status = response.statusCode;
     if (status === 401 || status === 403) {
+      if (creds) this.forgetCloudCredentials(host, challenge, creds);
       const whose = creds ? 'our credentials' : 'anonymous access; configure credentials for this registry';
       throw new UnauthorizedError(`${name}: token service ${realmName} refused ${whose} (HTTP ${status})`);
     }
@@ -333,8 +404,13 @@ export class RegistryClient {
     else this.log?.debug({ repository: name, remaining, limit }, 'registry rate limit');
   }
 
-  /** Credentials for the host, read again after credentialsTtlMs so rotated helper tokens are picked up. */
-  private credentials(host: HostState): Promise<Credentials | null> {
+  /**
+   * Credentials for the host, read again after credentialsTtlMs so rotated helper tokens are picked up;
+   * a cloud provider's are minted for the challenge and kept until shortly before they expire.
+   */
+  private credentials(host: HostState, challenge: AuthChallenge): Promise<Credentials | null> {
+    const auth = host.settings?.auth;
+    if (auth && 'provider' in auth) return this.cloud.get(auth.provider, this.cloudRequest(host, challenge));
     const cached = host.credentials;
     if (cached && Date.now() - cached.readAt < this.options.credentialsTtlMs) return cached.promise;
     const promise = credentialsFor(host.host, host.settings);
@@ -344,6 +420,40 @@ export class RegistryClient {
       if (host.credentials?.promise === promise) host.credentials = null;
     });
     return promise;
+  }
+
+  /** What a cloud provider needs from us: the host, its challenge, and a way to POST to the registry's side. */
+  private cloudRequest(host: HostState, challenge: AuthChallenge): CloudCredentialRequest {
+    return {
+      host: host.host,
+      challenge,
+      env: process.env,
+      postForm: async (url, form) => {
+        const target = new URL(url);
+        const where = `registries ${host.host}: ${target.origin}${target.pathname}`;
+        // The form carries a cloud token: the same rule as credentials sent to a token realm.
+        if (target.protocol !== 'https:' && !host.settings?.insecure) throw new InputError(`${where} is plain HTTP; refusing to send a cloud token there`);
+        try {
+          const response = await sendRegistryRequest({
+            url,
+            method: 'POST',
+            form,
+            timeoutMs: this.options.timeoutMs,
+            certificateAuthority: this.certificateAuthority(host),
+            ...this.bodyLimit('token'),
+          });
+          return { statusCode: response.statusCode, body: response.body.toString('utf8') };
+        } catch (err) {
+          throw requestFailure(err, where, target.host, this.options.timeoutMs);
+        }
+      },
+    };
+  }
+
+  /** After a refusal: credentials minted by a cloud provider are minted anew next time (they may have been revoked). */
+  private forgetCloudCredentials(host: HostState, challenge: AuthChallenge, creds: Credentials): void {
+    const auth = host.settings?.auth;
+    if (auth && 'provider' in auth) this.cloud.invalidate(auth.provider, this.cloudRequest(host, challenge), creds);
   }
 
   /** Node's CAs plus caFile: a private CA is added to, not swapped for, the public ones storage redirects need. */
@@ -377,6 +487,22 @@ function header(response: Response<Buffer>, name: string): string | undefined {
 function leadingNumber(value: string | undefined): number | undefined {
   const match = value === undefined ? null : /^\s*(\d+)/.exec(value);
   return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The token request the distribution token spec describes: GET with Basic credentials, or with a
+ * refresh token (ACR's, Docker's identitytoken) the OAuth2 form POST with grant_type=refresh_token.
+ */
+function tokenRequest(realm: URL, challenge: AuthChallenge, scope: string, creds: Credentials | null): Pick<RegistryRequest, 'url' | 'method' | 'form' | 'authorization'> {
+  if (creds?.identityToken) {
+    const form: Record<string, string> = { grant_type: 'refresh_token', refresh_token: creds.identityToken, scope, client_id: 'tagpilot' };
+    if (challenge.params.service) form.service = challenge.params.service;
+    return { url: realm.href, method: 'POST', form };
+  }
+  const url = new URL(realm);
+  if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+  url.searchParams.set('scope', scope);
+  return { url: url.href, method: 'GET', ...(creds ? { authorization: basicHeader(creds) } : {}) };
 }
 
 function basicHeader(creds: Credentials): string {

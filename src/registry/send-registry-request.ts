@@ -6,7 +6,9 @@ import { InputError, ResponseTooLargeError } from '../errors.js';
 /** What to send; `authorization` goes to the first origin only. */
 export interface RegistryRequest {
   url: string;
-  method: 'GET' | 'HEAD';
+  method: 'GET' | 'HEAD' | 'POST';
+  /** A POST's body, sent as application/x-www-form-urlencoded (OAuth2 token requests). */
+  form?: Record<string, string>;
   accept?: string;
   authorization?: string;
   timeoutMs: number;
@@ -23,8 +25,8 @@ const MAX_REDIRECTS = 5;
 const USER_AGENT = 'tagpilot';
 
 /**
- * Sends `request` and returns the final response, whatever its status. The method is kept across
- * redirects (we only GET and HEAD); a redirect to another origin loses `authorization`.
+ * Sends `request` and returns the final response, whatever its status. The method (and a POST's form)
+ * is kept across redirects; a redirect to another origin loses `authorization`.
  */
 export async function sendRegistryRequest(request: RegistryRequest): Promise<Response<Buffer>> {
   let url = new URL(request.url);
@@ -36,6 +38,7 @@ export async function sendRegistryRequest(request: RegistryRequest): Promise<Res
     const pending = got(url, {
       method: request.method,
       headers,
+      ...(request.form ? { form: request.form } : {}),
       responseType: 'buffer',
       throwHttpErrors: false,
       followRedirect: false,

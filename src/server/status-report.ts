@@ -19,6 +19,7 @@ export function statusReport(pipeline: Pipeline) {
       name,
       latest: s.pick ? { tag: s.pick.tag, digest: s.pick.digest ?? null } : null,
       stats: s.evaluation?.stats ?? null,
+      skipped: s.evaluation?.skipped ?? [],
       error: s.error,
     })),
     automations: [...pipeline.automations].map(([name, s]) => ({
@@ -31,5 +32,6 @@ export function statusReport(pipeline: Pipeline) {
       pullRequest: s.result?.pullRequest ?? null,
       error: s.error,
     })),
+    notifications: pipeline.events?.status() ?? [],
   };
 }

@@ -18,6 +18,7 @@ export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 /** A policy's current choice; `repository` as configured, `digest` set when the policy pins digests. */
 export interface ImagePick {
+  /** The policy id: `NS:NAME`, or `NAME` for a policy without a namespace (see policy-id.ts). */
   policy: string;
   repository: string;
   tag: string;
@@ -53,7 +54,7 @@ export interface SetterResult {
 /** How to update: `auto` applies markers and also rewrites unmarked images of the picked repositories. */
 export interface SetterOptions {
   mode: 'markers' | 'auto';
-  /** Every configured policy: a marker naming one without a pick is skipped quietly, not reported. */
+  /** Every configured policy id: a marker naming one without a pick is skipped quietly, not reported. */
   knownPolicies?: ReadonlySet<string>;
   /** Defaults to MAX_FILE_BYTES. */
   maxBytes?: number;
@@ -65,7 +66,7 @@ interface Edit {
   change: SetterChange;
 }
 
-/** Applies picks (keyed by policy name) to one YAML file's text. */
+/** Applies picks (keyed by policy id) to one YAML file's text. */
 export function applySetters(
   file: string,
   text: string,

@@ -18,10 +18,11 @@ export interface AutoTargets {
 }
 
 /**
- * Finds unmarked `image: repo[:tag][@digest]` values and kustomize `images:` entries whose
- * repository (normalised) is a pick's. `image:` counts under any mapping, not only in workloads, so
- * HelmRelease values and plain Helm values with a string `image:` update too; the repository check
- * is what keeps other images untouched.
+ * Finds unmarked `image: repo:tag[@digest]` values, Helm-values `repository` + `tag` siblings and
+ * kustomize `images:` entries whose repository (normalised) is a pick's. `image:` counts under any
+ * mapping, not only in workloads, so HelmRelease values and plain Helm values with a string
+ * `image:` update too; the repository check is what keeps other images untouched. A reference
+ * without a tag or digest is never given one: in a kustomize base, an overlay sets it.
  */
 export function findAutoTargets(
   file: string,
@@ -46,11 +47,15 @@ export function findAutoTargets(
         const token = editableToken(pair.value, marked);
         if (token === null || typeof pair.value.value !== 'string') return;
         const reference = parseImageReference(pair.value.value);
-        const pick = reference && pickFor(reference.name, pair.value);
-        if (!reference || !pick) return;
+        if (!reference || (reference.tag === undefined && reference.digest === undefined)) return;
+        const pick = pickFor(reference.name, pair.value);
+        if (!pick) return;
         // The name stays as written; an old digest belongs to the old tag, so one is kept only when the pick brings its own.
         const to = `${reference.name}:${pick.tag}${pick.digest ? `@${pick.digest}` : ''}`;
         result.targets.push({ token, policy: pick.policy, repository: pick.repository, field: 'image', to });
+      },
+      Map(_, map) {
+        addHelmValuesTargets(result, map, marked, pickFor);
       },
     });
     for (const entry of kustomizeImages(file, document)) addKustomizeTargets(result, entry, marked, pickFor);
@@ -93,6 +98,44 @@ function addKustomizeTargets(
   ] as const) {
     const token = node && to !== undefined ? editableToken(node, marked) : null;
     if (token && to !== undefined) result.targets.push({ token, policy: pick.policy, repository: pick.repository, field: fieldName, to });
+  }
+}
+
+/**
+ * Helm values that split an image (`image: {repository: …, tag: …}`, optionally with `registry:`
+ * in front, as Bitnami charts do): the `tag` is set, and a `digest` sibling when the pick has one.
+ * An empty `tag` (the chart's appVersion) is left empty, as no field is ever added.
+ */
+function addHelmValuesTargets(
+  result: AutoTargets,
+  map: YAMLMap,
+  marked: ReadonlySet<EditableScalar>,
+  pickFor: (repository: string, at: Scalar) => ImagePick | undefined,
+): void {
+  const field = (key: string): Scalar | undefined => {
+    const node = map.get(key, true);
+    return isScalar(node) ? node : undefined;
+  };
+  const repository = field('repository');
+  const tag = field('tag');
+  if (!repository || !tag || typeof repository.value !== 'string') return;
+  if (tag.value === null || String(tag.value) === '') return;
+  const registry = field('registry');
+  const name = typeof registry?.value === 'string' && registry.value !== '' ? `${registry.value}/${repository.value}` : repository.value;
+  const reference = parseImageReference(name);
+  if (!reference || reference.tag !== undefined || reference.digest !== undefined) return;
+  const pick = pickFor(reference.name, repository);
+  if (!pick) return;
+  const digest = field('digest');
+  if (digest && typeof digest.value === 'string' && digest.value !== '' && !pick.digest) {
+    problem(result, digest, `Helm values image ${name} pins a digest but policy "${pick.policy}" does not; not updated`);
+    return;
+  }
+  const tagToken = editableToken(tag, marked);
+  if (tagToken) result.targets.push({ token: tagToken, policy: pick.policy, repository: pick.repository, field: 'tag', to: pick.tag });
+  const digestToken = digest && pick.digest ? editableToken(digest, marked) : null;
+  if (digestToken && pick.digest) {
+    result.targets.push({ token: digestToken, policy: pick.policy, repository: pick.repository, field: 'digest', to: pick.digest });
   }
 }
 

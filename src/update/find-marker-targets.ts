@@ -2,6 +2,7 @@ import type { CST } from 'yaml';
 import type { ImagePick } from './apply-setters.js';
 import { parseMarker } from './parse-marker.js';
 import type { Marker } from './parse-marker.js';
+import { policyNameOf, resolvePolicyReference } from './policy-id.js';
 import type { YamlStream } from './read-yaml-stream.js';
 import { isEditableScalar } from './setter-target.js';
 import type { EditableScalar, SetterTarget, SourceProblem } from './setter-target.js';
@@ -27,7 +28,9 @@ export function findMarkerTargets(
 ): MarkerTargets {
   const result: MarkerTargets = { targets: [], problems: [], marked: new Set() };
   const valuesByEnd = new Map(stream.values.map((value) => [endOf(value.token), value.token]));
-  const isPolicy = (name: string): boolean => picks.has(name) || knownPolicies.has(name);
+  const ids = new Set([...picks.keys(), ...knownPolicies]);
+  const names = new Set([...ids].map(policyNameOf));
+  const isPolicy = (name: string): boolean => names.has(name);
   for (const comment of markerComments(stream.tokens)) {
     const end = valueEndBefore(text, comment.offset, valuesByEnd);
     if (end === null) continue;
@@ -42,7 +45,7 @@ export function findMarkerTargets(
     else if (isEditableScalar(token)) {
       result.marked.add(token);
       if ('problem' in marker) fail(marker.problem);
-      else addTarget(result, token, marker, picks, knownPolicies, fail);
+      else addTarget(result, token, marker, picks, ids, fail);
     } else fail(`marker is on a ${token.type}, not a scalar`);
   }
   return result;
@@ -53,15 +56,18 @@ function addTarget(
   token: EditableScalar,
   marker: Marker,
   picks: ReadonlyMap<string, ImagePick>,
-  knownPolicies: ReadonlySet<string>,
+  ids: ReadonlySet<string>,
   fail: (message: string) => void,
 ): void {
-  const pick = picks.get(marker.policy);
-  if (pick === undefined) {
-    // A known policy without a pick (none yet, or another automation's) is not a mistake in the file.
-    if (!knownPolicies.has(marker.policy)) fail(`marker names unknown policy "${marker.policy}"`);
-    return;
+  const resolved = resolvePolicyReference(marker.namespace, marker.policy, ids);
+  const written = marker.namespace === undefined ? marker.policy : `${marker.namespace}:${marker.policy}`;
+  if ('unknown' in resolved) return fail(`marker names unknown policy "${written}"`);
+  if ('ambiguous' in resolved) {
+    return fail(`marker names policy "${written}", which ${resolved.ambiguous.join(' and ')} share: write NS:${marker.policy}`);
   }
+  // A known policy without a pick (none yet, or another automation's) is not a mistake in the file.
+  const pick = picks.get(resolved.id);
+  if (pick === undefined) return;
   const to = valueFor(marker, pick);
   if (to === null) fail(`marker asks for the digest, but policy "${pick.policy}" does not pin digests`);
   else result.targets.push({ token, policy: pick.policy, repository: pick.repository, field: marker.field, to });

@@ -1,5 +1,5 @@
 // Flux's setter comment: `# {"$imagepolicy": "NS:NAME"}` or `"NS:NAME:tag"` (`:name`, `:digest`).
-// Flux always writes the namespace; tagpilot has none, so `NAME` and `NAME:tag` are accepted too.
+// Flux always writes the namespace; tagpilot policies may have none, so `NAME` and `NAME:tag` are accepted too.
 
 const MARKER = /\{\s*"\$imagepolicy"\s*:\s*"([^"]*)"\s*\}/;
 const FIELDS = new Set(['tag', 'name', 'digest']);
@@ -7,8 +7,9 @@ const FIELDS = new Set(['tag', 'name', 'digest']);
 /** Which part of an image reference a marker sets: `image` is the whole `repository:tag`. */
 export type MarkerField = 'image' | 'name' | 'tag' | 'digest';
 
-/** A marker comment read: the policy it names and the part it sets. */
+/** A marker comment read: the policy it names (and its namespace, when written) and the part it sets. */
 export interface Marker {
+  namespace?: string;
   policy: string;
   field: MarkerField;
 }
@@ -30,12 +31,12 @@ export function parseMarker(comment: string, isPolicy: (name: string) => boolean
   if (second === undefined) return { policy: first, field: 'image' };
   if (third !== undefined) {
     if (!FIELDS.has(third)) return unknownField(third);
-    return { policy: second, field: third as MarkerField };
+    return { namespace: first, policy: second, field: third as MarkerField };
   }
   // `app:version` is likelier a mistyped field of policy `app` than namespace `app`, policy `version`.
   if (!FIELDS.has(second) && !isPolicy(second) && isPolicy(first)) return unknownField(second);
   const asField = FIELDS.has(second) && !(isPolicy(second) && !isPolicy(first));
-  return asField ? { policy: first, field: second as MarkerField } : { policy: second, field: 'image' };
+  return asField ? { policy: first, field: second as MarkerField } : { namespace: first, policy: second, field: 'image' };
 }
 
 function unknownField(field: string): { problem: string } {

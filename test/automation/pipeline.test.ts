@@ -1,11 +1,13 @@
 // The pipeline's bookkeeping between scans: no pick change is lost when part of a scan fails.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Pipeline } from '../../src/automation/pipeline.js';
 import { Config } from '../../src/config/schema.js';
 import { TransientError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { RegistryClient } from '../../src/registry/registry-client.js';
+import { FileStateStore } from '../../src/state/file-state-store.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const config = Config.parse({
   images: [{ name: 'app', repository: 'registry.example.com/acme/app' }],
@@ -29,10 +31,18 @@ function registry(tags: string[]) {
   return { state, client };
 }
 
+const dirs: string[] = [];
+after(async () => Promise.all(dirs.map(removeTempDir)));
+async function store(): Promise<FileStateStore> {
+  const dir = await makeTempDir('pipeline-state');
+  dirs.push(dir);
+  return new FileStateStore(dir);
+}
+
 describe('Pipeline.scanImage', () => {
   it('reports the changes it made even when another policy failed, and finds the failed one on retry', async () => {
     const { state, client } = registry(['1.0.0', '1.1.0']);
-    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client });
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store() });
 
     const first = await pipeline.scanImage('app');
     assert.deepEqual(first.changed, ['by-tag']);
@@ -49,10 +59,44 @@ describe('Pipeline.scanImage', () => {
 
   it('a failed listing changes nothing and names the image on its policies', async () => {
     const client = { listTags: async () => Promise.reject(new TransientError('timeout')) } as unknown as RegistryClient;
-    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client });
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store() });
     const outcome = await pipeline.scanImage('app');
     assert.deepEqual(outcome.changed, []);
     assert.ok(outcome.failure instanceof TransientError);
     assert.match(pipeline.policies.get('by-tag')!.error ?? '', /image app: timeout/);
+  });
+});
+
+describe('Pipeline: policies that share a name in two namespaces', () => {
+  const namespaced = Config.parse({
+    images: [
+      { name: 'app-a', repository: 'registry.example.com/team-a/app' },
+      { name: 'app-b', repository: 'registry.example.com/team-b/app' },
+    ],
+    policies: [
+      { name: 'app', namespace: 'team-a', image: 'app-a', semver: '~1.0' },
+      { name: 'app', namespace: 'team-b', image: 'app-b', semver: '~2.0' },
+    ],
+    automations: [
+      { name: 'both', git: { url: 'https://git.example.com/fleet.git' } },
+      { name: 'only-b', git: { url: 'https://git.example.com/fleet.git' }, policies: ['team-b:app'] },
+    ],
+  });
+  // Both repositories list the same tags: only each policy's own range tells the picks apart.
+  const client = { listTags: async () => ['1.0.1', '2.0.5'] } as unknown as RegistryClient;
+
+  it('keys statuses and picks by policy id (NS:NAME), and an automation listing NS:NAME gets only that one', async () => {
+    const pipeline = new Pipeline(namespaced, createLogger('silent'), { registry: client, state: await store() });
+    assert.deepEqual([...pipeline.policies.keys()], ['team-a:app', 'team-b:app']);
+    assert.deepEqual((await pipeline.scanImage('app-a')).changed, ['team-a:app']);
+    assert.deepEqual((await pipeline.scanImage('app-b')).changed, ['team-b:app']);
+    const both = await pipeline.picksFor('both');
+    assert.deepEqual([...both].map(([id, pick]) => [id, pick.policy, pick.tag]), [
+      ['team-a:app', 'team-a:app', '1.0.1'],
+      ['team-b:app', 'team-b:app', '2.0.5'],
+    ]);
+    assert.deepEqual([...(await pipeline.picksFor('only-b')).keys()], ['team-b:app']);
+    assert.deepEqual(pipeline.automationsUsing('team-a:app'), ['both']);
+    assert.deepEqual(pipeline.automationsUsing('team-b:app'), ['both', 'only-b']);
   });
 });

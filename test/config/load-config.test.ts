@@ -47,7 +47,7 @@ describe('loadConfig', () => {
     assert.equal(config.images[0]!.interval, 300_000);
     assert.deepEqual(config.images[0]!.exclude, ['\\.sig$', '\\.att$', '\\.sbom$']);
     assert.equal(config.automations[0]!.git.branch, 'main');
-    assert.equal(config.automations[0]!.git.auth!.password, 's3cret');
+    assert.equal((config.automations[0]!.git.auth as { password?: string }).password, 's3cret');
     assert.equal(config.automations[0]!.update, 'markers');
     assert.equal(config.server.port, 8080);
     assert.equal(config.stateDir, '.tagpilot');

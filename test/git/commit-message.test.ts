@@ -28,6 +28,13 @@ describe('default commit message', () => {
     });
     assert.equal(readTagpilotCommit('Fix typo\n\n- app: x 1 -> 2\n'), null);
   });
+
+  it('reads back a change of a namespaced policy (its id NS:NAME holds a colon)', () => {
+    const namespaced = [change('apps/a.yaml', 'team-a:app', 'ghcr.io/acme/app', '1.0.0', '1.1.0')];
+    assert.deepEqual(readTagpilotCommit(defaultCommitMessage('fleet', namespaced))?.changes, [
+      { policy: 'team-a:app', repository: 'ghcr.io/acme/app', from: '1.0.0', to: '1.1.0' },
+    ]);
+  });
 });
 
 describe('commit message templates', () => {

@@ -9,6 +9,9 @@ import { AutomationConfig } from '../../src/config/schema.js';
 import { PushDeclinedError, TransientError, UnauthorizedError } from '../../src/errors.js';
 import { GitRepository, HISTORY_DEPTH } from '../../src/git/git-repository.js';
 import { FileStateStore } from '../../src/state/file-state-store.js';
+import { RedisStateStore } from '../../src/state/redis-state-store.js';
+import type { StateStore } from '../../src/state/state-store.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { createLogger } from '../../src/log.js';
 import type { ImagePick } from '../../src/update/apply-setters.js';
 import { humanCommitThenRejectHook, rejectingHook } from '../helpers/git-scripts.js';
@@ -43,10 +46,15 @@ describe('runAutomation against a git server', () => {
   let repoCount = 0;
   const log = createLogger('silent');
 
+  let redis: RedisServer;
+  const opened: StateStore[] = [];
+
   before(async () => {
-    [server, dir] = await Promise.all([startGitServer(), makeTempDir('run-automation')]);
+    [server, dir, redis] = await Promise.all([startGitServer(), makeTempDir('run-automation'), startRedis()]);
   });
   after(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    await redis?.stop();
     await server?.stop();
     if (dir) await removeTempDir(dir);
   });
@@ -156,7 +164,11 @@ describe('runAutomation against a git server', () => {
     assert.deepEqual(newer.heldBack, []);
   });
 
-  it('honours a revert 200 commits back from an empty stateDir, with and without a state store', async () => {
+  const stores: Array<{ label: string; make: (stateDir: string) => Promise<StateStore> }> = [
+    { label: 'files', make: async (stateDir) => new FileStateStore(`${stateDir}-shared`) },
+    { label: 'Redis', make: async () => new RedisStateStore(redis.url, `revert-${++repoCount}`) },
+  ];
+  for (const backend of stores) it(`honours a revert 200 commits back from an empty stateDir, without a store and with one in ${backend.label}`, async () => {
     const { name, url, stateDir, options } = await fixture();
     const bad = await runAutomation(automation(url), picks('1.2.3'), options);
     await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
@@ -171,7 +183,8 @@ describe('runAutomation against a git server', () => {
 
     // A store (the replicas' shared one, or stateDir's files): a fresh replica reads it once, and the next
     // fresh replica on the same store needs no history beyond what it fetches anyway.
-    const state = new FileStateStore(`${stateDir}-shared`);
+    const state = await backend.make(stateDir);
+    opened.push(state);
     const first = await runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-a`, state });
     assert.deepEqual(first.heldBack.map((h) => h.tag), ['1.2.3']);
     const deepen = GitRepository.prototype.deepen;

@@ -15,6 +15,8 @@ export interface StartGitServerOptions {
   /** With both set, every request needs these Basic credentials; without, anyone may fetch and push. */
   username?: string;
   password?: string;
+  /** Decides Basic credentials instead (tokens that expire); every request then needs credentials it accepts. */
+  verify?: (username: string, password: string) => boolean;
 }
 
 export interface GitCommitInfo {
@@ -107,9 +109,10 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
       return;
     }
     let user = 'anonymous';
-    if (auth) {
+    if (auth || options.verify) {
       const given = parseBasic(req.headers.authorization);
-      if (!given || !safeEqual(given.username, auth.username) || !safeEqual(given.password, auth.password)) {
+      const accepted = given && (options.verify ? options.verify(given.username, given.password) : safeEqual(given.username, auth!.username) && safeEqual(given.password, auth!.password));
+      if (!given || !accepted) {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' }).end('authentication required\n');
         return;
       }

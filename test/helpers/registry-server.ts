@@ -7,7 +7,7 @@ import { startDaemon, DaemonStartError, type Daemon } from './daemon-process.js'
 import { getFreePort, isAddressInUse } from './free-port.js';
 import { htpasswdLine } from './htpasswd.js';
 import { expectStatus, pushImage, type PushImageOptions, type PushedImage, type RegistryAuthorizer } from './registry-push.js';
-import { makeTokenSigningCert, startTokenServer, type TokenRequest, type TokenServer } from './registry-token-server.js';
+import { makeTokenSigningCert, startTokenServer, type TokenRequest, type TokenServer, type TokenServerOptions } from './registry-token-server.js';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 export type RegistryAuth =
@@ -20,6 +20,10 @@ export type RegistryAuth =
       anonymousPull?: boolean;
       /** Lifetime of issued tokens in seconds (default 300). */
       ttlSeconds?: number;
+      /** Accepted with grant_type=refresh_token (see TokenServerOptions). */
+      refreshToken?: string;
+      /** Serves POST /oauth2/exchange on the realm's origin (see TokenServerOptions). */
+      exchange?: TokenServerOptions['exchange'];
     };
 
 export interface RegistryNotifications {
@@ -128,6 +132,8 @@ async function prepareAuth(dir: string, auth: RegistryAuth | undefined): Promise
     password: auth.password,
     anonymousPull: auth.anonymousPull,
     ttlSeconds: auth.ttlSeconds,
+    refreshToken: auth.refreshToken,
+    exchange: auth.exchange,
     service: TOKEN_SERVICE,
     issuer: TOKEN_ISSUER,
     keyPath,

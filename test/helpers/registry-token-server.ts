@@ -20,6 +20,10 @@ export interface TokenServerOptions {
   certPath: string;
   /** Lifetime of issued tokens (default 300 s); short values let tests exercise token refresh. */
   ttlSeconds?: number;
+  /** Accepted in the OAuth2 form POST with grant_type=refresh_token (ACR's flow after its exchange). */
+  refreshToken?: string;
+  /** Answers POST /oauth2/exchange on this server's origin, where ACR serves its token exchange. */
+  exchange?: (form: URLSearchParams) => { status: number; body: unknown };
 }
 
 /** One request to the realm, kept so tests can assert how often and for what a client asked. */
@@ -30,6 +34,8 @@ export interface TokenRequest {
   scopes: string[];
   /** The HTTP status we answered. */
   status: number;
+  /** The OAuth2 grant_type of a form POST. */
+  grantType?: string;
 }
 
 export interface TokenServer {
@@ -108,6 +114,11 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     let params = url.searchParams;
+    if (req.method === 'POST' && url.pathname === '/oauth2/exchange' && options.exchange) {
+      const answer = options.exchange(new URLSearchParams(await readBody(req)));
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      return;
+    }
     if (req.method === 'POST') {
       // The OAuth2 form some clients (containerd) POST: grant_type=password&username=..&password=..
       params = new URLSearchParams(await readBody(req));
@@ -125,8 +136,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       username = params.get('username') ?? undefined;
       password = params.get('password') ?? undefined;
     }
+    const grantType = req.method === 'POST' ? (params.get('grant_type') ?? undefined) : undefined;
     const reply = (status: number, body: unknown): void => {
-      requests.push({ method: req.method ?? 'GET', username, scopes, status });
+      requests.push({ method: req.method ?? 'GET', username, scopes, status, grantType });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (status === 401) headers['www-authenticate'] = 'Basic realm="tagpilot-test-token"';
       res.writeHead(status, headers).end(JSON.stringify(body));
@@ -136,7 +148,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       return reply(400, { error: `unknown service ${params.get('service')}` });
     }
     let token: string;
-    if (username !== undefined) {
+    if (grantType === 'refresh_token') {
+      if (!options.refreshToken || params.get('refresh_token') !== options.refreshToken) {
+        return reply(401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad refresh token' }] });
+      }
+      token = issueToken('refresh-token-holder', scopes);
+    } else if (username !== undefined) {
       if (username !== options.username || password !== options.password) {
         return reply(401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] });
       }

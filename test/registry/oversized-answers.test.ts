@@ -1,6 +1,9 @@
 // A registry that answers with far more than any tags/list, token or manifest needs: the answer is
 // cut at its limit without being held whole, that image alone fails with an error naming the URL
 // and the limit, and the other images still scan.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Pipeline } from '../../src/automation/pipeline.js';
@@ -39,6 +42,7 @@ describe('oversized registry answers', () => {
         { name: 'app', image: 'app', semver: '>=1.0.0' },
       ],
       registries: [{ host: registry.host, insecure: true }],
+      stateDir: await mkdtemp(join(tmpdir(), 'tagpilot-oversized-')),
     });
     const pipeline = new Pipeline(config, createLogger('silent'));
 
@@ -67,7 +71,7 @@ describe('oversized registry answers', () => {
     assert.ok(peak - baseline < 100 * MiB, `RSS grew by ${Math.round((peak - baseline) / MiB)} MiB`);
   });
 
-  const small = { ...DEFAULT_CLIENT_OPTIONS, maxBodyBytes: { tagsList: 64 * 1024, manifest: 4096, token: 1024 } };
+  const small = { ...DEFAULT_CLIENT_OPTIONS, maxBodyBytes: { tagsList: 64 * 1024, manifest: 4096, token: 1024, blob: 4096 } };
   const cases: Array<{ label: string; call: (client: RegistryClient) => Promise<unknown>; message: RegExp }> = [
     {
       label: 'a tags/list with a Content-Length over the limit is refused before its body is read',

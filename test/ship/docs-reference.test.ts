@@ -94,7 +94,7 @@ describe('docs/configuration.md', () => {
 describe('tagpilot config examples in docs/', () => {
   const schema = configJsonSchema();
   const configKeys = Object.keys(schema.properties as object);
-  const pages = ['docs/configuration.md', 'docs/webhooks.md', 'docs/migrating.md', 'docs/operations.md', 'deploy/README.md'];
+  const pages = ['docs/configuration.md', 'docs/webhooks.md', 'docs/notifications.md', 'docs/migrating.md', 'docs/operations.md', 'deploy/README.md'];
   for (const page of pages) {
     it(`${page}: its YAML blocks parse, and those that are tagpilot config match the schema`, () => {
       const blocks = [...readFileSync(page, 'utf8').matchAll(/```yaml\n([^]*?)```/g)].map((m) => m[1]!);

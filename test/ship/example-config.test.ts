@@ -18,7 +18,8 @@ function declaredVariables(): string[] {
   return header[1]!.replace(/#/g, ' ').split(/[\s,.]+/).filter((v) => /^[A-Z][A-Z0-9_]*$/.test(v));
 }
 
-const env = Object.fromEntries(declaredVariables().map((name) => [name, `value-of-${name}`]));
+// A *_URL variable must hold a URL to pass the loader's check.
+const env = Object.fromEntries(declaredVariables().map((name) => [name, name.endsWith('_URL') ? `https://example.com/value-of-${name}` : `value-of-${name}`]));
 
 describe('config/tagpilot.example.yaml', () => {
   it('passes tagpilot check with the variables it lists', () => {

@@ -64,16 +64,17 @@ describe('importFlux: the example fleet (examples/flux)', () => {
     );
     assert.deepEqual(config.images[1]!.exclude, ['^.*\\.sig$', '^cache-.*']);
     assert.deepEqual(config.policies.map((p) => p.name), ['podinfo', 'shop-main', 'shop-rc', 'minio']);
-    assert.equal(config.policies[0]!.semver, '>=6.0.0 <7.0.0');
-    assert.deepEqual(config.policies[1]!.filter, { pattern: '^main-[a-fA-F0-9]+-(?<ts>.*)', extract: '$ts' });
-    assert.equal(config.policies[2]!.semver, '^1.0.0-0');
+    // Kept as Flux users wrote them: tagpilot reads Masterminds ranges and Go's (?P<name>…).
+    assert.equal(config.policies[0]!.semver, '>=6.0.0, <7.0.0');
+    assert.deepEqual(config.policies[1]!.filter, { pattern: '^main-[a-fA-F0-9]+-(?P<ts>.*)', extract: '$ts' });
+    assert.equal(config.policies[2]!.semver, '^1.x-0');
     assert.equal(config.policies[2]!.digest, true);
     assert.deepEqual(config.registries, [
       { host: 'registry.gitlab.example.com', insecure: false, concurrency: 4, auth: { dockerConfig: '/secrets/gitlab-registry/.dockerconfigjson' } },
     ]);
   });
 
-  it('keeps the automation: https url from the SSH GitRepository, branch, author, path, interval, every policy', () => {
+  it('keeps the automation: url, branch, author, path, interval, every policy, the converted message template', () => {
     const { config } = configFromText(result.yaml, env);
     const [automation] = config.automations;
     assert.ok(automation);
@@ -82,17 +83,18 @@ describe('importFlux: the example fleet (examples/flux)', () => {
     assert.equal(automation.git.branch, 'main');
     assert.equal(automation.git.pushBranch, undefined);
     assert.deepEqual(automation.git.author, { name: 'fluxcdbot', email: 'fluxcdbot@users.noreply.github.com' });
-    assert.equal(automation.git.auth?.username, 'git');
-    assert.equal(automation.git.auth?.password, 'token');
+    assert.ok(automation.git.auth && 'username' in automation.git.auth);
+    assert.equal(automation.git.auth.username, 'git');
+    assert.equal(automation.git.auth.password, 'token');
     assert.deepEqual(automation.paths, ['clusters/production']);
     assert.equal(automation.interval, 1_800_000);
     assert.equal(automation.policies, undefined, 'one namespace: every policy, as Flux does');
+    assert.equal(automation.commitMessage, 'Automated image update\n\n{{#each changes}}{{from}} -> {{to}}\n{{/each}}\n');
   });
 
   it('warns about what it could not carry over, and names the file and line', () => {
     const text = result.warnings.join('\n');
     assert.match(text, /image-update-automation\.yaml:3: ImageUpdateAutomation flux-system\/flux-system: .*messageTemplate/);
-    assert.match(text, /uses SSH/);
     assert.match(text, /Secret gitlab-registry|mount that Secret at \/secrets\/gitlab-registry/);
     assert.ok(result.yaml.includes('# - '), 'warnings are repeated as comments in the output');
   });
@@ -184,7 +186,7 @@ describe('importFlux: converted policies pick what Flux picks', () => {
 });
 
 describe('importFlux: objects that need care', () => {
-  it('qualifies names two namespaces share, and an automation takes only its own namespace', () => {
+  it('qualifies image names two namespaces share, keeps policy names with their namespace, and an automation takes only its own namespace', () => {
     const text = ['apps', 'staging']
       .map(
         (ns) => `---
@@ -216,26 +218,27 @@ spec:
     const result = importFlux([{ path: 'tenants.yaml', text }]);
     const { config } = configFromText(result.yaml, { FLEET_USERNAME: 'u', FLEET_PASSWORD: 'p' });
     assert.deepEqual(config.images.map((i) => i.name), ['apps.podinfo', 'staging.podinfo']);
-    assert.deepEqual(config.policies.map((p) => [p.name, p.image]), [
-      ['apps.podinfo', 'apps.podinfo'],
-      ['staging.podinfo', 'staging.podinfo'],
+    // Policies keep their names, each in its namespace, so markers "apps:podinfo" and "staging:podinfo" work unchanged.
+    assert.deepEqual(config.policies.map((p) => [p.namespace, p.name, p.image]), [
+      ['apps', 'podinfo', 'apps.podinfo'],
+      ['staging', 'podinfo', 'staging.podinfo'],
     ]);
-    assert.deepEqual(config.automations[0]!.policies, ['staging.podinfo']);
+    assert.deepEqual(config.automations[0]!.policies, ['staging:podinfo']);
     assert.deepEqual(config.automations[0]!.git.author, { name: 'bot', email: 'bot@example.com' });
     assert.match(config.automations[0]!.git.url, /REPLACE-ME/);
     const warnings = result.warnings.join('\n');
-    assert.match(warnings, /renamed to "staging\.podinfo".*"staging:podinfo"/);
+    assert.doesNotMatch(warnings, /renamed/);
     assert.match(warnings, /GitRepository flux-system\/fleet is not among the files/);
   });
 
-  it('reads `kubectl get -o yaml` lists, policySelector labels, scp-like URLs and GitLab merge request push options', () => {
+  it('reads `kubectl get -o yaml` lists, policySelector labels and GitLab merge request push options', () => {
     const text = `apiVersion: v1
 kind: List
 items:
   - apiVersion: source.toolkit.fluxcd.io/v1
     kind: GitRepository
     metadata: { name: fleet, namespace: flux-system }
-    spec: { url: "git@github.com:acme/fleet.git", ref: { branch: main }, secretRef: { name: github-deploy } }
+    spec: { url: "https://github.com/acme/fleet.git", ref: { branch: main }, secretRef: { name: github-deploy } }
   - apiVersion: image.toolkit.fluxcd.io/v1beta2
     kind: ImageRepository
     metadata: { name: app, namespace: flux-system }
@@ -269,11 +272,35 @@ items:
     assert.equal(automation.git.pushBranch, 'image-updates');
     assert.equal(automation.git.signingKeyFile, '/secrets/gpg/git.asc');
     assert.deepEqual(automation.pullRequest, { provider: 'gitlab', tokenEnv: 'GITLAB_API_TOKEN' });
-    assert.deepEqual(automation.policies, ['app-prod']);
+    assert.deepEqual(automation.policies, ['flux-system:app-prod']);
     assert.deepEqual(automation.paths, ['clusters/prod']);
     assert.equal(automation.interval, 3_600_000);
     assert.match(result.warnings.join('\n'), /names a tag or digest/);
   });
+
+  // The SSH auth keys (SPEC §1) land in the schema on another branch; here the output is read, not checked.
+  for (const url of ['ssh://git@gitlab.example.com/platform/fleet.git', 'ssh://git@gitlab.example.com:2222/platform/fleet.git', 'git@github.com:acme/fleet.git']) {
+    it(`maps an SSH GitRepository (${url}) to SSH auth from its Secret's identity and known_hosts`, () => {
+      const text = `---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: { name: flux-system, namespace: flux-system }
+spec: { url: "${url}", ref: { branch: main }, secretRef: { name: flux-system } }
+${repository('app', 'ghcr.io/acme/app')}${policy('app', 'app', `  policy:\n    semver:\n      range: ">=1.0.0"\n`)}---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageUpdateAutomation
+metadata: { name: flux-system, namespace: flux-system }
+spec:
+  sourceRef: { kind: GitRepository, name: flux-system }
+  git: { commit: { author: { email: bot@example.com } } }
+`;
+      const result = importFlux([{ path: 'ssh.yaml', text }]);
+      const git = (parse(result.yaml) as { automations: Array<{ git: Record<string, unknown> }> }).automations[0]!.git;
+      assert.equal(git.url, url, 'the SSH URL is kept as written');
+      assert.deepEqual(git.auth, { sshKeyFile: '/secrets/flux-system/identity', knownHostsFile: '/secrets/flux-system/known_hosts' });
+      assert.match(result.warnings.join('\n'), /git\.auth uses SSH: mount Secret flux-system at \/secrets\/flux-system/);
+    });
+  }
 
   it('turns a Receiver for a converted image into a webhook', () => {
     const text =
@@ -307,7 +334,7 @@ spec:
   it('skips what it cannot convert faithfully, says why, and still converts the rest', () => {
     const text =
       repository('app', 'ghcr.io/acme/app') +
-      policy('case-insensitive', 'app', `  filterTags:\n    pattern: '(?i)^main-'\n  policy:\n    alphabetical: {}\n`) +
+      policy('case-insensitive', 'app', `  filterTags:\n    pattern: '^main-(?i)rc'\n  policy:\n    alphabetical: {}\n`) +
       policy('dangling', 'nowhere', `  policy:\n    alphabetical: {}\n`) +
       `---
 apiVersion: image.toolkit.fluxcd.io/v1alpha1
@@ -322,7 +349,7 @@ this: [is not yaml
     assert.deepEqual(config.images.map((i) => i.name), ['app']);
     assert.deepEqual(config.policies, []);
     const warnings = result.warnings.join('\n');
-    assert.match(warnings, /case-insensitive: skipped: spec\.filterTags\.pattern .*inline flags/);
+    assert.match(warnings, /case-insensitive: skipped: spec\.filterTags\.pattern: .*inline flags/);
     assert.match(warnings, /dangling: skipped: its ImageRepository nowhere is not among the files/);
     assert.match(warnings, /ancient: skipped: apiVersion image\.toolkit\.fluxcd\.io\/v1alpha1 is not supported/);
     assert.match(warnings, /mixed\.yaml:\d+: skipped a document that is not valid YAML/);

@@ -26,6 +26,9 @@ export function validateJsonSchema(schema: Schema, value: unknown, path = '$'): 
       case 'minLength':
         if (typeof value === 'string' && [...value].length < (argument as number)) problems.push(`${path}: too short`);
         break;
+      case 'minItems':
+        if (Array.isArray(value) && value.length < (argument as number)) problems.push(`${path}: fewer than ${String(argument)} items`);
+        break;
       case 'minimum':
         if (typeof value === 'number' && value < (argument as number)) problems.push(`${path}: below ${String(argument)}`);
         break;

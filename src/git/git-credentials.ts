@@ -1,0 +1,15 @@
+// The credentials one run sends to the git server: the configured user and password, or a GitHub
+// App's installation token as `x-access-token` (what GitHub expects for App tokens over HTTPS).
+import type { GitConfig } from '../config/schema.js';
+import type { GitCredentials } from './git-repository.js';
+import { githubAppToken } from './github-app-token.js';
+
+/** Resolved per run, so a GitHub App token is always one that lasts the run. */
+export async function gitCredentials(git: GitConfig, env: NodeJS.ProcessEnv): Promise<GitCredentials | undefined> {
+  const auth = git.auth;
+  if (!auth) return undefined;
+  if ('githubApp' in auth) return { username: 'x-access-token', password: await githubAppToken(auth.githubApp, git.url, env) };
+  // SSH keys travel in the SSH transport, not as HTTP credentials.
+  if ('sshKeyFile' in auth) return undefined;
+  return { username: auth.username, password: auth.password ?? '' };
+}

@@ -24,10 +24,10 @@
 // its last renewal. Every STALLED_INTERVAL_MS some worker's stalled check moves the active jobs that
 // the previous check marked and that have no lock back to `wait`, and marks the active ones again
 // (two phases: moveStalledJobsToWait-9.lua). So a replica that comes up after a crash runs the job
-// at most LOCK_DURATION_MS + STALLED_INTERVAL_MS after the kill — 12 s, less the time it took to
+// at most LOCK_DURATION_MS + STALLED_INTERVAL_MS after the kill — 10 s, less the time it took to
 // come up — instead of BullMQ's 30 s + 30 s. The price, and why not shorter still:
 //  - a worker whose event loop is blocked for longer than the lock has left to run loses the job to
-//    another replica while it still runs; renewing every LOCK_RENEW_MS keeps that margin at 8 s;
+//    another replica while it still runs; renewing every LOCK_RENEW_MS keeps that margin at 6 s;
 //    the overlap costs a duplicate run, never a duplicate commit (the second push finds the change made);
 //  - each worker (two per replica) runs the stalled-check script every 2 s and renews each running
 //    job's lock every 2 s: a few small Redis calls a second in all.
@@ -72,8 +72,8 @@ const DEFAULT_CONCURRENCY: Record<JobKind, number> = { scan: 8, write: 2 };
  * is survived, a job that kills every worker (out of memory on a huge repository) is not retried forever. */
 const MAX_STALLED = 2;
 /** How long a running job's lock outlives its worker's last renewal (see the header). */
-export const LOCK_DURATION_MS = 10_000;
-/** How often a worker renews its running jobs' locks: a blocked event loop has 8 s before a lock lapses. */
+export const LOCK_DURATION_MS = 8_000;
+/** How often a worker renews its running jobs' locks: a blocked event loop has 6 s before a lock lapses. */
 export const LOCK_RENEW_MS = 2_000;
 /** How often a worker looks for jobs whose lock lapsed (a replica died), and hands them on. */
 export const STALLED_INTERVAL_MS = 2_000;

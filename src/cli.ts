@@ -18,6 +18,7 @@ import type { ManifestFile } from './import/kubernetes-objects.js';
 import { readManifestFiles } from './import/read-manifest-files.js';
 import { createLogger, type Logger } from './log.js';
 import { Service } from './serve.js';
+import { acquireStateDirLock, type StateDirLock } from './state/state-dir-lock.js';
 import { loadCosignPublicKey } from './verify/cosign-public-key.js';
 import { CosignVerifier } from './verify/cosign-verifier.js';
 
@@ -108,20 +109,30 @@ export async function runCli(
     case 'reconcile':
     case 'plan': {
       const loaded = load();
-      if (!loaded) return 1;
+      const lock = loaded && lockStateDir(loaded, command, io.err);
+      if (!loaded || !lock) return 1;
       const strict = command === 'plan' && args.values.strict === true;
-      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', strict, env: io.env });
+      try {
+        return await reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', strict, env: io.env });
+      } finally {
+        lock.release();
+      }
     }
     case 'serve': {
       const loaded = load();
-      if (!loaded) return 1;
-      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
-      const reload = () => void service.reload();
-      process.on('SIGHUP', reload);
-      await waitForSignal();
-      process.off('SIGHUP', reload);
-      await service.stop();
-      return 0;
+      const lock = loaded && lockStateDir(loaded, command, io.err);
+      if (!loaded || !lock) return 1;
+      try {
+        const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
+        const reload = () => void service.reload();
+        process.on('SIGHUP', reload);
+        await waitForSignal();
+        process.off('SIGHUP', reload);
+        await service.stop();
+        return 0;
+      } finally {
+        lock.release();
+      }
     }
     case 'scan': {
       const repository = args.positionals[0];
@@ -232,6 +243,17 @@ function importCommand(positionals: string[], io: { out: Out; err: Out }): numbe
   for (const warning of warnings) io.err(`warning: ${warning}\n`);
   io.out(yaml);
   return found > 0 ? 0 : 1;
+}
+
+/** One process per stateDir (SPEC §7); null (after saying who holds it) when another one runs. */
+function lockStateDir(loaded: LoadedConfig, command: string, err: Out): StateDirLock | null {
+  try {
+    return acquireStateDirLock(loaded.config.stateDir, command);
+  } catch (error) {
+    // A stateDir we cannot create or write (EACCES, EROFS) is bad input too: say which.
+    err(error instanceof InputError ? `${error.message}\n` : `stateDir ${loaded.config.stateDir}: ${errorMessage(error)}\n`);
+    return null;
+  }
 }
 
 function waitForSignal(): Promise<void> {

@@ -1,11 +1,11 @@
 // `tagpilot serve` (SPEC §6, §7): schedules and webhooks feed scan jobs; a pick that changed feeds
 // one write job per automation; the HTTP server shows the state. A valid new config (SIGHUP or a
 // changed file) swaps in; an invalid one is logged and the running one stays.
-import { watch, type FSWatcher } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pipeline } from './automation/pipeline.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import { watchConfig, type ConfigWatch } from './config/watch-config.js';
 import { errorMessage } from './errors.js';
 import type { GitHttpTimeouts } from './git/git-http-client.js';
 import type { Logger } from './log.js';
@@ -47,12 +47,18 @@ export const DRAIN_GRACE_MS = 5_000;
  */
 export const QUEUE_START_WAIT_MS = 2_000;
 
+/** What a reload did: swapped the config in, or kept the running one for these problems. */
+export type ReloadResult = { ok: true } | { ok: false; problems: string };
+
 /** A running service. */
 export class Service {
   private pipelineNow: Pipeline;
   private scheduler: Scheduler;
-  private watchers: FSWatcher[] = [];
-  private reloadTimer: NodeJS.Timeout | null = null;
+  private configWatch: ConfigWatch | null = null;
+  /** Reloads run one after another: this settles when the last one asked for has finished. */
+  private reloadTail: Promise<unknown> = Promise.resolve();
+  /** A reload asked for while another runs; later requests join it, so a burst makes one more. */
+  private nextReload: Promise<ReloadResult> | null = null;
   private stopping = false;
   /** Set once the queue's workers run: schedules, the start-up pass and intake wait for it. */
   private queueRunning = false;
@@ -112,7 +118,7 @@ export class Service {
     const url = serviceUrl(loaded.config.server.host, service.port);
     // The one line a person starting tagpilot looks for: where to point a browser, and which config is in force.
     log.info({ host: loaded.config.server.host, port: service.port, url, config: loaded.files }, `serving ${url} with config ${loaded.files.join(', ')}`);
-    if (options.watchConfig) service.watch(loaded.files);
+    if (options.watchConfig) service.configWatch = watchConfig(options.configPath, () => void service.reload(), log);
     const started = service.startQueue();
     if (!(await settlesWithin(started, options.queueStartWaitMs ?? QUEUE_START_WAIT_MS))) {
       log.warn('job queue unreachable; serving, and answering 503 to webhooks and triggers until it connects');
@@ -203,8 +209,28 @@ export class Service {
     for (const image of this.pipelineNow.config.images) await this.queue.add('scan', image.name);
   }
 
-  /** Loads the config again; swaps it in if valid. Returns the problems when it is not. */
-  async reload(): Promise<{ ok: true } | { ok: false; problems: string }> {
+  /**
+   * Loads the config again; swaps it in if valid. Returns the problems when it is not. Reloads never
+   * overlap (two would each start a scheduler): one asked for during another runs after it, once.
+   */
+  reload(): Promise<ReloadResult> {
+    if (this.nextReload) return this.nextReload;
+    const next = this.reloadTail.then(async (): Promise<ReloadResult> => {
+      this.nextReload = null;
+      try {
+        return await this.reloadNow();
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'config reload failed; the running config stays');
+        return { ok: false, problems: errorMessage(err) };
+      }
+    });
+    this.nextReload = next;
+    this.reloadTail = next;
+    return next;
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    if (this.stopping) return { ok: false, problems: 'the service is stopping' };
     let loaded: LoadedConfig;
     try {
       loaded = loadConfig(this.options.configPath, this.options.env ?? process.env);
@@ -222,32 +248,18 @@ export class Service {
       }
     }
     await this.scheduler.stop();
+    if (this.stopping) return { ok: false, problems: 'the service is stopping' };
     this.pipelineNow = next;
     this.files = loaded.files;
     this.scheduler = this.makeScheduler();
     // Before the queue runs, its start does both with the config in force then.
     if (this.queueRunning) {
       this.scheduler.start();
-      await this.startupPass();
+      // Swapped in all the same when the queue cannot take the pass (Redis down): the schedules catch up.
+      await this.startupPass().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'cannot queue the start-up scans'));
     }
     this.log.info({ files: loaded.files }, 'config reloaded');
     return { ok: true };
-  }
-
-  private watch(files: string[]): void {
-    for (const file of files) {
-      try {
-        // Editors replace files (rename), so watch and debounce rather than trusting one event.
-        this.watchers.push(
-          watch(file, () => {
-            if (this.reloadTimer) clearTimeout(this.reloadTimer);
-            this.reloadTimer = setTimeout(() => void this.reload(), 300);
-          }),
-        );
-      } catch (err) {
-        this.log.warn({ file, err: errorMessage(err) }, 'cannot watch config file; reload with SIGHUP');
-      }
-    }
   }
 
   /** Stops intake (server, schedules), waits for the running jobs (for DRAIN_GRACE_MS, then ends their git requests), and closes the queue. */
@@ -255,8 +267,9 @@ export class Service {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info('stopping');
-    for (const w of this.watchers) w.close();
-    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.configWatch?.close();
+    // A reload under way may be between stopping the old scheduler and starting the new one.
+    await this.reloadTail;
     await this.scheduler.stop();
     this.promotionTimers.stop();
     const server = this.server;

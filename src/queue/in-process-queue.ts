@@ -22,7 +22,8 @@ export class InProcessQueue implements JobQueue {
   readonly shared = false;
   private handlers: JobHandlers | null = null;
   private readonly slots = new Map<string, Slot>();
-  private readonly waiting: Array<{ kind: JobKind; key: string }> = [];
+  /** Jobs ready to run once their kind has a free slot; a retry waits here like any other job. */
+  private readonly waiting: Array<{ kind: JobKind; key: string; attempt: number }> = [];
   private readonly active: Record<JobKind, number> = { scan: 0, write: 0 };
   private readonly idleWaiters: Array<() => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -46,7 +47,7 @@ export class InProcessQueue implements JobQueue {
       return;
     }
     this.slots.set(id, { running: false, again: false });
-    this.waiting.push({ kind, key });
+    this.waiting.push({ kind, key, attempt: 1 });
     this.pump();
   }
 
@@ -93,7 +94,7 @@ export class InProcessQueue implements JobQueue {
         continue;
       }
       this.waiting.splice(i, 1);
-      void this.run(job.kind, job.key, 1);
+      void this.run(job.kind, job.key, job.attempt);
     }
   }
 
@@ -119,15 +120,17 @@ export class InProcessQueue implements JobQueue {
       slot.running = false;
     }
     if (retryIn !== null && !slot.again) {
+      // Through `waiting`, not straight to run(): a retry takes a slot of its kind like any job.
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.closed) return this.finish(id);
-        void this.run(kind, key, attempt + 1);
+        this.waiting.push({ kind, key, attempt: attempt + 1 });
+        this.pump();
       }, retryIn);
       this.timers.add(timer);
     } else if (slot.again && !this.closed) {
       slot.again = false;
-      this.waiting.push({ kind, key });
+      this.waiting.push({ kind, key, attempt: 1 });
     } else {
       this.finish(id);
     }

@@ -40,14 +40,24 @@ export interface QueueLogger {
   error(obj: object, msg: string): void;
 }
 
-/** Retry policy for failed jobs. */
+/** Retry policy for jobs that failed with a TransientError; any other failure is tried once. */
 export interface RetryPolicy {
+  /** Runs in all, the first included. */
   attempts: number;
   baseDelayMs: number;
+  /** Backoff never waits longer than this (a peer's Retry-After may ask for longer, and is obeyed). */
   maxDelayMs: number;
 }
 
-export const DEFAULT_JOB_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
+/**
+ * A transient failure (a git server's 5xx streak, a registry outage) is retried until it passes:
+ * giving up after a few tries left the change waiting for the automation's interval, hours after
+ * the peer healed. The delay is capped at 30 s, so a job runs again at most 30 s after its peer is
+ * back; the attempts only stop a job that has failed for days (about 10 000 × 22 s on average).
+ * One job per key at a time, and adds merge into a job waiting for its retry, so a long streak
+ * never piles jobs up.
+ */
+export const DEFAULT_JOB_RETRY: RetryPolicy = { attempts: 10_000, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
 /** The delay before retry `attempt` (1-based) of a failed job. */
 export function jobBackoff(policy: RetryPolicy, attempt: number): number {

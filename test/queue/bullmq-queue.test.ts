@@ -10,7 +10,7 @@ import { BullmqQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-que
 import type { JobHandlers } from '../../src/queue/job-queue.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { gate, within } from './gate.js';
-import { queueContract } from './queue-contract.js';
+import { queueContract, SHORT_RETRY } from './queue-contract.js';
 
 let redis: RedisServer;
 let prefixes = 0;
@@ -24,8 +24,8 @@ after(async () => {
   await redis?.stop();
 });
 
-queueContract('bullmq', async () =>
-  new BullmqQueue({ redisUrl: redis.url, prefix: freshPrefix('contract'), retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } }),
+queueContract('bullmq', async (options) =>
+  new BullmqQueue({ redisUrl: redis.url, prefix: freshPrefix('contract'), retry: SHORT_RETRY, ...options }),
 );
 
 const noop = async (): Promise<void> => {};

@@ -1,4 +1,4 @@
 import { InProcessQueue } from '../../src/queue/in-process-queue.js';
-import { queueContract } from './queue-contract.js';
+import { queueContract, SHORT_RETRY } from './queue-contract.js';
 
-queueContract('in-process', async () => new InProcessQueue({ retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 } }));
+queueContract('in-process', async (options) => new InProcessQueue({ retry: SHORT_RETRY, ...options }));

@@ -2,11 +2,17 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { InputError, TransientError } from '../../src/errors.js';
-import type { JobHandlers, JobQueue } from '../../src/queue/job-queue.js';
+import { DEFAULT_JOB_RETRY, type JobHandlers, type JobKind, type JobQueue, type RetryPolicy } from '../../src/queue/job-queue.js';
 import { gate, within } from './gate.js';
 
-/** Makes a fresh, not yet started queue; retries must back off in a few milliseconds. */
-export type QueueFactory = () => Promise<JobQueue>;
+/**
+ * Makes a fresh, not yet started queue with these jobs-at-once per kind. Its retries must back off
+ * in a few milliseconds and otherwise follow DEFAULT_JOB_RETRY (see SHORT_RETRY).
+ */
+export type QueueFactory = (options?: { concurrency?: Partial<Record<JobKind, number>> }) => Promise<JobQueue>;
+
+/** The production retry policy with its delays cut to milliseconds, for every backend's contract run. */
+export const SHORT_RETRY: RetryPolicy = { ...DEFAULT_JOB_RETRY, baseDelayMs: 5, maxDelayMs: 20 };
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,8 +24,8 @@ export function queueContract(name: string, makeQueue: QueueFactory): void {
       queue = null;
     });
 
-    async function started(handlers: Partial<JobHandlers>): Promise<JobQueue> {
-      queue = await makeQueue();
+    async function started(handlers: Partial<JobHandlers>, options?: Parameters<QueueFactory>[0]): Promise<JobQueue> {
+      queue = await makeQueue(options);
       await queue.start({ scan: async () => {}, write: async () => {}, ...handlers });
       return queue;
     }
@@ -53,26 +59,33 @@ export function queueContract(name: string, makeQueue: QueueFactory): void {
       assert.deepEqual(runs, ['first', 'first'], 'a burst while running makes exactly one more run');
     });
 
-    it('never runs two jobs of one key at once', async () => {
+    it('never runs two jobs of one key at once: each burst during a run makes one more run', async () => {
       let running = 0;
       let maxRunning = 0;
+      const runStarted = [gate(), gate(), gate()];
+      const release = [gate(), gate(), gate()];
       let runs = 0;
       const q = await started({
         write: async () => {
+          const run = runs++;
           running++;
-          runs++;
           maxRunning = Math.max(maxRunning, running);
-          await wait(15);
+          runStarted[run]?.open();
+          await release[run]?.opened;
           running--;
         },
       });
-      for (let i = 0; i < 4; i++) {
-        await q.add('write', 'fleet');
-        await wait(5);
+      await q.add('write', 'fleet');
+      for (const run of [0, 1]) {
+        await within(runStarted[run]!.opened, 5000, `run ${run + 1} did not start`);
+        for (let i = 0; i < 3; i++) await q.add('write', 'fleet');
+        release[run]!.open();
       }
+      await within(runStarted[2]!.opened, 5000, 'run 3 did not start');
+      release[2]!.open();
       await q.idle();
       assert.equal(maxRunning, 1);
-      assert.ok(runs >= 2 && runs <= 3, `coalesced to a few runs, got ${runs}`);
+      assert.equal(runs, 3);
     });
 
     it('counts a running job in its depth, and none once idle', async () => {
@@ -108,20 +121,115 @@ export function queueContract(name: string, makeQueue: QueueFactory): void {
       await q.idle();
     });
 
-    it('retries a transient failure, not a bad-input one', async () => {
+    it('retries a transient failure until it passes, and a bad-input one never', async () => {
+      // More failures than the old policy's five attempts: a peer's 5xx streak must not end the job.
+      const streak = 8;
       const attempts: Record<string, number> = { flaky: 0, bad: 0 };
       const q = await started({
         scan: async (key) => {
           attempts[key]!++;
-          if (key === 'flaky' && attempts[key]! < 3) throw new TransientError('registry answered HTTP 503');
+          if (key === 'flaky' && attempts[key]! <= streak) throw new TransientError('registry answered HTTP 503');
           if (key === 'bad') throw new InputError('no such image');
         },
       });
       await q.add('scan', 'flaky');
       await q.add('scan', 'bad');
       await q.idle();
-      assert.equal(attempts.flaky, 3);
+      assert.equal(attempts.flaky, streak + 1);
       assert.equal(attempts.bad, 1);
+    });
+
+    it('a retry waits for a free slot of its kind like any other job', async () => {
+      const holders = { first: gate(), second: gate() };
+      const holding = { first: gate(), second: gate() };
+      const secondQueued = gate();
+      let running = 0;
+      let maxRunning = 0;
+      let flakyRuns = 0;
+      const q = await started(
+        {
+          write: async (key) => {
+            running++;
+            maxRunning = Math.max(maxRunning, running);
+            try {
+              if (key === 'flaky') {
+                if (++flakyRuns > 1) return;
+                // Fails only once the second holder waits for its slot, which it takes before the retry is due.
+                await secondQueued.opened;
+                throw new TransientError('git server answered HTTP 500', { retryAfterMs: 1 });
+              }
+              const name = key as keyof typeof holders;
+              holding[name].open();
+              await holders[name].opened;
+            } finally {
+              running--;
+            }
+          },
+        },
+        { concurrency: { write: 2 } },
+      );
+      await q.add('write', 'first');
+      await within(holding.first.opened, 5000, 'the first holder did not start');
+      await q.add('write', 'flaky');
+      await q.add('write', 'second');
+      secondQueued.open();
+      await within(holding.second.opened, 5000, 'the second holder did not take the slot the failure freed');
+      try {
+        // Both slots are held and the retry has long been due: it must wait for a slot.
+        await wait(300);
+        assert.equal(flakyRuns, 1, 'the retry ran past the concurrency limit');
+      } finally {
+        holders.first.open();
+        holders.second.open();
+      }
+      await q.idle();
+      assert.equal(flakyRuns, 2);
+      assert.equal(maxRunning, 2);
+    });
+
+    it('runs a scheduled request like an added one, and takes none once closed', async () => {
+      const ran = gate();
+      let runs = 0;
+      const q = await started({
+        scan: async () => {
+          runs++;
+          ran.open();
+        },
+      });
+      assert.equal(await q.addScheduled('scan', 'app', 60_000), true);
+      await within(ran.opened, 5000, 'the scheduled job did not run');
+      await q.idle();
+      assert.equal(runs, 1);
+      await q.close();
+      assert.equal(await q.addScheduled('scan', 'other', 60_000), false, 'a closed queue queued a scheduled job');
+      queue = null;
+    });
+
+    it('a scheduled request meeting a running job of its key makes at most one more run, never an overlap', async () => {
+      const release = gate();
+      const firstRunning = gate();
+      let running = 0;
+      let maxRunning = 0;
+      let runs = 0;
+      const q = await started({
+        scan: async () => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          if (++runs === 1) {
+            firstRunning.open();
+            await release.opened;
+          }
+          running--;
+        },
+      });
+      await q.addScheduled('scan', 'app', 60_000);
+      await within(firstRunning.opened, 5000, 'the job did not start');
+      for (let i = 0; i < 3; i++) await q.addScheduled('scan', 'app', 60_000);
+      release.open();
+      await q.idle();
+      assert.equal(maxRunning, 1);
+      // One process queues one more run; replicas sharing Redis claim the interval once and queue none.
+      assert.ok(runs === 1 || runs === 2, `expected 1 or 2 runs, got ${runs}`);
     });
 
     it('close waits for the running job and takes no more', async () => {

@@ -4,7 +4,7 @@
 #   docker run --read-only --tmpfs /tmp -v tagpilot-state:/state \
 #     -v "$PWD/tagpilot.yaml:/config/tagpilot.yaml:ro" -e GIT_TOKEN -p 8080:8080 tagpilot
 # Kubernetes: deploy/ (the ConfigMap is mounted at /config, a PersistentVolumeClaim at /state).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only; the final image copies these and never runs npm.
 FROM ${NODE_IMAGE} AS deps

@@ -1,17 +1,10 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
-import { Pipeline } from './automation/pipeline.js';
-import { renderPlan } from './automation/render-plan.js';
-import { renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
-import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
-import { RegistryClient } from './registry/registry-client.js';
-import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config/load-config.js';
-import { configJsonSchemaText } from './config/json-schema.js';
+import type { ScanReport } from './automation/scan-repository.js';
+import { DEFAULT_CONFIG_PATH } from './config/default-config-path.js';
+import type { LoadedConfig } from './config/load-config.js';
 import { ConfigError, errorMessage, InputError } from './errors.js';
-import { importFlux } from './import/flux.js';
-import { readManifestFiles } from './import/read-manifest-files.js';
-import { createLogger, type Logger } from './log.js';
-import { Service } from './serve.js';
+import type { Logger } from './log.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
@@ -29,6 +22,83 @@ commands:
 
 type Out = (text: string) => void;
 
+/** Every command's flags: parseArgs rejects any other. */
+function parseCommandArgs(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      automation: { type: 'string' },
+      semver: { type: 'string' },
+      alphabetical: { type: 'string' },
+      numerical: { type: 'string' },
+      filter: { type: 'string' },
+      extract: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
+}
+
+/** What every command gets: its parsed arguments, the config loader, a logger, and where to write. */
+interface CommandContext {
+  args: ReturnType<typeof parseCommandArgs>;
+  io: { out: Out; err: Out; env: NodeJS.ProcessEnv };
+  configPath: string;
+  /** The config, or null after printing its problems. */
+  load: () => Promise<LoadedConfig | null>;
+  log: () => Promise<Logger>;
+}
+
+/**
+ * Every command, each loading the modules it needs when it runs (dynamic import), so that `--help`
+ * or `check` do not pay for the queue, the HTTP server, git or OpenPGP: module loading is most of a
+ * short command's time. A new command is one entry here; keep its imports inside it.
+ */
+const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
+  async check({ load, io }) {
+    const loaded = await load();
+    if (!loaded) return 1;
+    const { config } = loaded;
+    io.out(
+      `${loaded.files.join(', ')}: valid (${config.images.length} images, ${config.policies.length} policies, ${config.automations.length} automations)\n`,
+    );
+    return 0;
+  },
+  reconcile: (ctx) => reconcileCommand(ctx, false),
+  plan: (ctx) => reconcileCommand(ctx, true),
+  async serve({ load, log, io, configPath }) {
+    const loaded = await load();
+    if (!loaded) return 1;
+    const { Service } = await import('./serve.js');
+    const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, await log());
+    const reload = () => void service.reload();
+    process.on('SIGHUP', reload);
+    await waitForSignal();
+    process.off('SIGHUP', reload);
+    await service.stop();
+    return 0;
+  },
+  async scan({ args, load, log, io }) {
+    const repository = args.positionals[0];
+    if (!repository || args.positionals.length > 1) {
+      io.err(`scan takes one REPOSITORY\n${USAGE}`);
+      return 2;
+    }
+    const explicitConfig = args.values.config ?? io.env.TAGPILOT_CONFIG;
+    const loaded = explicitConfig ? await load() : null;
+    if (explicitConfig && !loaded) return 1;
+    return scan(repository, args.values, loaded, await log(), io);
+  },
+  async schema({ io }) {
+    const { configJsonSchemaText } = await import('./config/json-schema.js');
+    io.out(configJsonSchemaText());
+    return 0;
+  },
+  import: ({ args, io }) => importCommand(args.positionals, io),
+};
+
 /** Runs one command; resolves to the exit code. */
 export async function runCli(
   argv: string[],
@@ -41,21 +111,7 @@ export async function runCli(
   const [command, ...rest] = argv;
   let args;
   try {
-    args = parseArgs({
-      args: rest,
-      options: {
-        config: { type: 'string' },
-        automation: { type: 'string' },
-        semver: { type: 'string' },
-        alphabetical: { type: 'string' },
-        numerical: { type: 'string' },
-        filter: { type: 'string' },
-        extract: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-    });
+    args = parseCommandArgs(rest);
   } catch (err) {
     io.err(`${errorMessage(err)}\n${USAGE}`);
     return 2;
@@ -64,15 +120,14 @@ export async function runCli(
     io.out(USAGE);
     return command ? 0 : 2;
   }
-  if (command === 'schema') {
-    io.out(configJsonSchemaText());
-    return 0;
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    io.err(`unknown command: ${command}\n${USAGE}`);
+    return 2;
   }
-  if (command === 'import') return importCommand(args.positionals, io);
   const configPath = args.values.config ?? io.env.TAGPILOT_CONFIG ?? DEFAULT_CONFIG_PATH;
-  const log = createLogger(io.env.TAGPILOT_LOG_LEVEL);
-
-  const load = (): LoadedConfig | null => {
+  const load = async (): Promise<LoadedConfig | null> => {
+    const { loadConfig } = await import('./config/load-config.js');
     try {
       return loadConfig(configPath, io.env);
     } catch (err) {
@@ -81,49 +136,14 @@ export async function runCli(
       return null;
     }
   };
+  const log = async () => (await import('./log.js')).createLogger(io.env.TAGPILOT_LOG_LEVEL);
+  return run({ args, io, configPath, load, log });
+}
 
-  switch (command) {
-    case 'check': {
-      const loaded = load();
-      if (!loaded) return 1;
-      const { config } = loaded;
-      io.out(
-        `${loaded.files.join(', ')}: valid (${config.images.length} images, ${config.policies.length} policies, ${config.automations.length} automations)\n`,
-      );
-      return 0;
-    }
-    case 'reconcile':
-    case 'plan': {
-      const loaded = load();
-      if (!loaded) return 1;
-      return reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', env: io.env });
-    }
-    case 'serve': {
-      const loaded = load();
-      if (!loaded) return 1;
-      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
-      const reload = () => void service.reload();
-      process.on('SIGHUP', reload);
-      await waitForSignal();
-      process.off('SIGHUP', reload);
-      await service.stop();
-      return 0;
-    }
-    case 'scan': {
-      const repository = args.positionals[0];
-      if (!repository || args.positionals.length > 1) {
-        io.err(`scan takes one REPOSITORY\n${USAGE}`);
-        return 2;
-      }
-      const explicitConfig = args.values.config ?? io.env.TAGPILOT_CONFIG;
-      const loaded = explicitConfig ? load() : null;
-      if (explicitConfig && !loaded) return 1;
-      return scan(repository, args.values, loaded, log, io);
-    }
-    default:
-      io.err(`unknown command: ${command}\n${USAGE}`);
-      return 2;
-  }
+async function reconcileCommand({ args, load, log, io }: CommandContext, dryRun: boolean): Promise<number> {
+  const loaded = await load();
+  if (!loaded) return 1;
+  return reconcile(loaded, await log(), io.out, { automation: args.values.automation, dryRun, env: io.env });
 }
 
 async function reconcile(
@@ -137,6 +157,7 @@ async function reconcile(
     out(`no automation named ${automation}\n`);
     return 1;
   }
+  const [{ Pipeline }, { renderPlan }] = await Promise.all([import('./automation/pipeline.js'), import('./automation/render-plan.js')]);
   const pipeline = new Pipeline(config, log, { env });
   const { ok, results } = await pipeline.reconcile({ automation, dryRun });
   for (const result of results) {
@@ -164,6 +185,11 @@ async function scan(
   log: Logger,
   io: { out: Out; err: Out },
 ): Promise<number> {
+  const [{ compileAdHocPolicy }, { RegistryClient }, { renderScanReport, scanAndPick }] = await Promise.all([
+    import('./policy/ad-hoc-policy.js'),
+    import('./registry/registry-client.js'),
+    import('./automation/scan-repository.js'),
+  ]);
   let policy;
   try {
     policy = compileAdHocPolicy({ image: repository, ...flags });
@@ -184,12 +210,13 @@ async function scan(
   return report.latest ? 0 : 1;
 }
 
-function importCommand(positionals: string[], io: { out: Out; err: Out }): number {
+async function importCommand(positionals: string[], io: { out: Out; err: Out }): Promise<number> {
   const [source, ...paths] = positionals;
   if (source !== 'flux') {
     io.err('usage: tagpilot import flux FILE|DIR|- ...\n');
     return 2;
   }
+  const [{ importFlux }, { readManifestFiles }] = await Promise.all([import('./import/flux.js'), import('./import/read-manifest-files.js')]);
   let files;
   try {
     files = readManifestFiles(paths);

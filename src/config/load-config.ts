@@ -9,7 +9,7 @@ import { Config } from './schema.js';
 import { crossReferenceProblems, policyProblemsOfValidEntries } from './cross-references.js';
 import { resolveSecrets } from './resolve-secrets.js';
 
-export const DEFAULT_CONFIG_PATH = 'config/tagpilot.yaml';
+export { DEFAULT_CONFIG_PATH } from './default-config-path.js';
 
 /** Keys whose values are templates of their own, so `${...}` in them is not an environment variable. */
 const NOT_EXPANDED = new Set(['extract']);

@@ -12,6 +12,7 @@
 // - Linked source maps, enabled by src/main.ts, so stack traces name src/ files and lines.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const OUT_DIR = 'dist';
@@ -34,6 +35,66 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * Node's built-ins reached by `require()` instead of `import`. An ES module import of a built-in
+ * makes Node copy every export into a module facade, reading every lazy getter on the way:
+ * `node:http` then loads undici for its WebSocket export (~100 ms on a busy machine), `node:tls`
+ * parses the root certificates, `node:crypto` sets up WebCrypto, `node:fs` warns about F_OK. Each
+ * built-in becomes a small module that requires it and re-exports its properties, except the
+ * costly or deprecated getters named here (importing one fails the build, so none goes unnoticed:
+ * read it from the default export when used instead, as `tls.rootCertificates`).
+ */
+const SKIPPED_GETTERS = {
+  http: ['WebSocket', 'CloseEvent', 'MessageEvent'],
+  tls: ['rootCertificates'],
+  crypto: ['webcrypto', 'subtle', 'getRandomValues', 'fips', 'prng', 'pseudoRandomBytes', 'rng'],
+  fs: ['F_OK', 'R_OK', 'W_OK', 'X_OK'],
+  process: ['domain'],
+};
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
+    const nodeRequire = createRequire(import.meta.url);
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path, kind }) => {
+      const name = path.replace(/^node:/, '');
+      if (kind !== 'import-statement' || !builtins.has(name)) return undefined;
+      return { path: name, namespace: 'builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path: name }) => {
+      const skipped = new Set(SKIPPED_GETTERS[name] ?? []);
+      const names = Object.keys(nodeRequire(name)).filter((key) => IDENTIFIER.test(key) && key !== 'default' && !skipped.has(key));
+      const contents = [
+        `const m = require('node:${name}');`,
+        'export default m;',
+        ...names.map((key) => `export const ${key} = m.${key};`),
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * got imports http2-wrapper, which builds a TLS socket as it loads (createSecureContext, ~40 ms);
+ * tagpilot never asks got for HTTP/2. got's import gets a stand-in that loads the real module on
+ * first use, so nothing changes if it is ever used.
+ */
+const LOADED_ON_FIRST_USE = ['http2-wrapper'];
+const loadedOnFirstUse = {
+  name: 'loaded-on-first-use',
+  setup(build) {
+    const filter = new RegExp(`^(${LOADED_ON_FIRST_USE.join('|')})$`);
+    build.onResolve({ filter }, ({ path, kind }) => (kind === 'import-statement' ? { path, namespace: 'first-use' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'first-use' }, ({ path }) => ({
+      contents: `const load = () => require(${JSON.stringify(path)});
+export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
 /** Builds dist/ (or `outdir`); resolves to esbuild's metafile (inputs and outputs). */
 export async function buildDist(outdir = OUT_DIR) {
   rmSync(outdir, { recursive: true, force: true });
@@ -52,7 +113,7 @@ export async function buildDist(outdir = OUT_DIR) {
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'linked',
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse],
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,

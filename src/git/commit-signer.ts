@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 import { InputError } from '../errors.js';
 
 /** Signs commit payloads with one key. */
@@ -39,7 +39,10 @@ export async function loadCommitSigner(keyFile: string, env: NodeJS.ProcessEnv =
 }
 
 async function unlock(keyFile: string, armoredKey: string, passphrase: string | undefined): Promise<CommitSigner> {
-  let key: openpgp.PrivateKey;
+  // Loaded here, not at the top: OpenPGP is a third of a one-shot `reconcile`'s code, and most
+  // configs sign nothing.
+  const openpgp = await import('openpgp');
+  let key: OpenPgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey });
   } catch (err) {

@@ -63,6 +63,21 @@ export class NotFoundError extends TagpilotError {
   }
 }
 
+/**
+ * The git server refused a push for a reason another try will not change: a server hook, a protected
+ * branch. Not a race (the branch did not move); shown with the server's own words and not retried.
+ */
+export class PushDeclinedError extends TagpilotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PUSH_DECLINED', message, options);
+  }
+}
+
+/** Whether the queue may try `err` again: only a TransientError is (STYLE rule 5). */
+export function isRetryable(err: unknown): err is TransientError {
+  return err instanceof TransientError;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

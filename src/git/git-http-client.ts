@@ -6,6 +6,7 @@
 import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { statusError } from '../failure-kind.js';
 import { retryAfterMs } from '../retry-timing.js';
 import { networkCode } from './remote-failure.js';
 
@@ -29,8 +30,9 @@ export function createGitHttpClient(shownUrl: string, timeoutMs = GIT_REQUEST_TI
       const text = await preview(response);
       if (status === 401 || status === 403) throw new UnauthorizedError(`${shownUrl}: the git server refused our credentials (HTTP ${status})`);
       if (status === 404) throw new NotFoundError(`${shownUrl}: repository not found (HTTP 404)`);
+      // 400, 413, 422 … fail the same way next time; 408, 429 and most 5xx may pass later.
       const retryAfter = retryAfterMs(response.headers?.['retry-after']);
-      throw new TransientError(`${shownUrl}: git server answered HTTP ${status}${text ? `: ${text}` : ''}`, {
+      throw statusError(status, `${shownUrl}: git server answered HTTP ${status}${text ? `: ${text}` : ''}`, {
         retryAfterMs: retryAfter !== undefined && retryAfter > 0 ? retryAfter : undefined,
       });
     },

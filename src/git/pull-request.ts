@@ -6,6 +6,7 @@
 // (a GitLab under a path prefix, a proxy, tests).
 import got, { HTTPError, RequestError, type Got } from 'got';
 import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { classifyConnectionError, classifyStatus, statusError } from '../failure-kind.js';
 import { githubPullRequests } from './github-pull-requests.js';
 import { gitlabMergeRequests } from './gitlab-merge-requests.js';
 
@@ -50,7 +51,7 @@ export async function upsertPullRequest(
   providerId: PullRequestProviderId,
   spec: PullRequestSpec,
   token: string,
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; retries?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<PullRequestOutcome> {
   const provider = PULL_REQUEST_PROVIDERS[providerId];
   const gitUrl = new URL(spec.gitUrl);
@@ -61,8 +62,8 @@ export async function upsertPullRequest(
     headers: { 'user-agent': 'tagpilot', ...provider.authHeaders(token) },
     responseType: 'json',
     timeout: { request: options.timeoutMs ?? 30_000 },
-    // POST is not retried here: a create that timed out may have worked; the providers look again instead.
-    retry: { limit: options.retries ?? 2, methods: ['GET', 'PUT', 'PATCH'] },
+    // Nothing is retried here: the write job is, by the queue, and the providers look before they create.
+    retry: { limit: 0 },
   });
   try {
     return await provider.upsert(api, spec, project);
@@ -78,10 +79,12 @@ function apiError(err: unknown, apiUrl: string, provider: string): unknown {
     const said = describeBody(err.response.body);
     if (status === 401 || status === 403) return new UnauthorizedError(`${where} refused the pullRequest token (HTTP ${status})${said}`, { cause: err });
     if (status === 404) return new NotFoundError(`${where}: project not found, or the token cannot see it (HTTP 404)${said}`, { cause: err });
-    if (status === 429 || status >= 500) return new TransientError(`${where} answered HTTP ${status}${said}`, { cause: err });
-    return new InputError(`${where} rejected the request (HTTP ${status})${said}`, { cause: err });
+    return statusError(status, `${where} ${classifyStatus(status) === 'permanent' ? 'rejected the request' : 'answered'} (HTTP ${status})${said}`, { cause: err });
   }
-  if (err instanceof RequestError) return new TransientError(`${where}: ${err.code ?? err.message}`, { cause: err });
+  if (err instanceof RequestError) {
+    const message = `${where}: ${err.code ?? err.message}`;
+    return classifyConnectionError(err.code) === 'transient' ? new TransientError(message, { cause: err }) : new InputError(message, { cause: err });
+  }
   return err;
 }
 

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { Response } from 'got';
 import type { RegistryConfig } from '../config/schema.js';
-import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
+import { InputError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { classifyStatus, statusError } from '../failure-kind.js';
 import { parseAuthChallenge, type AuthChallenge } from './auth-challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { HostLimiter } from './host-limiter.js';
@@ -14,7 +15,7 @@ import { registryHost } from '../repository-name.js';
 import { parseRepository, type RepositoryReference } from './image-reference.js';
 import { nextPageUrl } from './next-page-url.js';
 import { requestFailure } from './request-failure.js';
-import { exponentialBackoff, retryAfterMs } from '../retry-timing.js';
+import { retryAfterMs } from '../retry-timing.js';
 import { sendRegistryRequest } from './send-registry-request.js';
 import { parseTagList } from './tag-list.js';
 import { TokenCache, type IssuedToken } from './token-cache.js';
@@ -31,14 +32,8 @@ export const MANIFEST_ACCEPT = [
 /** Requests in flight per host when registries[].concurrency is not set. */
 export const DEFAULT_CONCURRENCY = 4;
 
-/** Retries, timeouts and paging limits; tests shrink them. */
+/** Timeouts and paging limits; tests shrink them. Nothing here retries: the queue's job retry does (SPEC §7). */
 export interface RegistryClientOptions {
-  /** Tries per request, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** The longest Retry-After we wait for; a longer one fails at once as rate limited. */
-  maxRetryAfterMs: number;
   timeoutMs: number;
   /** tags/list pages followed before the list is cut short (with a warning). */
   maxPages: number;
@@ -48,12 +43,8 @@ export interface RegistryClientOptions {
   credentialsTtlMs: number;
 }
 
-/** The defaults: four tries, 30 s timeouts, up to 100 pages of 1000 tags. */
+/** The defaults: 30 s timeouts, up to 100 pages of 1000 tags. */
 export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
-  attempts: 4,
-  baseDelayMs: 500,
-  maxDelayMs: 30_000,
-  maxRetryAfterMs: 60_000,
   timeoutMs: 30_000,
   maxPages: 100,
   pageSize: 1000,
@@ -176,21 +167,13 @@ export class RegistryClient {
     return state;
   }
 
-  /** One request with auth and classified errors, retried while the failure is transient. */
+  /**
+   * One request with auth and classified errors. A transient failure is thrown, not retried: the
+   * scan job that called us is retried by the queue, honouring the registry's Retry-After.
+   */
   private async send(target: Target): Promise<Response<Buffer>> {
     const host = this.host(target.ref);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await host.limiter.run(() => this.sendAuthenticated(host, target));
-      } catch (err) {
-        if (!(err instanceof TransientError) || attempt >= this.options.attempts) throw err;
-        // Waiting less than the registry asked is what gets clients banned; give up and let the next scan try.
-        if (err.retryAfterMs !== undefined && err.retryAfterMs > this.options.maxRetryAfterMs) throw err;
-        const delayMs = err.retryAfterMs ?? exponentialBackoff(this.options.baseDelayMs, attempt, this.options.maxDelayMs);
-        this.log?.warn({ repository: target.name, attempt, delayMs, reason: err.message }, 'registry request failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
+    return host.limiter.run(() => this.sendAuthenticated(host, target));
   }
 
   /**
@@ -275,13 +258,11 @@ export class RegistryClient {
       const whose = creds ? 'our credentials' : 'anonymous access; configure credentials for this registry';
       throw new UnauthorizedError(`${name}: token service ${realmName} refused ${whose} (HTTP ${status})`);
     }
-    if (isTransient(status)) {
-      throw new TransientError(`${name}: token service ${realmName} answered HTTP ${status}`, {
+    if (status !== 200) {
+      throw statusError(status, `${name}: token service ${realmName} answered HTTP ${status}`, {
         retryAfterMs: retryAfterMs(header(response, 'retry-after')),
-        code: status === 429 ? 'RATE_LIMITED' : 'TRANSIENT',
       });
     }
-    if (status !== 200) throw new InputError(`${name}: token service ${realmName} answered HTTP ${status}`);
     return parseTokenResponse(response.body.toString('utf8'), `${name}: token service ${realmName}`);
   }
 
@@ -314,16 +295,13 @@ export class RegistryClient {
       const what = target.url.includes('/manifests/') ? `tag ${decodeURIComponent(target.url.split('/manifests/')[1]!)}` : 'repository';
       throw new NotFoundError(`${name}: ${what} not found (HTTP 404 from ${target.ref.apiHost})`);
     }
-    if (isTransient(status)) {
+    if (classifyStatus(status) === 'transient') {
       const wait = retryAfterMs(header(response, 'retry-after'));
       const asked = wait === undefined ? '' : `; it asks us to wait ${Math.ceil(wait / 1000)} s`;
       const what = status === 429 ? 'rate limited by' : 'unavailable at';
-      throw new TransientError(`${name}: ${what} ${target.ref.apiHost} (HTTP ${status}${asked})`, {
-        retryAfterMs: wait,
-        code: status === 429 ? 'RATE_LIMITED' : 'TRANSIENT',
-      });
+      throw statusError(status, `${name}: ${what} ${target.ref.apiHost} (HTTP ${status}${asked})`, { retryAfterMs: wait });
     }
-    throw new InputError(`${name}: ${target.ref.apiHost} answered HTTP ${status}`);
+    throw statusError(status, `${name}: ${target.ref.apiHost} answered HTTP ${status}`);
   }
 
   /** Docker Hub's `ratelimit-remaining: 76;w=21600`: logged, and a warning when little is left. */
@@ -370,10 +348,6 @@ function refused(target: Target, auth: SentAuth, status: number): UnauthorizedEr
   // Docker Hub answers an anonymous token for a repository that does not exist like one for a private one.
   const hint = auth.anonymous ? '; the repository may not exist, or may need credentials' : '';
   return new UnauthorizedError(`${target.name}: ${target.ref.apiHost} refused the token from ${auth.realm} (HTTP ${status})${hint}`);
-}
-
-function isTransient(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
 
 function header(response: Response<Buffer>, name: string): string | undefined {

@@ -1,22 +1,7 @@
 // What a failed HTTP exchange (no status at all) means for the caller: retry later, or fix the setup.
 import { RequestError } from 'got';
 import { InputError, TransientError } from '../errors.js';
-
-// Certificate and handshake failures: the same next time, so retrying only delays the message.
-const TLS_CODES = new Set([
-  'EPROTO',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'HOSTNAME_MISMATCH',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-]);
+import { classifyConnectionError } from '../failure-kind.js';
 
 /**
  * Classifies an error thrown while sending. `what` starts the message. Our own refusals (a redirect off
@@ -28,7 +13,7 @@ export function requestFailure(err: unknown, what: string, host: string, timeout
   if (err instanceof InputError) return new InputError(`${what}: ${err.message}`, { cause: err, code: err.code });
   if (!(err instanceof RequestError)) return err instanceof Error ? err : new Error(String(err));
   const cause = new Error(`${err.code}: ${err.message}`);
-  if (TLS_CODES.has(err.code) || err.code.startsWith('ERR_SSL_') || err.code.startsWith('ERR_TLS_')) {
+  if (classifyConnectionError(err.code) === 'permanent') {
     return new InputError(
       `${what}: TLS connection to ${host} failed (${err.code}: ${tlsReason(err.message)}); ` +
         'set registries[].caFile for a private CA, or insecure: true if the registry serves plain HTTP',

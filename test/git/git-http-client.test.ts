@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { NotFoundError, TransientError, UnauthorizedError } from '../../src/errors.js';
+import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../../src/errors.js';
 import { createGitHttpClient } from '../../src/git/git-http-client.js';
 
 describe('git HTTP client', () => {
@@ -14,6 +14,8 @@ describe('git HTTP client', () => {
     ['/403', (res) => res.writeHead(403).end('forbidden')],
     ['/404', (res) => res.writeHead(404).end('missing')],
     ['/503', (res) => res.writeHead(503, { 'retry-after': '7' }).end('busy, come back later')],
+    ['/413', (res) => res.writeHead(413).end('pack exceeds the maximum allowed size')],
+    ['/422', (res) => res.writeHead(422).end('unprocessable')],
     ['/hang', () => {}],
   ]);
   const server = createServer((req, res) => answers.get(req.url ?? '')?.(res));
@@ -57,6 +59,17 @@ describe('git HTTP client', () => {
         assert.match(err.message, /HTTP 503: busy, come back later$/);
       },
     },
+    // Retrying these only repeats them: git used to call every status but 401/403/404 transient.
+    {
+      label: '413 is permanent, with the server\'s words',
+      path: '/413',
+      check: (err) => {
+        assert.ok(err instanceof InputError && !(err instanceof TransientError));
+        assert.equal(err.code, 'HTTP_413');
+        assert.match(err.message, /HTTP 413: pack exceeds the maximum allowed size$/);
+      },
+    },
+    { label: '422 is permanent', path: '/422', check: (err) => assert.ok(err instanceof InputError) },
     {
       label: 'a server that never answers times out',
       path: '/hang',

@@ -63,7 +63,20 @@ const checks = withChecks ? Promise.all(CHECKS.map(runCheck)) : Promise.resolve(
 
 const sources = ROOTS.flatMap((r) => walk(r));
 const isTs = (path) => path.endsWith('.ts') && !path.endsWith('.d.ts');
-const tests = named.length > 0 ? named : sources.filter((p) => p.startsWith('test/') && p.endsWith('.test.ts')).sort();
+/**
+ * Files that start real peers (git server, registry, Redis, child processes) run longest; starting
+ * them first keeps one of them from being the last thing the suite waits for.
+ */
+const SLOW = /startGitServer|startRegistry|startRedis|runCommand\('npm'|spawn\(|Service\.start|runCli\(/g;
+const weight = (path) => (readFileSync(path, 'utf8').match(SLOW) ?? []).length;
+const tests =
+  named.length > 0
+    ? named
+    : sources
+        .filter((p) => p.startsWith('test/') && p.endsWith('.test.ts'))
+        .map((path) => ({ path, weight: weight(path) }))
+        .sort((a, b) => b.weight - a.weight || a.path.localeCompare(b.path))
+        .map((t) => t.path);
 
 /** Replaces import.meta.url (and .dirname/.filename) with the original file's, per file. */
 const originalLocation = {

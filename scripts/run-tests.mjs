@@ -119,7 +119,17 @@ await buildDist(dist);
 process.stderr.write(`compiled ${sources.filter(isTs).length} files and the bundle in ${Math.round(performance.now() - started)} ms\n`);
 
 const compiled = tests.map((t) => join(out, relative(root, resolve(t)).replace(/\.ts$/, '.js')));
-const flags = ['--enable-source-maps', '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, '--test-reporter=tap'];
+// --test-force-exit: a test that timed out may leave a timer or socket behind (a hung peer's), and
+// Node 24 would then wait for it forever; this ends the file once its tests are done or cancelled.
+// Cancelled tests are `not ok` and fail the run (exit 1), though TAP counts them apart from `# fail`.
+const flags = [
+  '--enable-source-maps',
+  '--test',
+  '--test-force-exit',
+  `--test-concurrency=${CONCURRENCY}`,
+  `--test-timeout=${TEST_TIMEOUT_MS}`,
+  '--test-reporter=tap',
+];
 const result = await new Promise((done) => {
   const child = spawn(process.execPath, [...flags, ...compiled], { stdio: 'inherit', env: { ...process.env, TAGPILOT_TEST_DIST: dist } });
   child.on('close', (code) => done(code ?? 1));

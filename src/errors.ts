@@ -73,11 +73,6 @@ export class PushDeclinedError extends TagpilotError {
   }
 }
 
-/** Whether the queue may try `err` again: only a TransientError is (STYLE rule 5). */
-export function isRetryable(err: unknown): err is TransientError {
-  return err instanceof TransientError;
-}
-
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -86,5 +81,19 @@ export function errorMessage(err: unknown): string {
 export class WebhookPayloadError extends InputError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: 'WEBHOOK_PAYLOAD_INVALID' });
+  }
+}
+
+/** Our own disk failed us (stateDir full, read-only, not ours): never the peer's fault. Space can come back, so it is retried. */
+export class LocalDiskError extends TransientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'LOCAL_DISK' });
+  }
+}
+
+/** A peer's answer larger than we accept (a registry's tags/list, token or manifest): refused unread, the same next time. */
+export class ResponseTooLargeError extends InputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'RESPONSE_TOO_LARGE' });
   }
 }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Pipeline } from './automation/pipeline.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { errorMessage } from './errors.js';
+import type { GitHttpTimeouts } from './git/git-http-client.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { createQueue } from './queue/create-queue.js';
@@ -20,7 +21,27 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Reload when a config file changes (SIGHUP always reloads via reload()). */
   watchConfig?: boolean;
+  /** How long start() waits for the queue before returning with it still connecting; default QUEUE_START_WAIT_MS. */
+  queueStartWaitMs?: number;
+  /** Limits of each request to a git server; tests shorten them. */
+  gitTimeouts?: Partial<GitHttpTimeouts>;
+  /** How long stop() lets running jobs finish before it abandons their git requests; default DRAIN_GRACE_MS. */
+  drainGraceMs?: number;
 }
+
+/**
+ * stop() waits this long for running jobs, then ends their git requests: a remote that accepted the
+ * connection and never answers must not hold SIGTERM past the 10 s a deployment grants. A write cut
+ * short is run again (the next start, or another replica); committing it twice is impossible.
+ */
+export const DRAIN_GRACE_MS = 5_000;
+
+/**
+ * start() returns once the queue runs, or after this long with the queue still connecting (Redis
+ * down): the HTTP server answers from the first moment either way, so probes see a live process
+ * that is not ready yet instead of restarting it in a loop.
+ */
+export const QUEUE_START_WAIT_MS = 2_000;
 
 /** A running service. */
 export class Service {
@@ -29,6 +50,10 @@ export class Service {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Set once the queue's workers run: schedules, the start-up pass and intake wait for it. */
+  private queueRunning = false;
+  /** Aborted when stop() stops waiting for running jobs: their git requests end at once. */
+  private readonly abandonGit = new AbortController();
 
   private constructor(
     loaded: LoadedConfig,
@@ -38,33 +63,56 @@ export class Service {
     readonly metrics: Metrics,
     private server: Server | null = null,
   ) {
-    this.pipelineNow = new Pipeline(loaded.config, log, { metrics, env: options.env });
+    this.pipelineNow = new Pipeline(loaded.config, log, this.pipelineOptions());
     this.scheduler = this.makeScheduler();
   }
 
-  /** Starts queue workers, schedules, the start-up pass and the HTTP server. */
+  /**
+   * Starts the HTTP server, then the queue workers, schedules and the start-up pass. Returns once
+   * those run, or after queueStartWaitMs while the queue keeps connecting in the background.
+   */
   static async start(loaded: LoadedConfig, options: ServiceOptions, log: Logger): Promise<Service> {
     const metrics = new Metrics();
     const queue = await createQueue(loaded.config.queue, log.child({ stage: 'queue' }));
     const service = new Service(loaded, options, log, queue, metrics);
-    await queue.start({
-      scan: (image) => service.scan(image),
-      write: (automation) => service.write(automation),
-    });
     metrics.queueDepthSource = () => queue.depth();
-    service.scheduler.start();
-    await service.startupPass();
     const app = createApp({
       pipeline: () => service.pipelineNow,
-      queue,
       metrics,
       log,
       trigger: (kind, name) => service.trigger(kind, name),
+      accepting: async () => service.queueRunning && !service.stopping && (await queue.ready()),
     });
     service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
     log.info({ host: loaded.config.server.host, port: service.port }, 'serving');
     if (options.watchConfig) service.watch(loaded.files);
+    const started = service.startQueue();
+    if (!(await settlesWithin(started, options.queueStartWaitMs ?? QUEUE_START_WAIT_MS))) {
+      log.warn('job queue unreachable; serving, and answering 503 to webhooks and triggers until it connects');
+    }
     return service;
+  }
+
+  /** Starts the workers (waiting as long as Redis takes to come up), then schedules and the start-up pass. */
+  private async startQueue(): Promise<void> {
+    try {
+      await this.queue.start({
+        scan: (image) => this.scan(image),
+        write: (automation) => this.write(automation),
+      });
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'job queue failed to start');
+      return;
+    }
+    if (this.stopping) return;
+    this.queueRunning = true;
+    this.log.info('job queue running');
+    this.scheduler.start();
+    await this.startupPass().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'cannot queue the start-up scans'));
+  }
+
+  private pipelineOptions(): ConstructorParameters<typeof Pipeline>[2] {
+    return { metrics: this.metrics, env: this.options.env, gitHttp: { timeouts: this.options.gitTimeouts, signal: this.abandonGit.signal } };
   }
 
   /** The port the HTTP server listens on (useful with port 0). */
@@ -133,7 +181,7 @@ export class Service {
       return { ok: false, problems: errorMessage(err) };
     }
     const previous = this.pipelineNow;
-    const next = new Pipeline(loaded.config, this.log, { metrics: this.metrics, env: this.options.env });
+    const next = new Pipeline(loaded.config, this.log, this.pipelineOptions());
     next.adoptStatus(previous);
     for (const key of ['queue', 'server', 'stateDir'] as const) {
       if (JSON.stringify(previous.config[key]) !== JSON.stringify(loaded.config[key])) {
@@ -143,8 +191,11 @@ export class Service {
     await this.scheduler.stop();
     this.pipelineNow = next;
     this.scheduler = this.makeScheduler();
-    this.scheduler.start();
-    await this.startupPass();
+    // Before the queue runs, its start does both with the config in force then.
+    if (this.queueRunning) {
+      this.scheduler.start();
+      await this.startupPass();
+    }
     this.log.info({ files: loaded.files }, 'config reloaded');
     return { ok: true };
   }
@@ -165,7 +216,7 @@ export class Service {
     }
   }
 
-  /** Stops intake (server, schedules), waits for the running jobs, and closes the queue. */
+  /** Stops intake (server, schedules), waits for the running jobs (for DRAIN_GRACE_MS, then ends their git requests), and closes the queue. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -179,8 +230,24 @@ export class Service {
       server.closeIdleConnections();
       await closed;
     }
-    await this.queue.close();
+    const closed = this.queue.close();
+    if (!(await settlesWithin(closed, this.options.drainGraceMs ?? DRAIN_GRACE_MS))) {
+      this.log.warn('jobs still running after the drain grace; abandoning their git requests');
+      this.abandonGit.abort(new Error('the service is stopping'));
+    }
+    await closed;
     this.log.info('stopped');
+  }
+}
+
+/** True if `promise` settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

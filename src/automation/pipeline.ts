@@ -2,6 +2,7 @@
 // the picks and the last results for status, and runs automations. Serve and reconcile both use it.
 import type { AutomationConfig, Config, ImageConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
+import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { compilePolicy, type Evaluation, type Policy } from '../policy/policy.js';
@@ -52,13 +53,16 @@ export class Pipeline {
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
   private readonly env: NodeJS.ProcessEnv;
+  /** Git request timeouts, and the signal that abandons requests when the service stops. */
+  private readonly gitHttp: GitHttpClientOptions | undefined;
 
   constructor(
     readonly config: Config,
     private readonly log: Logger,
-    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv } = {},
+    options: { registry?: RegistryClient; metrics?: Metrics; env?: NodeJS.ProcessEnv; gitHttp?: GitHttpClientOptions } = {},
   ) {
     this.metrics = options.metrics;
+    this.gitHttp = options.gitHttp;
     this.env = options.env ?? process.env;
     const registry = options.registry;
     this.registry = registry ?? new RegistryClient(config.registries, log.child({ stage: 'registry' }));
@@ -172,6 +176,7 @@ export class Pipeline {
         knownPolicies: new Set(this.config.policies.map((p) => p.name)),
         dryRun: options.dryRun,
         env: this.env,
+        http: this.gitHttp,
       });
       Object.assign(status, { lastRun: new Date(), result, error: null });
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };

@@ -1,7 +1,8 @@
 // One automation run (SPEC §3, §4): fetch the branch, hold back reverted tags, edit the files under
-// `paths` from the object store, commit, push; a push rejected because someone else pushed is retried
-// here, on the new head, a bounded number of times. With a pushBranch the commit goes there instead,
-// and the pull/merge request for it is opened or refreshed.
+// `paths` from the object store, commit, push; a push rejected because someone else pushed is re-applied
+// here, on the new head, a bounded number of times. Nothing else is retried here: a transient failure
+// is thrown for the queue's job retry (SPEC §7). With a pushBranch the commit goes there instead, and
+// the pull/merge request for it is opened or refreshed.
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
@@ -9,14 +10,15 @@ import { InputError, TransientError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
-import { CORRUPT_CLONE, GitRepository, HISTORY_DEPTH, type TreeFile } from '../git/git-repository.js';
+import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
+import type { GitHttpClientOptions } from '../git/git-http-client.js';
+import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
 import { redactUrl } from '../git/redact-url.js';
-import { holdKey, loadRememberedHolds, saveRememberedHolds } from '../git/remembered-holds.js';
 import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.js';
-import { retryTransient } from '../git/retry-transient.js';
 import { exponentialBackoff } from '../retry-timing.js';
+import type { StateStore } from '../state/state-store.js';
 import { ScreenedBlobs } from '../git/screened-blobs.js';
 import { applySetters, MAX_FILE_BYTES, type ImagePick, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
@@ -24,11 +26,13 @@ import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
 
 export const MAX_PUSH_ATTEMPTS = 5;
-/** Tries of one fetch or push that failed on the network. */
-export const NETWORK_ATTEMPTS = 3;
-/** Commits searched for reverts of tagpilot commits (the depth of a fresh clone); holds found are remembered beyond it. */
-export const REVERT_WINDOW = HISTORY_DEPTH;
 const READ_CONCURRENCY = 32;
+
+/** A policy's pick, with the tags ranked after it so a revert hold can fall back to the next best (SPEC §4). */
+export interface RankedPick extends ImagePick {
+  /** Best first, the pick's own tag first of all; just the pick when absent. */
+  candidates?: readonly string[];
+}
 
 /** What one run did. */
 export interface AutomationResult {
@@ -56,10 +60,19 @@ export interface RunAutomationOptions {
   /** Every configured policy: markers naming one that has no pick yet are left alone quietly. */
   knownPolicies: ReadonlySet<string>;
   dryRun?: boolean;
-  /** Base of the backoff between push and network retries; tests shrink it. */
+  /** Base of the backoff between re-applying a push that lost a race; tests shrink it. */
   pushRetryDelayMs?: number;
   /** Where pullRequest.tokenEnv, TAGPILOT_*_API_URL and TAGPILOT_SIGNING_PASSPHRASE are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where the branch's history record is kept between runs (shared by replicas with Redis). Without
+   * one, every run reads the branch's whole history again.
+   */
+  state?: StateStore;
+  /** The digest of a tag that a revert hold made the pick of a digest-pinning policy. */
+  digestOf?: (pick: ImagePick, tag: string) => Promise<string>;
+  /** Timeouts of each request to the git server, and a signal that abandons them (the service stops). */
+  http?: GitHttpClientOptions;
 }
 
 /** The edit of one head commit: new file contents and what changed. */
@@ -73,7 +86,7 @@ interface Edit {
 /** Runs `automation` with the current picks (keyed by policy name). */
 export async function runAutomation(
   automation: AutomationConfig,
-  picks: ReadonlyMap<string, ImagePick>,
+  picks: ReadonlyMap<string, RankedPick>,
   options: RunAutomationOptions,
 ): Promise<AutomationResult> {
   const gitdir = join(options.stateDir, 'git', automation.name);
@@ -109,7 +122,7 @@ export async function runAutomation(
 /** What every attempt of one run shares. */
 interface Run {
   automation: AutomationConfig;
-  picks: ReadonlyMap<string, ImagePick>;
+  picks: ReadonlyMap<string, RankedPick>;
   options: RunAutomationOptions;
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -123,13 +136,12 @@ interface Run {
   template: CommitTemplate | undefined;
   signer: CommitSigner | undefined;
   pullRequestToken: string | undefined;
-  network: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** Everything checked and loaded before any network traffic: bad config never fails after a push it would have described. */
 async function prepare(
   automation: AutomationConfig,
-  picks: ReadonlyMap<string, ImagePick>,
+  picks: ReadonlyMap<string, RankedPick>,
   options: RunAutomationOptions,
   gitdir: string,
 ): Promise<Run> {
@@ -141,6 +153,7 @@ async function prepare(
   const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
   const repo = new GitRepository(gitdir, git.url, {
     credentials: git.auth ? { username: git.auth.username, password: git.auth.password ?? '' } : undefined,
+    http: options.http,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
       if (screen.ignores(content)) memo.markIrrelevant(oid);
@@ -161,12 +174,6 @@ async function prepare(
     template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
     signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
     pullRequestToken: automation.pullRequest && !options.dryRun ? pullRequestToken(automation, env) : undefined,
-    network: (work) =>
-      retryTransient(work, {
-        attempts: NETWORK_ATTEMPTS,
-        baseDelayMs,
-        onRetry: (err, attempt, delayMs) => log.warn({ attempt, delayMs, err: err.message }, 'git server unreachable; retrying'),
-      }),
   };
 }
 
@@ -174,10 +181,10 @@ async function prepare(
 async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult | { rejected: string }> {
   const { automation, repo, log, target } = run;
   const { git } = automation;
-  const { head, clone } = await run.network(() => repo.fetchHead(git.branch));
+  const { head, clone } = await repo.fetchHead(git.branch);
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
-  const { active, heldBack } = await holdBackReverted(run, head);
-  const edit = await editHead(run, head, active);
+  const { active, heldBack, fallbacks } = await holdBackReverted(run, head);
+  const edit = await editHead(run, head, active, fallbacks);
   const result = (commit: string | null, subject: string | null): AutomationResult => ({
     automation: automation.name,
     commit,
@@ -199,14 +206,14 @@ async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult 
   const subject = message.split('\n', 1)[0]!;
   const commit = await repo.writeCommit(head, edit.files, message, git.author, run.signer);
   if (git.pushBranch) {
-    const existing = await run.network(() => repo.remoteBranchHead(target));
+    const existing = await repo.remoteBranchHead(target);
     if (existing && (await carriesSameChange(repo, existing, commit))) {
       log.debug({ commit: existing, branch: target }, 'review branch already up to date');
       return refreshPullRequest(run, { ...result(null, subject), alreadyPushed: existing }, message);
     }
   }
   // Never force the checkout branch; the review branch is ours and rebuilt from it every run.
-  const pushed = await run.network(() => repo.push(commit, target, { force: git.pushBranch !== undefined }));
+  const pushed = await repo.push(commit, target, { force: git.pushBranch !== undefined });
   if (pushed.outcome === 'rejected') return { rejected: pushed.reason };
   log.info({ commit, branch: target, changes: edit.changes.length }, 'pushed');
   return refreshPullRequest(run, result(commit, subject), message);
@@ -233,39 +240,48 @@ function pullRequestToken(automation: AutomationConfig, env: NodeJS.ProcessEnv):
 }
 
 /**
- * Drops the picks whose tag a revert on the branch holds back (SPEC §4): reverts among the last
- * REVERT_WINDOW commits (a reverted commit older than that is fetched alone), plus the holds found by
- * earlier runs, which last until their revert is itself reverted.
+ * Takes the tags that reverts on the branch hold back out of each pick's candidates (SPEC §4): the
+ * best tag not held is written instead, or nothing when every ranked candidate is held. The holds
+ * come from the branch's whole history (branch-history.ts), kept in the state store between runs.
  */
-async function holdBackReverted(run: Run, head: string): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[] }> {
-  const { repo, log, picks } = run;
-  const remembered = { file: `${run.gitdir}.held.json`, remote: redactUrl(run.automation.git.url) };
-  const history = await repo.history(head, REVERT_WINDOW);
-  let scan = findHeldBackTags(history);
-  // A revert of a revert can lead further back; a few rounds follow any chain people make.
-  for (let round = 0; round < 3 && scan.untraced.length > 0; round++) {
-    const older = (await Promise.all(scan.untraced.map(({ reverted }) => repo.fetchCommit(reverted, head)))).filter((c) => c !== null);
-    if (older.length === 0) break;
-    history.push(...older);
-    scan = findHeldBackTags(history);
-  }
-  for (const { revert, reverted } of scan.untraced) {
-    log.warn({ revert, reverted }, 'a revert names a commit the server would not give us; its tags are not held back');
-  }
-  const before = await loadRememberedHolds(remembered.file, remembered.remote);
-  const released = new Set(scan.released);
-  const holds = new Map([...scan.held, ...before.filter((h) => !released.has(h.commit))].map((h) => [holdKey(h), h]));
-  await saveRememberedHolds(remembered.file, remembered.remote, [...holds.values()], before);
+async function holdBackReverted(
+  run: Run,
+  head: string,
+): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[]; fallbacks: Map<string, ReadonlySet<string>> }> {
+  const { repo, log, picks, automation } = run;
+  const state = run.options.state;
+  const key = `history/${automation.name}`;
+  const previous = state ? (await state.get<BranchRecord>([key])).get(key)?.value : undefined;
+  const update = await updateBranchRecord(repo, automation.git.branch, head, redactUrl(automation.git.url), previous);
+  if (update.deepened > 0) log.info({ commits: update.read, deepened: update.deepened }, 'read the branch history for reverts');
+  if (state && update.record.heads[0] !== previous?.heads[0]) await state.put(key, update.record, Date.now());
 
-  const active = new Map(picks);
+  const holds = findHeldBackTags(update.record.commits).held;
+  const active = new Map<string, ImagePick>();
   const heldBack: HeldBackTag[] = [];
+  /** policy → the held tags ranked above the one written: a file already on one of them is not moved down. */
+  const fallbacks = new Map<string, ReadonlySet<string>>();
   for (const [policy, pick] of picks) {
-    const hold = [...holds.values()].find((h) => h.policy === policy && h.tag === pick.tag);
-    if (!hold) continue;
-    active.delete(policy);
-    heldBack.push(hold);
+    const held = new Map(holds.filter((h) => h.policy === policy && h.repository === pick.repository).map((h) => [h.tag, h]));
+    const candidates = pick.candidates ?? [pick.tag];
+    const chosen = candidates.find((tag) => !held.has(tag));
+    const passedOver = candidates.slice(0, chosen === undefined ? candidates.length : candidates.indexOf(chosen));
+    heldBack.push(...passedOver.map((tag) => held.get(tag)!));
+    if (chosen === undefined) continue;
+    if (chosen === pick.tag) {
+      active.set(policy, pick);
+      continue;
+    }
+    fallbacks.set(policy, new Set(passedOver));
+    const digest = pick.digest === undefined ? undefined : await digestOf(run, pick, chosen);
+    active.set(policy, { policy, repository: pick.repository, tag: chosen, ...(digest ? { digest } : {}) });
   }
-  return { active, heldBack };
+  return { active, heldBack, fallbacks };
+}
+
+async function digestOf(run: Run, pick: ImagePick, tag: string): Promise<string> {
+  if (!run.options.digestOf) throw new InputError(`policy ${pick.policy}: ${tag} needs its digest, and this run cannot look it up`);
+  return run.options.digestOf(pick, tag);
 }
 
 /** Whether `existing` (the review branch head) is our change on the same parent, so pushing again would only churn CI. */
@@ -309,8 +325,12 @@ function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string,
   };
 }
 
-/** Applies the picks to every manifest under `paths` at `head`, reading only blobs the memo cannot rule out. */
-async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>): Promise<Edit> {
+/**
+ * Applies the picks to every manifest under `paths` at `head`, reading only blobs the memo cannot rule
+ * out. Where a pick is a fallback below held tags, a file already on one of those keeps it: a person
+ * put it there after the revert, and tagpilot only moves files that are behind.
+ */
+async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>, fallbacks: ReadonlyMap<string, ReadonlySet<string>>): Promise<Edit> {
   const { repo, automation, memo, screen } = run;
   const files = await repo.listFiles(head, automation.paths, isManifestPath);
   const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [] };
@@ -328,7 +348,9 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
       edit.problems.push({ file: file.path, line: 1, message: 'skipped: not valid UTF-8, so it cannot be edited byte for byte' });
       return;
     }
-    const result = applySetters(file.path, text, picks, options);
+    let result = applySetters(file.path, text, picks, options);
+    const ahead = new Set(result.changes.filter((c) => fallbacks.get(c.policy)?.has(tagOf(c))).map((c) => c.policy));
+    if (ahead.size > 0) result = applySetters(file.path, text, new Map([...picks].filter(([policy]) => !ahead.has(policy))), options);
     edit.problems.push(...result.problems);
     if (result.changes.length === 0 || result.text === text) return;
     edit.files.set(file.path, result.text);
@@ -347,6 +369,13 @@ async function forEachLimited<T>(items: readonly T[], limit: number, task: (item
     while (next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The tag a change moves away from (the file's current one). */
+function tagOf(change: SetterChange): string {
+  const version = versionOf(change.from, change.field);
+  const at = version.indexOf('@');
+  return at < 0 ? version : version.slice(0, at);
 }
 
 /** A change as commit messages and status show it: versions (`1.2.3`, `1.2.3@sha256:…`), not whole references. */

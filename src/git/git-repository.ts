@@ -9,11 +9,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import git, { Errors, type HttpClient } from 'isomorphic-git';
 import { FileSystem } from 'isomorphic-git/models';
-import { errorMessage, NotFoundError, TagpilotError, TransientError, UnauthorizedError } from '../errors.js';
+import { errorMessage, NotFoundError, PushDeclinedError, TagpilotError, TransientError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
-import { createGitHttpClient } from './git-http-client.js';
+import { createGitHttpClient, type GitHttpClientOptions } from './git-http-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
+import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { remoteFailure } from './remote-failure.js';
 
 /** Basic credentials for the remote (a token goes in `password`). */
@@ -41,12 +42,14 @@ export interface HistoryCommit {
   message: string;
   parents: string[];
   tree: string;
+  /** The committer's time, in seconds since the epoch. */
+  time: number;
 }
 
 /** Why the clone was made afresh on this fetch, or 'reused' when an existing one was fetched into. */
 export type CloneState = 'reused' | 'missing' | 'other-remote' | 'corrupt' | 'compacted';
 
-/** 'rejected' when the remote moved on (or a hook declined); `reason` is what the server said. */
+/** 'rejected' when the remote moved on; `reason` is what the server said. A refusal that is not a race throws PushDeclinedError. */
 export interface PushResult {
   outcome: 'pushed' | 'rejected';
   reason: string;
@@ -85,6 +88,8 @@ export interface GitRepositoryOptions {
    * them. `content` is a view; copy it to keep it.
    */
   onBlobFetched?: (oid: string, content: Uint8Array) => void;
+  /** Timeouts of each request to the remote, and a signal that abandons every one in flight. */
+  http?: GitHttpClientOptions;
 }
 
 /** One remote branch kept in `gitdir`; safe only while tagpilot alone writes that gitdir. */
@@ -119,7 +124,7 @@ export class GitRepository {
     this.remote = redactUrl(url);
     const auth = options.credentials ?? credentialsInUrl(url);
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.http = createGitHttpClient(this.remote);
+    this.http = createGitHttpClient(this.remote, options.http);
   }
 
   private get base() {
@@ -214,7 +219,8 @@ export class GitRepository {
       // isomorphic-git ends a clone of an empty repository quietly, without the branch.
       throw new NotFoundError(`${this.remote}: branch ${branch} not found`);
     });
-    await writeFile(`${this.gitdir}/${ORIGIN_FILE}`, `${this.remote}\n`);
+    const originFile = `${this.gitdir}/${ORIGIN_FILE}`;
+    await this.local(() => withPath(originFile, writeFile(originFile, `${this.remote}\n`)));
     this.fetchedBranch = branch;
     return head;
   }
@@ -246,21 +252,26 @@ export class GitRepository {
   }
 
   /**
-   * A commit older than the history we hold (a revert can name one), fetched alone at depth 1. Null
-   * when the server will not give it: git serves any commit reachable from a branch over HTTP, but
-   * a server may refuse commits that are not branch tips.
+   * Fetches `commits` more commits below the clone's shallow boundary (git's deepen-relative), so the
+   * history reads further back. A failure is thrown, classified: history that cannot be read is never
+   * taken for history that is not there.
    */
-  async fetchCommit(oid: string, have: string): Promise<HistoryCommit | null> {
-    const local = await this.readCommit(oid);
-    if (local) return local;
+  async deepen(branch: string, commits: number): Promise<void> {
     try {
-      await git.fetch({ ...this.base, ...this.remoteCall, ...this.indexing, ref: have, remoteRef: oid, singleBranch: true, tags: false, depth: 1 });
+      await git.fetch({
+        ...this.base,
+        ...this.remoteCall,
+        ...this.indexing,
+        ref: branch,
+        remoteRef: `refs/heads/${branch}`,
+        singleBranch: true,
+        tags: false,
+        depth: commits,
+        relative: true,
+      });
     } catch (err) {
-      const failure = remoteFailure(err, this.remote);
-      if (failure instanceof UnauthorizedError) throw failure;
-      return null;
+      throw this.fetchFailure(err, branch) ?? corrupt(err);
     }
-    return this.readCommit(oid);
   }
 
   /** The remote failure behind a clone or fetch, including a branch the remote does not have; undefined when the fault is local. */
@@ -359,7 +370,8 @@ export class GitRepository {
       if (signingFailure) throw signingFailure.err;
       throw corrupt(err);
     }
-    await this.local(async () => writeFile(`${this.gitdir}/${WRITTEN_FILE}`, `${(await this.commitsWritten()) + 1}\n`));
+    const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
+    await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await this.commitsWritten()) + 1}\n`)));
     return oid;
   }
 
@@ -392,7 +404,7 @@ export class GitRepository {
     if (known) return known;
     try {
       const { commit } = await git.readCommit({ ...this.base, oid });
-      const read = { oid, message: commit.message, parents: commit.parent, tree: commit.tree };
+      const read = { oid, message: commit.message, parents: commit.parent, tree: commit.tree, time: commit.committer.timestamp };
       this.commits.set(oid, read);
       return read;
     } catch (err) {
@@ -459,7 +471,11 @@ export class GitRepository {
         const said = [result.error, ...Object.values(result.refs).map((r) => r.error)].filter(Boolean).join('; ') || 'no status';
         const reason = [said, remoteSaid.filter(Boolean).join(' ')].filter(Boolean).join(': ');
         if (result.ok && isRaceRejection(reason)) return { outcome: 'rejected', reason };
-        throw new TransientError(`${this.remote}: push to ${remoteBranch} refused: ${reason}`, { cause: err });
+        // A hook may refuse because someone pushed while ours was in flight: then the branch has moved,
+        // and the edit is re-applied on the new head. If it has not moved, the refusal is the server's
+        // decision (a hook, a protected branch) and another try would only repeat it.
+        if (!force && (await this.remoteBranchHead(remoteBranch)) !== written.parents[0]) return { outcome: 'rejected', reason };
+        throw new PushDeclinedError(`${this.remote}: push to ${remoteBranch} declined: ${reason}`, { cause: err });
       }
       throw remoteFailure(err, this.remote) ?? corrupt(err);
     } finally {
@@ -501,11 +517,14 @@ function wrapForGit(fs: GitdirFs): GitFs {
 
 /** Refusals that another client's push explains: fetch again, re-apply and retry. */
 function isRaceRejection(reason: string): boolean {
-  return /non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|pre-receive hook declined/i.test(reason);
+  return /non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref/i.test(reason);
 }
 
 function corrupt(err: unknown): unknown {
   if (err instanceof TagpilotError) return err;
+  // A full or read-only disk is not a damaged clone: rebuilding it would only fail the same way.
+  const disk = localDiskFailure(err);
+  if (disk) return disk;
   return new TransientError(`the local clone is unreadable: ${errorMessage(err)}`, { cause: err, code: CORRUPT_CLONE });
 }
 

@@ -6,6 +6,7 @@
 import type { Stats } from 'node:fs';
 import { promises as disk } from 'node:fs';
 import { resolve } from 'node:path';
+import { withPath } from './local-disk-failure.js';
 
 /** What isomorphic-git's `fs` option needs: a promise API under an enumerable `promises`. */
 export interface GitdirFs {
@@ -155,11 +156,15 @@ export function createGitdirFs(gitdir: string): GitdirFs {
       return disk.readdir(path, options as never);
     },
     async writeFile(path: string, data: unknown, options?: unknown) {
-      if (!path.startsWith(objectsDir)) return disk.writeFile(path, data as never, options as never);
+      // A failed write(2) (a full disk) names no file: the message should.
+      if (!path.startsWith(objectsDir)) return withPath(path, disk.writeFile(path, data as never, options as never));
       // Objects and packs are written whole or not at all: a crash mid-write must not leave a
       // truncated object that later reads (and the "already exists" check before writes) trust.
       const temp = `${path}.tmp-${process.pid}-${tempCount++}`;
-      await disk.writeFile(temp, data as never, options as never);
+      await withPath(path, disk.writeFile(temp, data as never, options as never)).catch(async (err: unknown) => {
+        await disk.rm(temp, { force: true });
+        throw err;
+      });
       try {
         await disk.rename(temp, path);
       } catch (err) {

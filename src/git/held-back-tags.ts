@@ -28,6 +28,11 @@ export interface UntracedRevert {
 
 const REVERTS = /This reverts commit ([0-9a-f]{40})/g;
 
+/** Whether `message` is a `git revert`'s (of anything). */
+export function isRevert(message: string): boolean {
+  return /This reverts commit [0-9a-f]{40}/.test(message);
+}
+
 /**
  * The tags held back by the reverts in `history` (any order); the commits whose revert was itself
  * reverted (`released`: holds remembered from earlier scans end there); and the reverts whose target

@@ -6,6 +6,7 @@
 // "irrelevant" is remembered: a relevant blob is always read again, so the memo can hide nothing
 // that needs a change. A file that is unreadable or of another screen is ignored.
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { writingLocally } from './local-disk-failure.js';
 import { dirname } from 'node:path';
 
 const FORMAT = 1;
@@ -57,10 +58,12 @@ export class ScreenedBlobs {
       }
     }
     if (!this.dirty) return;
-    await mkdir(dirname(this.file), { recursive: true });
     const temp = `${this.file}.tmp-${process.pid}`;
-    await writeFile(temp, JSON.stringify({ format: FORMAT, screen: this.screen, irrelevant: [...this.irrelevant] }));
-    await rename(temp, this.file);
+    await writingLocally(this.file, async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      await writeFile(temp, JSON.stringify({ format: FORMAT, screen: this.screen, irrelevant: [...this.irrelevant] }));
+      await rename(temp, this.file);
+    });
     this.dirty = false;
   }
 }

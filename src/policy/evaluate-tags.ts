@@ -10,9 +10,13 @@ export interface FilterText {
   extract: string | null;
 }
 
+/** How many of the best candidates an evaluation ranks: a revert hold falls back to the next of them (SPEC §4). */
+export const RANKED_KEPT = 20;
+
 /**
- * Picks the best tag in one linear pass (no sort: O(n), one comparison per candidate). Ties go to
- * the greater tag in plain string order, so the pick never depends on the order tags were listed.
+ * Picks the best tag in one linear pass (no sort: O(n), usually one comparison per candidate), keeping
+ * the RANKED_KEPT best in order. Ties go to the greater tag in plain string order, so the pick never
+ * depends on the order tags were listed.
  */
 export function evaluateTags(
   tags: readonly string[],
@@ -22,8 +26,12 @@ export function evaluateTags(
 ): Evaluation {
   const skipped: SkipCounts = [0, 0, 0, 0, 0];
   let candidates = 0;
-  let bestKey: RankKey | undefined;
-  let bestTag = '';
+  /** The best candidates so far, best first. */
+  const top: Array<{ key: RankKey; tag: string }> = [];
+  const better = (key: RankKey, tag: string, than: { key: RankKey; tag: string }): boolean => {
+    const c = ranker.compare(key, than.key);
+    return c > 0 || (c === 0 && tag > than.tag);
+  };
   let exampleUnparsable: { tag: string; value: string } | undefined;
   for (const tag of tags) {
     const value = select(tag);
@@ -41,12 +49,12 @@ export function evaluateTags(
       continue;
     }
     candidates++;
-    if (bestKey !== undefined) {
-      const c = ranker.compare(key, bestKey);
-      if (c < 0 || (c === 0 && tag <= bestTag)) continue;
-    }
-    bestKey = key;
-    bestTag = tag;
+    if (top.length === RANKED_KEPT && !better(key, tag, top[RANKED_KEPT - 1]!)) continue;
+    let at = top.length;
+    while (at > 0 && better(key, tag, top[at - 1]!)) at--;
+    if (top[at - 1]?.tag === tag) continue; // listed twice
+    top.splice(at, 0, { key, tag });
+    if (top.length > RANKED_KEPT) top.pop();
   }
   const stats: EvaluationStats = {
     seen: tags.length,
@@ -55,8 +63,9 @@ export function evaluateTags(
     outOfRange: skipped[Skip.outOfRange] + skipped[Skip.prerelease],
     candidates,
   };
-  if (bestKey !== undefined) return { pick: { tag: bestTag }, reason: null, stats };
-  return { pick: null, reason: noPickReason(stats, skipped, ranker, filter, exampleUnparsable), stats };
+  const ranked = top.map((t) => t.tag);
+  if (ranked.length > 0) return { pick: { tag: ranked[0]! }, ranked, reason: null, stats };
+  return { pick: null, ranked, reason: noPickReason(stats, skipped, ranker, filter, exampleUnparsable), stats };
 }
 
 function noPickReason(

@@ -30,6 +30,8 @@ export interface EvaluationStats {
 /** The outcome of one evaluation: `reason` is non-null exactly when `pick` is null. */
 export interface Evaluation {
   pick: Pick | null;
+  /** The best candidates, best first (at most RANKED_KEPT); `pick` is the first. */
+  ranked: string[];
   reason: string | null;
   stats: EvaluationStats;
 }

@@ -170,7 +170,7 @@ export class BullmqQueue implements JobQueue {
     // that stops answering without closing the connection.
     for (const kind of KINDS) {
       const queue = this.queues[kind];
-      if (!(await settlesWithin(queue.close(), this.closeGraceMs))) (await queue.backend.client).disconnect();
+      if (!(await settlesWithin(queue.close(), this.closeGraceMs))) (await connectedNow(queue.backend.client))?.disconnect();
     }
     if (!(await settlesWithin(this.redis.quit(), this.closeGraceMs))) this.redis.disconnect();
   }
@@ -186,7 +186,9 @@ export class BullmqQueue implements JobQueue {
    *    as stalled; the write step being idempotent, nothing is committed twice.
    */
   private async closeWorker(kind: JobKind, worker: ClosableWorker): Promise<void> {
-    const blocking = await worker.backend.blockingClient;
+    const blocking = await connectedNow(worker.backend.blockingClient);
+    // Never connected (Redis down since start): it holds no job, and close() would wait for a Redis that never came.
+    if (!blocking) return worker.abandon();
     const deadline = Date.now() + this.closeGraceMs;
     while (blocking && blocking.status !== 'ready' && Date.now() < deadline) await sleep(50);
     const closed = worker.close().catch((err: Error) => this.reportError(kind, err));
@@ -300,9 +302,23 @@ class ClosableWorker extends Worker<JobData> {
    */
   async abandon(): Promise<void> {
     await this.lockManager.close();
-    (await this.backend.client).disconnect();
-    (await this.backend.blockingClient)?.disconnect();
+    const client = await connectedNow(this.backend.client);
+    const blocking = await connectedNow(this.backend.blockingClient);
+    client?.disconnect();
+    blocking?.disconnect();
+    // Never connected (Redis down since start): BullMQ's forced close ends connections still trying,
+    // which would otherwise keep reconnecting, and the process alive, after stop().
+    if (!client && !blocking) await settlesWithin(this.backend.close(true), 1_000);
   }
+}
+
+/**
+ * The client behind a BullMQ connection, or undefined when it never connected (Redis down since
+ * start): its promise would wait for ever, and BullMQ's own close() ends such a connection itself.
+ */
+function connectedNow<T>(client: Promise<T> | undefined): Promise<T | undefined> {
+  // An already resolved promise listed first wins the race.
+  return Promise.race([client ?? Promise.resolve(undefined), Promise.resolve(undefined)]).catch(() => undefined);
 }
 
 /** True if `promise` settles (either way) within `ms`. */

@@ -41,7 +41,15 @@ export interface RegistryClientOptions {
   pageSize: number;
   /** How long credentials from a Docker config or helper are reused before being read again. */
   credentialsTtlMs: number;
+  /** The largest body read of each kind of answer; a larger one fails that image (ResponseTooLargeError). */
+  maxBodyBytes: Record<BodyKind, number>;
 }
+
+/** The answers whose size we cap, each with its own limit. */
+export type BodyKind = 'tagsList' | 'manifest' | 'token';
+
+/** How errors name each kind of answer. */
+const BODY_NAMES: Record<BodyKind, string> = { tagsList: 'a tags/list page', manifest: 'a manifest', token: 'a token answer' };
 
 /** The defaults: 30 s timeouts, up to 100 pages of 1000 tags. */
 export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
@@ -49,6 +57,9 @@ export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
   maxPages: 100,
   pageSize: 1000,
   credentialsTtlMs: 5 * 60_000,
+  // A page of 1000 tags is ~50 KB, and a registry that ignores `n` and sends 100,000 tags ~5 MB;
+  // 4 MiB is the manifest size registries accept (OCI distribution spec); tokens are a few KB.
+  maxBodyBytes: { tagsList: 16 * 1024 * 1024, manifest: 4 * 1024 * 1024, token: 1024 * 1024 },
 };
 
 /** Where the client logs; a subset of pino's logger. */
@@ -77,6 +88,7 @@ interface Target {
   url: string;
   method: 'GET' | 'HEAD';
   accept?: string;
+  body: BodyKind;
 }
 
 /** The Authorization we sent, and what we need to explain or undo it. */
@@ -115,7 +127,7 @@ export class RegistryClient {
         break;
       }
       seen.add(url);
-      const response = await this.send({ ref, name, url, method: 'GET' });
+      const response = await this.send({ ref, name, url, method: 'GET', body: 'tagsList' });
       for (const tag of parseTagList(response.body.toString('utf8'), name)) tags.add(tag);
       url = nextPageUrl(header(response, 'link'), url, name);
       if (url !== null && seen.has(url)) {
@@ -136,6 +148,7 @@ export class RegistryClient {
       url: `${this.host(ref).baseUrl}/v2/${ref.path}/manifests/${encodeURIComponent(tag)}`,
       method: 'HEAD',
       accept: MANIFEST_ACCEPT,
+      body: 'manifest',
     };
     const head = header(await this.send(target), 'docker-content-digest');
     if (head !== undefined) {
@@ -249,6 +262,7 @@ export class RegistryClient {
         ...(creds ? { authorization: basicHeader(creds) } : {}),
         timeoutMs: this.options.timeoutMs,
         certificateAuthority: this.certificateAuthority(host),
+        ...this.bodyLimit('token'),
       });
     } catch (err) {
       throw requestFailure(err, `${name}: token service ${realmName}`, realm.host, this.options.timeoutMs);
@@ -275,6 +289,7 @@ export class RegistryClient {
         ...(authorization ? { authorization } : {}),
         timeoutMs: this.options.timeoutMs,
         certificateAuthority: this.certificateAuthority(host),
+        ...this.bodyLimit(target.body),
       });
       this.noteRateLimit(response, target.name);
       return response;
@@ -302,6 +317,10 @@ export class RegistryClient {
       throw statusError(status, `${name}: ${what} ${target.ref.apiHost} (HTTP ${status}${asked})`, { retryAfterMs: wait });
     }
     throw statusError(status, `${name}: ${target.ref.apiHost} answered HTTP ${status}`);
+  }
+
+  private bodyLimit(kind: BodyKind): { maxBytes: number; what: string } {
+    return { maxBytes: this.options.maxBodyBytes[kind], what: BODY_NAMES[kind] };
   }
 
   /** Docker Hub's `ratelimit-remaining: 76;w=21600`: logged, and a warning when little is left. */

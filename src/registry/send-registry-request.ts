@@ -1,7 +1,7 @@
 // One HTTP exchange with a registry, following redirects by hand so credentials never leave the origin
 // they were meant for (registries redirect to blob storage with signed URLs that need no header).
 import got, { type Response } from 'got';
-import { InputError } from '../errors.js';
+import { InputError, ResponseTooLargeError } from '../errors.js';
 
 /** What to send; `authorization` goes to the first origin only. */
 export interface RegistryRequest {
@@ -12,6 +12,10 @@ export interface RegistryRequest {
   timeoutMs: number;
   /** Trusted CAs for HTTPS; undefined means Node's defaults. */
   certificateAuthority?: string[] | undefined;
+  /** The largest body read; a longer one is dropped unread past this (ResponseTooLargeError). */
+  maxBytes: number;
+  /** What the answer is, for the error ("a tags/list page"). */
+  what: string;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -29,7 +33,7 @@ export async function sendRegistryRequest(request: RegistryRequest): Promise<Res
     const headers: Record<string, string> = { 'user-agent': USER_AGENT };
     if (request.accept) headers.accept = request.accept;
     if (authorization) headers.authorization = authorization;
-    const response = await got(url, {
+    const pending = got(url, {
       method: request.method,
       headers,
       responseType: 'buffer',
@@ -39,6 +43,24 @@ export async function sendRegistryRequest(request: RegistryRequest): Promise<Res
       timeout: { request: request.timeoutMs },
       https: request.certificateAuthority ? { certificateAuthority: request.certificateAuthority } : {},
     });
+    // got buffers the whole body; stop it at the limit (or at once, from Content-Length), so a 300 MB
+    // answer costs at most the limit in memory, not 300 MB and then its decoding.
+    let tooLarge = false;
+    pending.on('downloadProgress', ({ transferred, total }) => {
+      if (tooLarge || (transferred <= request.maxBytes && (total === undefined || total <= request.maxBytes))) return;
+      tooLarge = true;
+      pending.cancel();
+    });
+    let response: Response<Buffer>;
+    try {
+      response = await pending;
+    } catch (err) {
+      if (!tooLarge) throw err;
+      // Only origin and path: a storage redirect's query carries its signature.
+      throw new ResponseTooLargeError(
+        `${url.origin}${url.pathname} sent ${request.what} larger than the limit of ${request.maxBytes} bytes; refused unread`,
+      );
+    }
     const location = response.headers.location;
     if (!REDIRECTS.has(response.statusCode) || !location) return response;
     if (hop >= MAX_REDIRECTS) throw new InputError(`${request.url}: more than ${MAX_REDIRECTS} redirects`);

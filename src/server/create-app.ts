@@ -4,7 +4,7 @@ import type { Pipeline } from '../automation/pipeline.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { JobKind, JobQueue } from '../queue/job-queue.js';
+import type { JobKind } from '../queue/job-queue.js';
 import { constantTimeEqual } from '../webhook/constant-time-equal.js';
 import { handleWebhook } from '../webhook/handle-webhook.js';
 import { webhookSources } from '../webhook/webhook-sources.js';
@@ -13,15 +13,20 @@ import { statusReport } from './status-report.js';
 
 /** Webhook bodies larger than this are refused with 413 before they are read whole. */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+/** What a 503 asks a client to wait while the queue is unreachable: a few of its reconnect attempts. */
+export const QUEUE_RETRY_AFTER_SECONDS = 5;
+/** How long a request waits for the queue to take its job before answering 503 instead. */
+export const QUEUE_ANSWER_MS = 1_000;
 
-/** What the routes read and do: the live pipeline (swapped on reload), the queue, triggers. */
+/** What the routes read and do: the live pipeline (swapped on reload), the queue's state, triggers. */
 export interface AppContext {
   pipeline(): Pipeline | null;
-  queue: JobQueue;
   metrics: Metrics;
   log: Logger;
   /** Queues a scan or run; false when no image/automation has that name. */
   trigger(kind: JobKind, name: string): Promise<boolean>;
+  /** Whether jobs can be queued now: the queue has started and its backend answers (/readyz). */
+  accepting(): Promise<boolean>;
 }
 
 /** Builds the express app. */
@@ -40,7 +45,7 @@ export function createApp(context: AppContext): Express {
 
   app.get('/readyz', async (_req, res) => {
     const configLoaded = context.pipeline() !== null;
-    const queueReady = await context.queue.ready().catch(() => false);
+    const queueReady = await context.accepting().catch(() => false);
     res.status(configLoaded && queueReady ? 200 : 503).json({ configLoaded, queueReady });
   });
 
@@ -71,12 +76,34 @@ export function createApp(context: AppContext): Express {
     }
     next();
   };
+  // Redis down: answer at once, rather than after the queue's offline buffer gives up half a minute later.
+  const unavailable = (res: Response) =>
+    res.status(503).set('retry-after', String(QUEUE_RETRY_AFTER_SECONDS)).json({ error: 'the job queue is unreachable; try again shortly' });
+  const requireQueue = async (_req: Request, res: Response, next: NextFunction) => {
+    if (await context.accepting().catch(() => false)) next();
+    else unavailable(res);
+  };
+  /** Runs `work` (queue adds), or undefined when the queue does not take them within QUEUE_ANSWER_MS. */
+  const queueing = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), QUEUE_ANSWER_MS)));
+    try {
+      return await Promise.race([work(), late]);
+    } catch (err) {
+      context.log.warn({ err: errorMessage(err) }, 'cannot queue a job');
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const triggerRoute = (kind: JobKind) => async (req: Request<{ name: string }>, res: Response) => {
-    if (await context.trigger(kind, req.params.name)) res.status(202).json({ queued: kind, name: req.params.name });
+    const known = await queueing(() => context.trigger(kind, req.params.name));
+    if (known === undefined) unavailable(res);
+    else if (known) res.status(202).json({ queued: kind, name: req.params.name });
     else res.status(404).json({ error: `no ${kind === 'scan' ? 'image' : 'automation'} named ${req.params.name}` });
   };
-  app.post('/api/v1/images/:name/scan', requireToken, triggerRoute('scan'));
-  app.post('/api/v1/automations/:name/run', requireToken, triggerRoute('write'));
+  app.post('/api/v1/images/:name/scan', requireToken, requireQueue, triggerRoute('scan'));
+  app.post('/api/v1/automations/:name/run', requireToken, requireQueue, triggerRoute('write'));
 
   app.post(
     '/hooks/:name',
@@ -90,6 +117,11 @@ export function createApp(context: AppContext): Express {
       }
       next();
     },
+    async (req: Request<{ name: string }>, res, next) => {
+      if (await context.accepting().catch(() => false)) return next();
+      context.metrics.webhooks.inc({ webhook: req.params.name, status: '503' });
+      unavailable(res);
+    },
     express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }),
     async (req: Request<{ name: string }>, res) => {
       const pipeline = context.pipeline()!;
@@ -101,13 +133,22 @@ export function createApp(context: AppContext): Express {
         { headers: lowerCaseHeaders(req), query: queryStrings(req), body },
         pipeline.config.images,
       );
-      context.metrics.webhooks.inc({ webhook: hook.name, status: String(outcome.status) });
       if (outcome.status !== 202) {
+        context.metrics.webhooks.inc({ webhook: hook.name, status: String(outcome.status) });
         context.log.warn({ webhook: hook.name, status: outcome.status, err: outcome.error }, 'webhook refused');
         res.status(outcome.status).json({ error: outcome.error });
         return;
       }
-      for (const image of outcome.images) await context.trigger('scan', image);
+      const queued = await queueing(async () => {
+        for (const image of outcome.images) await context.trigger('scan', image);
+        return true;
+      });
+      if (!queued) {
+        context.metrics.webhooks.inc({ webhook: hook.name, status: '503' });
+        unavailable(res);
+        return;
+      }
+      context.metrics.webhooks.inc({ webhook: hook.name, status: '202' });
       context.log.info({ webhook: hook.name, images: outcome.images, events: outcome.events.length }, 'webhook accepted');
       res.status(202).json({ images: outcome.images });
     },

@@ -82,7 +82,7 @@ export function applySetters(
   const stream = readYamlStream(text);
   const lineOf = (offset: number): number => stream.lineCounter.linePos(offset).line;
   if (stream.error) {
-    const message = `skipped: not valid YAML: ${stream.error.message}`;
+    const message = `skipped: ${stream.error.message}`;
     return { text, changes: [], problems: [{ file, line: lineOf(stream.error.offset), message }] };
   }
 

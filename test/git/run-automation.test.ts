@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAX_PUSH_ATTEMPTS, REVERT_WINDOW, runAutomation, type RunAutomationOptions } from '../../src/automation/run-automation.js';
+import { runAutomation, type RankedPick, type RunAutomationOptions } from '../../src/automation/run-automation.js';
 import { AutomationConfig } from '../../src/config/schema.js';
-import { TransientError, UnauthorizedError } from '../../src/errors.js';
-import { GitRepository } from '../../src/git/git-repository.js';
+import { PushDeclinedError, TransientError, UnauthorizedError } from '../../src/errors.js';
+import { GitRepository, HISTORY_DEPTH } from '../../src/git/git-repository.js';
+import { FileStateStore } from '../../src/state/file-state-store.js';
 import { createLogger } from '../../src/log.js';
 import type { ImagePick } from '../../src/update/apply-setters.js';
 import { humanCommitThenRejectHook, rejectingHook } from '../helpers/git-scripts.js';
@@ -92,15 +93,16 @@ describe('runAutomation against a git server', () => {
     assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.3'));
   });
 
-  it('gives up after a bounded number of rejections and never forces the branch', async () => {
+  it('a push declined by a server hook is tried once, not retried, and the error carries the hook\'s words', async () => {
     const { name, url, options, pushes } = await fixture();
-    server.setPreReceiveHook(name, rejectingHook('branch is frozen'));
+    server.setPreReceiveHook(name, rejectingHook('GitLab: You are not allowed to push code to protected branches on this project.'));
     await assert.rejects(runAutomation(automation(url), picks('1.2.3'), options), (err: Error) => {
-      assert.ok(err instanceof TransientError);
-      assert.match(err.message, new RegExp(`rejected ${MAX_PUSH_ATTEMPTS} times \\(last: .*pre-receive hook declined`));
+      assert.ok(err instanceof PushDeclinedError, `${err.name}: ${err.message}`);
+      assert.ok(!(err instanceof TransientError), 'permanent: the queue does not retry it');
+      assert.match(err.message, /push to main declined: .*pre-receive hook declined.*You are not allowed to push code to protected branches/);
       return true;
     });
-    assert.equal(pushes(), MAX_PUSH_ATTEMPTS);
+    assert.equal(pushes(), 1);
     assert.deepEqual((await server.log(name, 'main')).map((c) => c.subject), ['Initial commit']);
   });
 
@@ -154,29 +156,85 @@ describe('runAutomation against a git server', () => {
     assert.deepEqual(newer.heldBack, []);
   });
 
-  it('holds a tag back however far back the reverted commit is, and after the revert itself scrolled away', async () => {
+  it('honours a revert 200 commits back from an empty stateDir, with and without a state store', async () => {
     const { name, url, stateDir, options } = await fixture();
     const bad = await runAutomation(automation(url), picks('1.2.3'), options);
-    await humanCommits(server.repoPath(name), REVERT_WINDOW + 5, join(dir, `busy-${name}`));
     await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
+    await humanCommits(server.repoPath(name), 200, join(dir, `busy-${name}`));
+    assert.ok(200 > HISTORY_DEPTH * 2, 'the revert is far below what a fresh clone fetches');
 
-    // A fresh clone holds REVERT_WINDOW commits: the reverted one is fetched on its own.
-    const fresh = { ...options, stateDir: `${stateDir}-fresh` };
-    const held = await runAutomation(automation(url), picks('1.2.3'), fresh);
+    // No store: every run reads the whole branch again, deepening the shallow clone to reach the revert.
+    const bare = { ...options, stateDir: `${stateDir}-bare` };
+    const held = await runAutomation(automation(url), picks('1.2.3'), bare);
     assert.deepEqual(held.heldBack.map((h) => [h.tag, h.commit]), [['1.2.3', bad.commit]]);
     assert.equal(held.commit, null);
 
-    // A busy branch pushes the revert out of the window too; the hold is remembered.
-    await humanCommits(server.repoPath(name), REVERT_WINDOW + 5, join(dir, `busier-${name}`));
-    const later = await runAutomation(automation(url), picks('1.2.3'), fresh);
-    assert.deepEqual(later.heldBack.map((h) => h.tag), ['1.2.3']);
-    assert.equal(later.commit, null);
+    // A store (the replicas' shared one, or stateDir's files): a fresh replica reads it once, and the next
+    // fresh replica on the same store needs no history beyond what it fetches anyway.
+    const state = new FileStateStore(`${stateDir}-shared`);
+    const first = await runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-a`, state });
+    assert.deepEqual(first.heldBack.map((h) => h.tag), ['1.2.3']);
+    const deepen = GitRepository.prototype.deepen;
+    let deepened = 0;
+    GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
+      deepened++;
+      return deepen.apply(this, args);
+    };
+    try {
+      await humanCommits(server.repoPath(name), 3, join(dir, `busier-${name}`));
+      const second = await runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-b`, state });
+      assert.deepEqual(second.heldBack.map((h) => h.tag), ['1.2.3']);
+      assert.equal(second.commit, null);
+      assert.equal(deepened, 0, 'the record covers the history: only the new commits are read');
+    } finally {
+      GitRepository.prototype.deepen = deepen;
+    }
 
     // Reverting the revert (a person re-applies the release) releases it.
     const [revert] = (await server.log(name, 'main')).filter((c) => c.subject.startsWith('Revert'));
     await gitRevert(server.repoPath(name), revert!.sha, join(dir, `unrevert-${name}`));
-    const released = await runAutomation(automation(url), picks('1.2.3'), fresh);
+    const released = await runAutomation(automation(url), picks('1.2.4'), { ...options, stateDir: `${stateDir}-c`, state });
     assert.deepEqual(released.heldBack, []);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.4'));
+  });
+
+  it('writes the best tag not held back: a file still behind moves forward, a file a person moved ahead stays', async () => {
+    const { name, url, options } = await fixture({ ...FILES, 'apps/staging.yaml': marked('1.0.0') });
+    const bad = await runAutomation(automation(url), picks('1.3.0'), options);
+    await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
+    // After the revert a person puts staging back on 1.3.0 by hand; prod stays on 1.0.0.
+    await server.commitAsHuman(name, 'main', { 'apps/staging.yaml': marked('1.3.0') }, 'Staging keeps 1.3.0');
+
+    const ranked: RankedPick = { policy: 'app', repository: APP, tag: '1.3.0', candidates: ['1.3.0', '1.2.0', '1.1.0'] };
+    const result = await runAutomation(automation(url), new Map([['app', ranked]]), options);
+    assert.deepEqual(result.heldBack.map((h) => [h.policy, h.tag, h.commit]), [['app', '1.3.0', bad.commit]]);
+    assert.deepEqual(result.changes.map((c) => [c.file, c.to]), [['apps/app.yaml', `${APP}:1.2.0`]]);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.0'));
+    assert.equal(await server.readFile(name, 'main', 'apps/staging.yaml'), marked('1.3.0'), 'not moved down');
+  });
+
+  it('a fetch that fails while the history is read for reverts writes nothing', async () => {
+    const { name, url, stateDir, options, pushes } = await fixture();
+    const bad = await runAutomation(automation(url), picks('1.2.3'), options);
+    await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
+    await humanCommits(server.repoPath(name), HISTORY_DEPTH + 10, join(dir, `busy-${name}`));
+    const deepen = GitRepository.prototype.deepen;
+    // The server fails the deepening fetch (and only it): a proxy blip mid-scan.
+    GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
+      server.failNextRequests(1, 502);
+      return deepen.apply(this, args);
+    };
+    try {
+      await assert.rejects(runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-fresh` }), (err: Error) => {
+        assert.ok(err instanceof TransientError, `${err.name}: ${err.message}`);
+        assert.match(err.message, /HTTP 502/);
+        return true;
+      });
+    } finally {
+      GitRepository.prototype.deepen = deepen;
+    }
+    assert.equal(pushes(), 1, 'only the first run pushed');
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.0.0'));
   });
 
   it('uses a commitMessage template and appends the trailers it needs to recognise the commit later', async () => {
@@ -239,6 +297,18 @@ describe('runAutomation against a git server', () => {
     assert.equal(await blob(), before, 'the file is untouched, byte for byte');
   });
 
+  it('skips a marked file nested 5,000 deep (reported with its line) and still commits the others', async () => {
+    // Composing it recursively overflowed the stack and failed every run of the automation.
+    const deep = `# {"$imagepolicy": "app"} is mentioned here\ndeep: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    const { name, url, options } = await fixture({ ...FILES, 'apps/deep.yaml': deep });
+    const result = await runAutomation(automation(url), picks('1.2.3'), options);
+    assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
+    assert.deepEqual(result.problems, [{ file: 'apps/deep.yaml', line: 2, message: 'skipped: nested more than 256 levels deep, past what tagpilot parses' }]);
+    assert.match(result.commit ?? '', /^[0-9a-f]{40}$/);
+    assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.2.3'));
+    assert.equal(await server.readFile(name, 'main', 'apps/deep.yaml'), deep);
+  });
+
   it('the blob memo never hides a file that now needs a change', async () => {
     const { name, url, options } = await fixture();
     await runAutomation(automation(url), picks('1.1.0'), options);
@@ -280,9 +350,10 @@ describe('runAutomation against a git server', () => {
     }
   });
 
-  it('retries a flaky network and names the remote, without secrets, when it gives up', async () => {
+  it('does not retry the network itself: a 503 fails the run as transient (the queue retries), naming the remote without secrets', async () => {
     const { name, url, options } = await fixture();
-    server.failNextRequests(2, 503);
+    server.failNextRequests(1, 503);
+    await assert.rejects(runAutomation(automation(url), picks('1.5.0'), options), TransientError);
     await runAutomation(automation(url), picks('1.5.0'), options);
     assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), marked('1.5.0'));
 

@@ -77,3 +77,37 @@ export function reply(res: ServerResponse, status: number, body?: unknown, heade
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(text);
 }
+
+/**
+ * Streams a tags/list of `total` bytes, made up as it goes (never allocated whole), honouring
+ * backpressure; `sent()` says how far it got before the client hung up.
+ */
+export function streamTagList(res: ServerResponse, total: number, headers: Record<string, string> = {}): { sent: () => number } {
+  let sent = 0;
+  let n = 0;
+  res.writeHead(200, { 'content-type': 'application/json', ...headers });
+  const head = '{"name":"acme/huge","tags":["0.0.0"';
+  const tail = ']}';
+  const pump = () => {
+    if (sent === 0) {
+      res.write(head);
+      sent += head.length;
+    }
+    while (!res.destroyed) {
+      const parts: string[] = [];
+      for (let i = 0; i < 4096; i++) parts.push(`,"1.0.${n++}"`);
+      const chunk = parts.join('');
+      if (sent + chunk.length + tail.length >= total) {
+        res.end(tail);
+        return;
+      }
+      sent += chunk.length;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+  return { sent: () => sent };
+}

@@ -13,8 +13,8 @@
 // tests, on the second core the tests leave mostly idle, and prints their output after the TAP.
 //
 // It also builds the bundle (dist/) once, for the tests that run the shipped program
-// (test/helpers/built-dist.ts), and gives every test a timeout so a hung peer fails that test
-// instead of hanging CI.
+// (test/helpers/built-dist.ts), and gives every test a timeout and every file a longer one, so a
+// hung peer fails that test instead of hanging CI.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -119,13 +119,13 @@ await buildDist(dist);
 process.stderr.write(`compiled ${sources.filter(isTs).length} files and the bundle in ${Math.round(performance.now() - started)} ms\n`);
 
 const compiled = tests.map((t) => join(out, relative(root, resolve(t)).replace(/\.ts$/, '.js')));
-// --test-force-exit: a test that timed out may leave a timer or socket behind (a hung peer's), and
-// Node 24 would then wait for it forever; this ends the file once its tests are done or cancelled.
-// Cancelled tests are `not ok` and fail the run (exit 1), though TAP counts them apart from `# fail`.
+// Each test file's process also loads a watchdog that ends it, failed, if a timed-out test left
+// something behind that keeps it alive (scripts/test-file-watchdog.mjs).
 const flags = [
   '--enable-source-maps',
+  '--import',
+  pathToFileURL(resolve('scripts/test-file-watchdog.mjs')).href,
   '--test',
-  '--test-force-exit',
   `--test-concurrency=${CONCURRENCY}`,
   `--test-timeout=${TEST_TIMEOUT_MS}`,
   '--test-reporter=tap',

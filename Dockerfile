@@ -4,23 +4,25 @@
 #   docker run --read-only --tmpfs /tmp -v tagpilot-state:/state \
 #     -v "$PWD/tagpilot.yaml:/config/tagpilot.yaml:ro" -e GIT_TOKEN -p 8080:8080 tagpilot
 # Kubernetes: deploy/ (the ConfigMap is mounted at /config, a PersistentVolumeClaim at /state).
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Production dependencies only; the final image copies these and never runs npm.
+# Production dependencies only: package.json `dependencies`, the few packages the bundle leaves
+# external (package.json dependencies: bullmq, ioredis, ssh2, the cloud and GitHub App clients). The final image copies these and never runs npm. --ignore-scripts:
+# `prepare` patches a dev dependency (patches/ → isomorphic-git), which this stage does not install.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-# patches/ is applied to node_modules by the postinstall script (patch-package).
 COPY package.json package-lock.json ./
-COPY patches ./patches
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# The TypeScript compile, with the dev dependencies, which stay in this stage.
+# The bundle (scripts/build.mjs): src/ and the patched isomorphic-git in dist/, what `npm pack` ships.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# patches/ is applied to node_modules by the prepare script (patch-package) that npm ci runs.
 COPY package.json package-lock.json ./
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -31,6 +33,7 @@ WORKDIR /app
 # package.json stays: its "type": "module" is what makes Node load dist/*.js as ES modules.
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
+# dist/ is the whole program: the production install above holds only what it leaves external.
 COPY --from=build /app/dist ./dist
 # A config that serves on every address and keeps state on the volume, so the image starts as is;
 # mounting a file over it or a folder at /config replaces it.
@@ -44,5 +47,6 @@ EXPOSE 8080
 # Assumes server.port 8080, as the default config and deploy/ use; Kubernetes uses its own probes.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# --enable-source-maps is not needed: dist/main.js turns source maps on itself.
 ENTRYPOINT ["node", "/app/dist/main.js"]
 CMD ["serve"]

@@ -14,7 +14,8 @@ import { runCommand } from '../test/helpers/run-command.js';
 import { startSshGitServer } from '../test/helpers/ssh-git-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
 import { median, type Benchmark } from './bench-result.js';
-import { cliEdit, gitEnv, IMAGE, MARKED, RUNS, seedRepository, time } from './git.bench.js';
+import { cliEdit, gitEnv, MARKED, seedRepository } from './fleet-repository.js';
+import { IMAGE, RUNS, time } from './git.bench.js';
 
 export const run: Benchmark = async () => {
   const savedTmp = process.env.TMPDIR;
@@ -26,7 +27,7 @@ export const run: Benchmark = async () => {
   else process.env.TMPDIR = savedTmp;
   const env = { ...gitEnv(scratch), GIT_SSH_COMMAND: sshd.gitSshCommand };
   try {
-    await seedRepository(server, scratch, gitEnv(scratch));
+    await seedRepository(server, scratch, gitEnv(scratch), IMAGE);
     const url = sshd.url('bench');
     const automation = AutomationConfig.parse({
       name: 'bench',
@@ -58,7 +59,7 @@ export const run: Benchmark = async () => {
         await time(async () => {
           await runCommand('git', ['fetch', '--quiet', 'origin', 'main'], { cwd: cliWarmDir, env });
           await runCommand('git', ['reset', '--quiet', '--hard', 'origin/main'], { cwd: cliWarmDir, env });
-          await cliEdit(cliWarmDir, env, `1.0.${version++}`);
+          await cliEdit(cliWarmDir, env, IMAGE, `1.0.${version++}`);
         }),
       );
     }

@@ -4,7 +4,7 @@
 // repository has a history of 50 updates, so the depth-50 clone tagpilot makes (to see reverts) pays
 // for history that `git clone --depth 1` does not; the third row says what that costs.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runAutomation } from '../src/automation/run-automation.js';
@@ -12,95 +12,14 @@ import { AutomationConfig } from '../src/config/schema.js';
 import { GitRepository, HISTORY_DEPTH } from '../src/git/git-repository.js';
 import { createLogger } from '../src/log.js';
 import type { ImagePick } from '../src/update/apply-setters.js';
-import { startGitServer, type TestGitServer } from '../test/helpers/git-server.js';
+import { startGitServer } from '../test/helpers/git-server.js';
 import { runCommand } from '../test/helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
 import { median, type Benchmark, type BenchResult } from './bench-result.js';
+import { cliEdit, gitEnv, MARKED, seedRepository } from './fleet-repository.js';
 
-export const FOLDERS = 50;
-export const FILES_PER_FOLDER = 100;
-export const MARKED = 20;
 export const RUNS = 5;
-/** Commits of history before the runs, each moving the 20 marked files, as a busy automation leaves them. */
-const HISTORY = 50;
 export const IMAGE = 'registry.example.com/acme/app';
-
-/** Every git the CLI side runs: no user or system config, so a developer's settings cannot skew it. */
-export function gitEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('GIT_')) env[key] = value;
-  return {
-    ...env,
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_AUTHOR_NAME: 'bench',
-    GIT_AUTHOR_EMAIL: 'bench@example.test',
-    GIT_COMMITTER_NAME: 'bench',
-    GIT_COMMITTER_EMAIL: 'bench@example.test',
-  };
-}
-
-function manifest(folder: number, file: number, marked: boolean): string {
-  const image = marked ? `${IMAGE}:1.0.0 # {"$imagepolicy": "app"}` : `registry.example.com/acme/svc-${folder}-${file}:2.${file}.0`;
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: svc-${folder}-${file}
-  labels: { team: team-${folder % 7} }
-spec:
-  replicas: ${1 + (file % 3)}
-  template:
-    spec:
-      containers:
-        - name: main
-          image: ${image}
-          resources: { requests: { cpu: 100m, memory: 64Mi } }
-`;
-}
-
-/**
- * A 5,000-file repository with HISTORY earlier updates of the marked files, built with the git CLI
- * and pushed once (faster than commitScript for this size).
- */
-export async function seedRepository(server: TestGitServer, scratch: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const url = await server.createRepo('bench', { 'README.md': 'bench\n' });
-  const work = join(scratch, 'seed');
-  await runCommand('git', ['clone', '--quiet', url, work], { env });
-  const step = Math.floor((FOLDERS * FILES_PER_FOLDER) / MARKED);
-  let index = 0;
-  for (let folder = 0; folder < FOLDERS; folder++) {
-    const dir = join(work, 'clusters', `team-${String(folder).padStart(2, '0')}`);
-    await mkdir(dir, { recursive: true });
-    await Promise.all(
-      Array.from({ length: FILES_PER_FOLDER }, (_, file) =>
-        writeFile(join(dir, `svc-${String(file).padStart(3, '0')}.yaml`), manifest(folder, file, index++ % step === 0)),
-      ),
-    );
-  }
-  await runCommand('git', ['add', '-A'], { cwd: work, env });
-  await runCommand('git', ['commit', '--quiet', '-m', 'seed'], { cwd: work, env });
-  for (let i = 1; i <= HISTORY; i++) await cliEdit(work, env, `0.0.${i}`, false);
-  await runCommand('git', ['push', '--quiet', 'origin', 'main'], { cwd: work, env });
-  await rm(work, { recursive: true, force: true });
-  return url;
-}
-
-/** The git CLI's best effort at the same run: find the marked files, set the tag, commit, push. */
-export async function cliEdit(work: string, env: NodeJS.ProcessEnv, tag: string, push = true): Promise<void> {
-  const { stdout } = await runCommand('git', ['grep', '-l', '--fixed-strings', '$imagepolicy', '--', 'clusters'], { cwd: work, env });
-  const files = stdout.split('\n').filter(Boolean);
-  await Promise.all(
-    files.map(async (file) => {
-      const path = join(work, file);
-      const text = await readFile(path, 'utf8');
-      await writeFile(path, text.replace(/(acme\/app:)[^ ]+( # \{"\$imagepolicy": "app"\})/g, `$1${tag}$2`));
-    }),
-  );
-  await runCommand('git', ['commit', '--quiet', '-am', `Update ${IMAGE} to ${tag}`], { cwd: work, env });
-  if (push) await runCommand('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work, env });
-}
 
 export async function time(work: () => Promise<void>): Promise<number> {
   const start = performance.now();
@@ -120,7 +39,7 @@ export const run: Benchmark = async () => {
   const env = gitEnv(scratch);
   const log = createLogger('silent');
   try {
-    const url = await seedRepository(server, scratch, env);
+    const url = await seedRepository(server, scratch, env, IMAGE);
     const automation = AutomationConfig.parse({
       name: 'bench',
       git: { url, branch: 'main', author: { name: 'tagpilot', email: 'tagpilot@example.test' } },
@@ -166,7 +85,7 @@ export const run: Benchmark = async () => {
       cliCold.push(
         await time(async () => {
           await runCommand('git', ['clone', '--quiet', '--depth', '1', '--single-branch', '-b', 'main', url, work], { env });
-          await cliEdit(work, env, `1.0.${version++}`);
+          await cliEdit(work, env, IMAGE, `1.0.${version++}`);
         }),
       );
       await rm(work, { recursive: true, force: true });
@@ -176,7 +95,7 @@ export const run: Benchmark = async () => {
         await time(async () => {
           await runCommand('git', ['fetch', '--quiet', 'origin', 'main'], { cwd: cliWarmDir, env });
           await runCommand('git', ['reset', '--quiet', '--hard', 'origin/main'], { cwd: cliWarmDir, env });
-          await cliEdit(cliWarmDir, env, `1.0.${version++}`);
+          await cliEdit(cliWarmDir, env, IMAGE, `1.0.${version++}`);
         }),
       );
     }

@@ -1,26 +1,13 @@
 // The command line (SPEC §5). Standard output carries only each command's result; logs go to stderr.
 import { parseArgs } from 'node:util';
-import { Pipeline } from './automation/pipeline.js';
-import { createStateStore } from './state/state-store.js';
-import { createNotifications, NOTIFY_DRAIN_MS } from './notify/create-notifications.js';
-import { formatSetterProblem } from './automation/format-setter-problem.js';
-import { renderPlan } from './automation/render-plan.js';
-import { renderWaitingPromotions } from './automation/render-waiting-promotions.js';
-import { excludeFor, renderScanReport, scanAndPick, type ScanReport } from './automation/scan-repository.js';
-import { compileAdHocPolicy } from './policy/ad-hoc-policy.js';
-import { RegistryClient } from './registry/registry-client.js';
-import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig, type LoadOptions } from './config/load-config.js';
-import { configJsonSchemaText } from './config/json-schema.js';
+import type { ScanReport } from './automation/scan-repository.js';
+import { DEFAULT_CONFIG_PATH } from './config/default-config-path.js';
+import type { LoadedConfig, LoadOptions } from './config/load-config.js';
 import { ConfigError, errorMessage, InputError } from './errors.js';
-import { importArgocd } from './import/argocd.js';
-import { importFlux, type ImportResult } from './import/flux.js';
+import type { ImportResult } from './import/flux.js';
 import type { ManifestFile } from './import/kubernetes-objects.js';
-import { readManifestFiles } from './import/read-manifest-files.js';
-import { createLogger, type Logger } from './log.js';
-import { Service } from './serve.js';
-import { acquireStateDirLock, type StateDirLock } from './state/state-dir-lock.js';
-import { loadCosignPublicKey } from './verify/cosign-public-key.js';
-import { CosignVerifier } from './verify/cosign-verifier.js';
+import type { Logger } from './log.js';
+import type { StateDirLock } from './state/state-dir-lock.js';
 
 const USAGE = `usage: tagpilot <command> [--config PATH]
 
@@ -41,6 +28,90 @@ commands:
 
 type Out = (text: string) => void;
 
+/** Every command's flags: parseArgs rejects any other. */
+function parseCommandArgs(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      automation: { type: 'string' },
+      semver: { type: 'string' },
+      alphabetical: { type: 'string' },
+      numerical: { type: 'string' },
+      filter: { type: 'string' },
+      extract: { type: 'string' },
+      'cosign-key': { type: 'string' },
+      json: { type: 'boolean' },
+      strict: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
+}
+
+/** What every command gets: its parsed arguments, the config loader, a logger, and where to write. */
+interface CommandContext {
+  args: ReturnType<typeof parseCommandArgs>;
+  io: { out: Out; err: Out; env: NodeJS.ProcessEnv };
+  configPath: string;
+  /** The config, or null after printing its problems. */
+  load: (options?: LoadOptions) => Promise<LoadedConfig | null>;
+  log: () => Promise<Logger>;
+}
+
+/**
+ * Every command, each loading the modules it needs when it runs (dynamic import), so that `--help`
+ * or `check` do not pay for the queue, the HTTP server, git or OpenPGP: module loading is most of a
+ * short command's time. A new command is one entry here; keep its imports inside it.
+ */
+const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
+  async check({ load, io }) {
+    const loaded = await load({ checkFiles: true });
+    if (!loaded) return 1;
+    const { config } = loaded;
+    io.out(
+      `${loaded.files.join(', ')}: valid (${config.images.length} images, ${config.policies.length} policies, ${config.automations.length} automations)\n`,
+    );
+    return 0;
+  },
+  reconcile: (ctx) => reconcileCommand(ctx, false),
+  plan: (ctx) => reconcileCommand(ctx, true),
+  async serve({ load, log, io, configPath }) {
+    const loaded = await load();
+    const lock = loaded && (await lockStateDir(loaded, 'serve', io.err));
+    if (!loaded || !lock) return 1;
+    try {
+      const { Service } = await import('./serve.js');
+      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, await log());
+      const reload = () => void service.reload();
+      process.on('SIGHUP', reload);
+      await waitForSignal();
+      process.off('SIGHUP', reload);
+      await service.stop();
+      return 0;
+    } finally {
+      lock.release();
+    }
+  },
+  async scan({ args, load, log, io }) {
+    const repository = args.positionals[0];
+    if (!repository || args.positionals.length > 1) {
+      io.err(`scan takes one REPOSITORY\n${USAGE}`);
+      return 2;
+    }
+    const explicitConfig = args.values.config ?? io.env.TAGPILOT_CONFIG;
+    const loaded = explicitConfig ? await load() : null;
+    if (explicitConfig && !loaded) return 1;
+    return scan(repository, args.values, loaded, await log(), io);
+  },
+  async schema({ io }) {
+    const { configJsonSchemaText } = await import('./config/json-schema.js');
+    io.out(configJsonSchemaText());
+    return 0;
+  },
+  import: ({ args, io }) => importCommand(args.positionals, io),
+};
+
 /** Runs one command; resolves to the exit code. */
 export async function runCli(
   argv: string[],
@@ -53,23 +124,7 @@ export async function runCli(
   const [command, ...rest] = argv;
   let args;
   try {
-    args = parseArgs({
-      args: rest,
-      options: {
-        config: { type: 'string' },
-        automation: { type: 'string' },
-        semver: { type: 'string' },
-        alphabetical: { type: 'string' },
-        numerical: { type: 'string' },
-        filter: { type: 'string' },
-        extract: { type: 'string' },
-        'cosign-key': { type: 'string' },
-        json: { type: 'boolean' },
-        strict: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-    });
+    args = parseCommandArgs(rest);
   } catch (err) {
     io.err(`${errorMessage(err)}\n${USAGE}`);
     return 2;
@@ -78,15 +133,14 @@ export async function runCli(
     io.out(USAGE);
     return command ? 0 : 2;
   }
-  if (command === 'schema') {
-    io.out(configJsonSchemaText());
-    return 0;
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    io.err(`unknown command: ${command}\n${USAGE}`);
+    return 2;
   }
-  if (command === 'import') return importCommand(args.positionals, io);
   const configPath = args.values.config ?? io.env.TAGPILOT_CONFIG ?? DEFAULT_CONFIG_PATH;
-  const log = createLogger(io.env.TAGPILOT_LOG_LEVEL);
-
-  const load = (options: LoadOptions = {}): LoadedConfig | null => {
+  const load = async (options: LoadOptions = {}): Promise<LoadedConfig | null> => {
+    const { loadConfig } = await import('./config/load-config.js');
     try {
       return loadConfig(configPath, io.env, options);
     } catch (err) {
@@ -95,59 +149,19 @@ export async function runCli(
       return null;
     }
   };
+  const log = async () => (await import('./log.js')).createLogger(io.env.TAGPILOT_LOG_LEVEL);
+  return run({ args, io, configPath, load, log });
+}
 
-  switch (command) {
-    case 'check': {
-      const loaded = load({ checkFiles: true });
-      if (!loaded) return 1;
-      const { config } = loaded;
-      io.out(
-        `${loaded.files.join(', ')}: valid (${config.images.length} images, ${config.policies.length} policies, ${config.automations.length} automations)\n`,
-      );
-      return 0;
-    }
-    case 'reconcile':
-    case 'plan': {
-      const loaded = load();
-      const lock = loaded && lockStateDir(loaded, command, io.err);
-      if (!loaded || !lock) return 1;
-      const strict = command === 'plan' && args.values.strict === true;
-      try {
-        return await reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun: command === 'plan', strict, env: io.env });
-      } finally {
-        lock.release();
-      }
-    }
-    case 'serve': {
-      const loaded = load();
-      const lock = loaded && lockStateDir(loaded, command, io.err);
-      if (!loaded || !lock) return 1;
-      try {
-        const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, log);
-        const reload = () => void service.reload();
-        process.on('SIGHUP', reload);
-        await waitForSignal();
-        process.off('SIGHUP', reload);
-        await service.stop();
-        return 0;
-      } finally {
-        lock.release();
-      }
-    }
-    case 'scan': {
-      const repository = args.positionals[0];
-      if (!repository || args.positionals.length > 1) {
-        io.err(`scan takes one REPOSITORY\n${USAGE}`);
-        return 2;
-      }
-      const explicitConfig = args.values.config ?? io.env.TAGPILOT_CONFIG;
-      const loaded = explicitConfig ? load() : null;
-      if (explicitConfig && !loaded) return 1;
-      return scan(repository, args.values, loaded, log, io);
-    }
-    default:
-      io.err(`unknown command: ${command}\n${USAGE}`);
-      return 2;
+async function reconcileCommand({ args, load, log, io }: CommandContext, dryRun: boolean): Promise<number> {
+  const loaded = await load();
+  const lock = loaded && (await lockStateDir(loaded, dryRun ? 'plan' : 'reconcile', io.err));
+  if (!loaded || !lock) return 1;
+  const strict = dryRun && args.values.strict === true;
+  try {
+    return await reconcile(loaded, await log(), io.out, { automation: args.values.automation, dryRun, strict, env: io.env });
+  } finally {
+    lock.release();
   }
 }
 
@@ -162,6 +176,15 @@ async function reconcile(
     out(`no automation named ${automation}\n`);
     return 1;
   }
+  const [{ Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createStateStore }, { createNotifications, NOTIFY_DRAIN_MS }] =
+    await Promise.all([
+      import('./automation/pipeline.js'),
+      import('./automation/render-plan.js'),
+      import('./automation/render-waiting-promotions.js'),
+      import('./automation/format-setter-problem.js'),
+      import('./state/state-store.js'),
+      import('./notify/create-notifications.js'),
+    ]);
   const state = await createStateStore({ stateDir: config.stateDir, redisUrl: config.queue.redisUrl });
   // A plan changes nothing, so it tells no one.
   const events = dryRun ? undefined : createNotifications(config.notifications, log);
@@ -195,6 +218,11 @@ async function scan(
   log: Logger,
   io: { out: Out; err: Out },
 ): Promise<number> {
+  const [{ compileAdHocPolicy }, { RegistryClient }, { excludeFor, renderScanReport, scanAndPick }] = await Promise.all([
+    import('./policy/ad-hoc-policy.js'),
+    import('./registry/registry-client.js'),
+    import('./automation/scan-repository.js'),
+  ]);
   let policy;
   try {
     policy = compileAdHocPolicy({ image: repository, ...flags });
@@ -205,7 +233,10 @@ async function scan(
   const registry = new RegistryClient(loaded?.config.registries ?? [], log.child({ stage: 'registry' }));
   let verifier;
   try {
-    verifier = flags['cosign-key'] === undefined ? undefined : new CosignVerifier(registry, loadCosignPublicKey(flags['cosign-key']));
+    if (flags['cosign-key'] !== undefined) {
+      const [{ CosignVerifier }, { loadCosignPublicKey }] = await Promise.all([import('./verify/cosign-verifier.js'), import('./verify/cosign-public-key.js')]);
+      verifier = new CosignVerifier(registry, loadCosignPublicKey(flags['cosign-key']));
+    }
   } catch (err) {
     io.err(`${errorMessage(err)}\n`);
     return 2;
@@ -222,15 +253,20 @@ async function scan(
   return report.latest ? 0 : 1;
 }
 
-const IMPORTERS: Record<string, (files: ReadonlyArray<ManifestFile>) => ImportResult> = { flux: importFlux, argocd: importArgocd };
+/** Each importer, loaded when asked for. */
+const IMPORTERS: Record<string, () => Promise<(files: ReadonlyArray<ManifestFile>) => ImportResult>> = {
+  flux: async () => (await import('./import/flux.js')).importFlux,
+  argocd: async () => (await import('./import/argocd.js')).importArgocd,
+};
 
-function importCommand(positionals: string[], io: { out: Out; err: Out }): number {
+async function importCommand(positionals: string[], io: { out: Out; err: Out }): Promise<number> {
   const [source, ...paths] = positionals;
-  const importer = source === undefined ? undefined : IMPORTERS[source];
-  if (!importer) {
+  const load = source !== undefined && Object.hasOwn(IMPORTERS, source) ? IMPORTERS[source] : undefined;
+  if (!load) {
     io.err(`usage: tagpilot import ${Object.keys(IMPORTERS).join('|')} FILE|DIR|- ...\n`);
     return 2;
   }
+  const [importer, { readManifestFiles }] = await Promise.all([load(), import('./import/read-manifest-files.js')]);
   let files;
   try {
     files = readManifestFiles(paths);
@@ -246,7 +282,8 @@ function importCommand(positionals: string[], io: { out: Out; err: Out }): numbe
 }
 
 /** One process per stateDir (SPEC §7); null (after saying who holds it) when another one runs. */
-function lockStateDir(loaded: LoadedConfig, command: string, err: Out): StateDirLock | null {
+async function lockStateDir(loaded: LoadedConfig, command: string, err: Out): Promise<StateDirLock | null> {
+  const { acquireStateDirLock } = await import('./state/state-dir-lock.js');
   try {
     return acquireStateDirLock(loaded.config.stateDir, command);
   } catch (error) {

@@ -13,7 +13,7 @@ import { resolveSecrets } from './resolve-secrets.js';
 import { knownKeysAt } from './schema-keys.js';
 import { validEntries } from './valid-entries.js';
 
-export const DEFAULT_CONFIG_PATH = 'config/tagpilot.yaml';
+export { DEFAULT_CONFIG_PATH } from './default-config-path.js';
 
 /** Keys whose values are templates of their own, so `${...}` in them is not an environment variable. */
 const NOT_EXPANDED = new Set(['extract']);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 import { InputError } from '../errors.js';
 import { isSshPrivateKey, sshCommitSigner } from './ssh-commit-signer.js';
 
@@ -43,7 +43,10 @@ export async function loadCommitSigner(keyFile: string, env: NodeJS.ProcessEnv =
 async function unlock(keyFile: string, armoredKey: string, passphrase: string | undefined): Promise<CommitSigner> {
   const passphraseHint = `${keyFile}.passphrase or ${SIGNING_PASSPHRASE_ENV}`;
   if (isSshPrivateKey(armoredKey)) return sshCommitSigner(keyFile, armoredKey, passphrase, passphraseHint);
-  let key: openpgp.PrivateKey;
+  // Loaded here, not at the top: OpenPGP is a third of a one-shot `reconcile`'s code, and most
+  // configs sign nothing.
+  const openpgp = await import('openpgp');
+  let key: OpenPgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey });
   } catch (err) {

@@ -3,7 +3,7 @@
 // what to do with tags is src/policy's job.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import tls from 'node:tls';
 import type { Response } from 'got';
 import type { RegistryConfig } from '../config/schema.js';
 import { InputError, NotFoundError, UnauthorizedError } from '../errors.js';
@@ -463,7 +463,7 @@ export class RegistryClient {
     const caFile = host.settings?.caFile;
     if (!caFile) return (host.certificateAuthority = undefined);
     try {
-      host.certificateAuthority = [...rootCertificates, readFileSync(caFile, 'utf8')];
+      host.certificateAuthority = [...tls.rootCertificates, readFileSync(caFile, 'utf8')];
     } catch (err) {
       throw new InputError(`registries ${host.host}: cannot read caFile ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

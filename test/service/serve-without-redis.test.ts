@@ -119,7 +119,7 @@ describe('the serve process while Redis stays down', () => {
       const port = await new Promise<number>((resolve, reject) => {
         child.stderr.on('data', (d: Buffer) => {
           stderr += d.toString();
-          const match = /"port":(\d+),"msg":"serving"/.exec(stderr);
+          const match = /"port":(\d+),[^\n]*"msg":"serving/.exec(stderr);
           if (match) resolve(Number(match[1]));
         });
         child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));

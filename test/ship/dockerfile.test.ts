@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
+import { builtDist } from '../helpers/built-dist.js';
 
 /** One instruction: keyword, flags (`--from=build`), arguments (exec form unpacked), source line. */
 interface Instruction {
@@ -101,11 +102,11 @@ describe('Dockerfile', () => {
     );
   });
 
-  it('gives every npm ci the patches/ its postinstall applies', () => {
+  it('gives every npm ci that runs scripts the patches/ its prepare script applies', () => {
     const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
-    assert.match(scripts.postinstall ?? '', /patch-package/, 'package.json applies patches/ on install');
+    assert.match(scripts.prepare ?? '', /patch-package/, 'package.json applies patches/ on install');
     for (const stage of stages) {
-      const install = stage.instructions.findIndex((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.raw));
+      const install = stage.instructions.findIndex((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.raw) && !/--ignore-scripts/.test(i.raw));
       if (install < 0) continue;
       const patches = stage.instructions.findIndex((i) => i.keyword === 'COPY' && !i.flags.from && i.args.slice(0, -1).some((a) => a.replace(/\/$/, '') === 'patches'));
       assert.ok(patches >= 0 && patches < install, `stage ${stage.name}: COPY patches before npm ci, or it installs an unpatched isomorphic-git`);
@@ -124,9 +125,13 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('copies from other stages only what they produce', () => {
-    const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as { compilerOptions: { outDir: string } };
-    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+  it('copies from other stages only what they produce: the bundle npm run build writes and npm pack ships', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; files: string[] };
+    const scripts = pkg.scripts;
+    const outDir = /const OUT_DIR = '([^']+)'/.exec(readFileSync('scripts/build.mjs', 'utf8'))?.[1];
+    assert.ok(outDir, 'scripts/build.mjs names its OUT_DIR');
+    assert.ok(pkg.files.includes(outDir), `package.json files ships ${outDir}`);
+    assert.match(scripts.prepack ?? '', /npm run build\b/, 'npm pack builds first');
     for (const copy of all(runtime, 'COPY').filter((c) => c.flags.from)) {
       const stage = stageNamed(copy.flags.from!);
       assert.ok(stage, `line ${copy.line}: no stage ${copy.flags.from}`);
@@ -134,9 +139,9 @@ describe('Dockerfile', () => {
       for (const source of copy.args.slice(0, -1)) {
         const relative = posix.relative(stageDir, source);
         if (relative === 'node_modules') continue; // checked above: npm ci in that stage
-        assert.equal(relative, build.compilerOptions.outDir, `line ${copy.line}: ${source} is not what the build writes`);
+        assert.equal(relative, outDir, `line ${copy.line}: ${source} is not what the build writes`);
         assert.ok(all(stage, 'RUN').some((r) => /npm run build\b/.test(r.raw)), `stage ${stage.name} runs npm run build`);
-        assert.match(scripts.build!, /tsconfig\.build\.json/);
+        assert.match(scripts.build!, /scripts\/build\.mjs/);
       }
     }
   });
@@ -188,16 +193,15 @@ describe('.dockerignore', () => {
 });
 
 describe('the entry point from a production install', () => {
-  // The image's /app, rebuilt here: compiled dist/, package.json, and only the packages npm ci
-  // --omit=dev would install, so an import of a dev dependency (tsx, typescript) fails here first.
+  // The image's /app, rebuilt here: the bundle, package.json, and only the packages npm ci
+  // --omit=dev would install, so an import of a package the bundle should hold (isomorphic-git,
+  // zod) or of a dev tool fails here first.
   const app = mkdtempSync(join(tmpdir(), 'tagpilot-image-'));
   after(() => rmSync(app, { recursive: true, force: true }));
 
-  it('runs `check` on the baked config and prints usage', () => {
-    const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(app, 'dist')], {
-      encoding: 'utf8',
-    });
-    assert.ok(existsSync(join(app, 'dist/main.js')), `npm run build wrote no dist/main.js:\n${tsc.stdout}${tsc.stderr}`);
+  it('runs `check` on the baked config and prints usage', async () => {
+    cpSync(await builtDist(), join(app, 'dist'), { recursive: true });
+    assert.ok(existsSync(join(app, 'dist/main.js')), 'npm run build wrote no dist/main.js');
     cpSync('package.json', join(app, 'package.json'));
     const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { dev?: boolean }> };
     for (const [key, entry] of Object.entries(lock.packages)) {

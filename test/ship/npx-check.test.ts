@@ -23,7 +23,7 @@ describe('npx tagpilot after npm ci', () => {
 
   it('the prepare script builds the bin, and npx tagpilot check validates the default config', { timeout: 300_000 }, () => {
     const checkout = join(dir, 'checkout');
-    for (const path of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts', 'config']) cpSync(path, join(checkout, path), { recursive: true });
+    for (const path of ['package.json', 'tsconfig.json', 'patches', 'src', 'scripts', 'config']) cpSync(path, join(checkout, path), { recursive: true });
     symlinkSync(resolve('node_modules'), join(checkout, 'node_modules'));
     const prepare = run(checkout, 'npm', ['run', '--silent', 'prepare']);
     assert.equal(prepare.status, 0, `${prepare.stdout}${prepare.stderr}`);
@@ -33,15 +33,17 @@ describe('npx tagpilot after npm ci', () => {
     assert.match(check.stdout, /^config\/tagpilot\.yaml: valid \(\d+ images, \d+ policies, \d+ automations\)\n$/);
   });
 
-  // The Dockerfile's install stages copy package.json (and patches/) but neither scripts/ nor src/.
+  // The Dockerfile's install stages copy package.json and patches/ but neither scripts/ nor src/.
   const stages: Array<[string, string[]]> = [
-    ['package.json alone (the Docker install stages)', ['package.json']],
-    ['no source to build', ['package.json', 'scripts']],
+    ['package.json alone (the Docker install stages)', ['package.json', 'patches']],
+    ['no source to build', ['package.json', 'patches', 'scripts']],
   ];
   for (const [label, paths] of stages) {
     it(`the prepare script does nothing with ${label}`, () => {
       const stage = join(dir, label.replace(/\W+/g, '-'));
       for (const path of paths) cpSync(path, join(stage, path), { recursive: true });
+      // What npm ci installed before it runs prepare.
+      symlinkSync(resolve('node_modules'), join(stage, 'node_modules'));
       const prepare = run(stage, 'npm', ['run', '--silent', 'prepare']);
       assert.equal(prepare.status, 0, `${prepare.stdout}${prepare.stderr}`);
       assert.ok(!existsSync(join(stage, 'dist')));

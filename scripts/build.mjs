@@ -1,0 +1,125 @@
+// `npm run build`: src/main.ts → dist/, the files `npm pack` ships and the container runs.
+//
+// One esbuild bundle, so that what users run is what this checkout tested:
+// - isomorphic-git is bundled from node_modules, where patch-package has patched it (patches/); an
+//   installed package would otherwise load an unpatched copy, because nothing patches its dependencies.
+// - package.json `dependencies` stay external (installed beside the package, loaded from
+//   node_modules): only what cannot or need not be bundled belongs there (bullmq and ioredis, which
+//   load native msgpackr-extract and Lua scripts, and only `serve` with Redis needs them). Everything
+//   else the code imports is a devDependency and ends up in dist/.
+// - `splitting` keeps every dynamic import() a separate chunk, so a command loads only what it uses
+//   (the command table in src/cli.ts).
+// - Linked source maps, enabled by src/main.ts, so stack traces name src/ files and lines.
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const OUT_DIR = 'dist';
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+/**
+ * zod re-exports its 40-odd message locales (360 KB, a quarter of `tagpilot check`'s start-up) as
+ * `z.locales`; tagpilot reports in English, so `z.locales` holds only `en`.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(importer) ? { path: join(dirname(importer), '../locales'), namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, ({ path }) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: path,
+    }));
+  },
+};
+
+/**
+ * Node's built-ins reached by `require()` instead of `import`. An ES module import of a built-in
+ * makes Node copy every export into a module facade, reading every lazy getter on the way:
+ * `node:http` then loads undici for its WebSocket export (~100 ms on a busy machine), `node:tls`
+ * parses the root certificates, `node:crypto` sets up WebCrypto, `node:fs` warns about F_OK. Each
+ * built-in becomes a small module that requires it and re-exports its properties, except the
+ * costly or deprecated getters named here (importing one fails the build, so none goes unnoticed:
+ * read it from the default export when used instead, as `tls.rootCertificates`).
+ */
+const SKIPPED_GETTERS = {
+  http: ['WebSocket', 'CloseEvent', 'MessageEvent'],
+  tls: ['rootCertificates'],
+  crypto: ['webcrypto', 'subtle', 'getRandomValues', 'fips', 'prng', 'pseudoRandomBytes', 'rng'],
+  fs: ['F_OK', 'R_OK', 'W_OK', 'X_OK'],
+  process: ['domain'],
+};
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(build) {
+    const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
+    const nodeRequire = createRequire(import.meta.url);
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path, kind }) => {
+      const name = path.replace(/^node:/, '');
+      if (kind !== 'import-statement' || !builtins.has(name)) return undefined;
+      return { path: name, namespace: 'builtin' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path: name }) => {
+      const skipped = new Set(SKIPPED_GETTERS[name] ?? []);
+      const names = Object.keys(nodeRequire(name)).filter((key) => IDENTIFIER.test(key) && key !== 'default' && !skipped.has(key));
+      const contents = [
+        `const m = require('node:${name}');`,
+        'export default m;',
+        ...names.map((key) => `export const ${key} = m.${key};`),
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * got imports http2-wrapper, which builds a TLS socket as it loads (createSecureContext, ~40 ms);
+ * tagpilot never asks got for HTTP/2. got's import gets a stand-in that loads the real module on
+ * first use, so nothing changes if it is ever used.
+ */
+const LOADED_ON_FIRST_USE = ['http2-wrapper'];
+const loadedOnFirstUse = {
+  name: 'loaded-on-first-use',
+  setup(build) {
+    const filter = new RegExp(`^(${LOADED_ON_FIRST_USE.join('|')})$`);
+    build.onResolve({ filter }, ({ path, kind }) => (kind === 'import-statement' ? { path, namespace: 'first-use' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'first-use' }, ({ path }) => ({
+      contents: `const load = () => require(${JSON.stringify(path)});
+export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
+/** Builds dist/ (or `outdir`); resolves to esbuild's metafile (inputs and outputs). */
+export async function buildDist(outdir = OUT_DIR) {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    entryPoints: ['src/main.ts'],
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: Object.keys(pkg.dependencies ?? {}),
+    // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none of its own.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'linked',
+    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return result.metafile;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await buildDist(process.argv[2]);

@@ -248,7 +248,22 @@ export class Pipeline {
       Object.assign(status, { error: errorMessage(err) });
       throw err;
     });
-    if (promotion) status.promotion = promotion.status;
+    if (promotion) {
+      status.promotion = promotion.status;
+      const now = Date.now();
+      for (const w of promotion.status.waiting) {
+        this.events?.promotionWaiting({
+          policy: policy.name,
+          repository: image.repository,
+          tag: w.tag,
+          from: promotion.status.from,
+          automations: this.automationsUsing(policy.name),
+          soakedMs: w.soakedMs,
+          soakMs: promotion.status.soakMs,
+          readyAt: now + w.leftMs,
+        });
+      }
+    }
     let evaluation: Evaluation;
     let pick: RankedPick | null = null;
     try {

@@ -2,7 +2,7 @@
 // recovery, a hold not announced before. The pipeline calls it (PipelineEvents); the notifier delivers.
 import type { AutomationResult } from '../automation/run-automation.js';
 import { commitChange } from '../automation/run-automation.js';
-import type { PipelineEvents } from '../automation/pipeline-events.js';
+import type { PipelineEvents, PromotionWaiting } from '../automation/pipeline-events.js';
 import { errorMessage } from '../errors.js';
 import { FailureStreaks } from './failure-streaks.js';
 import type { NotificationEvent } from './notification-event.js';
@@ -13,6 +13,8 @@ export class Notifications implements PipelineEvents {
   private readonly streaks = new FailureStreaks();
   /** Holds announced, per automation: a hold is announced once, and again only if it ends and comes back. */
   private readonly announcedHolds = new Map<string, Set<string>>();
+  /** Waiting promotions announced (policy and tag), so each is announced once per process. */
+  private readonly announcedWaiting = new Set<string>();
 
   constructor(readonly notifier: Notifier) {}
 
@@ -48,7 +50,28 @@ export class Notifications implements PipelineEvents {
     else this.succeeded('image', image);
   }
 
-  /** Sends any event; the promotion feature publishes `promotion-waiting` through here. */
+  /** Announces a waiting promotion once per policy and tag: each scan finds it again until it is due. */
+  promotionWaiting(waiting: PromotionWaiting): void {
+    const key = `${waiting.policy}\n${waiting.tag}`;
+    if (this.announcedWaiting.has(key)) return;
+    this.announcedWaiting.add(key);
+    const { policy, repository, tag, from } = waiting;
+    for (const automation of waiting.automations) {
+      this.publish({
+        type: 'promotion-waiting',
+        automation,
+        policy,
+        repository,
+        tag,
+        from,
+        soakedSeconds: Math.floor(waiting.soakedMs / 1000),
+        soakSeconds: Math.floor(waiting.soakMs / 1000),
+        readyAt: new Date(waiting.readyAt).toISOString(),
+      });
+    }
+  }
+
+  /** Sends any event. */
   publish(event: NotificationEvent): void {
     this.notifier.publish(event);
   }

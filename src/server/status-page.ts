@@ -4,6 +4,8 @@ import type { StatusReport } from './status-report.js';
 
 type Automation = StatusReport['automations'][number];
 type Policy = StatusReport['policies'][number];
+/** Tags listed as unsigned per policy; the API lists them all. */
+const SKIPPED_SHOWN = 5;
 type Image = StatusReport['images'][number];
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:1.5rem 2rem;color:#1b1f24;max-width:1200px}
@@ -122,6 +124,12 @@ function policyRow(p: Policy, t: Time): string {
   if (e.candidates !== null) why.push(`${e.candidates} candidate${e.candidates === 1 ? '' : 's'} of ${p.stats?.seen ?? 0} tags`);
   for (const s of e.skipped) why.push(`${s.count} skipped: ${esc(s.why)}`);
   for (const h of e.heldBack) why.push(`<code>${esc(h.tag)}</code> held back in ${esc(h.automation)} (reverted by <code>${esc(h.revertedBy.slice(0, 12))}</code>)`);
+  for (const s of p.skipped.slice(0, SKIPPED_SHOWN)) why.push(`<code>${esc(s.tag)}</code> not signed: ${esc(s.reason)}`);
+  if (p.promotion) {
+    why.push(`promoted from ${esc(p.promotion.from)} after ${duration(p.promotion.soakMs / 1000)} there`);
+    for (const w of p.promotion.explanations) why.push(`waiting for promotion: <code>${esc(w)}</code>`);
+    for (const d of p.promotion.declined) why.push(`<code>${esc(d.tag)}</code> not promoted: review <a href="${esc(d.url)}">#${d.review}</a> was closed without merging`);
+  }
   if (p.error) why.push(`<span class="error">${esc(p.error)}</span>${p.failingSince ? ` <span class="muted">since ${t(p.failingSince)}</span>` : ''}`);
   if (e.candidates === null && !p.error) why.push('<span class="muted">not evaluated yet</span>');
   return `<tr><td>${esc(p.name)}<br><span class="muted">image ${esc(p.image)}</span></td><td>${ruleText.join('<br>')}</td><td>${pick}</td><td><ul>${why.map((w) => `<li>${w}</li>`).join('')}</ul></td></tr>`;

@@ -2,6 +2,8 @@
 // history is written with explicit commit dates (as tagpilot would have written it hours ago), so the
 // soak clock is tested without waiting.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,7 +56,7 @@ describe('promotion between environments', () => {
   };
 
   /** A config with staging taking every release and prod taking what soaked `soak` in staging. */
-  const twoEnvironments = async (name: string, url: string, options: { soak?: string; stateDir?: string } = {}) => {
+  const twoEnvironments = async (name: string, url: string, options: { soak?: string; stateDir?: string; notify?: string } = {}) => {
     const path = join(dir, `${name}-${process.hrtime.bigint()}.yaml`);
     await writeFile(
       path,
@@ -67,7 +69,7 @@ automations:
   - { name: prod, git: { url: ${url} }, paths: [prod], policies: [app-prod] }
 registries: [{ host: ${registry.host}, insecure: true }]
 stateDir: ${options.stateDir ?? join(dir, `${name}-state`)}
-`,
+${options.notify ? `notifications: [{ name: hook, type: webhook, url: '${options.notify}', events: [promotion-waiting] }]\n` : ''}`,
     );
     return path;
   };
@@ -96,14 +98,35 @@ stateDir: ${options.stateDir ?? join(dir, `${name}-state`)}
   it('does not promote a tag committed 2 h ago, and plan says how long is left', async () => {
     const url = await createFleet('young', ['staging', 'prod']);
     await tagpilotCommit('young', 'staging', 'staging', '1.0.0', '1.4.0', 2);
-    const config = await twoEnvironments('young', url);
-
-    const plan = await cli('plan', config, ['--automation', 'prod']);
-    assert.match(plan, /# automation prod: no change/);
-    assert.match(plan, /# app-prod: waiting for promotion: 1\.4\.0: in staging for 2h of 24h/);
-    const run = await cli('reconcile', config, ['--automation', 'prod']);
-    assert.match(run, /prod: no change/);
-    assert.equal(await prodTag('young'), '1.0.0');
+    // A local receiver for the promotion-waiting notification the reconcile sends (SPEC §1 notifications).
+    const received: Array<Record<string, unknown>> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const config = await twoEnvironments('young', url, { notify: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events` });
+    try {
+      const plan = await cli('plan', config, ['--automation', 'prod']);
+      assert.match(plan, /# automation prod: no change/);
+      assert.match(plan, /# app-prod: waiting for promotion: 1\.4\.0: in staging for 2h of 24h/);
+      assert.equal(received.length, 0, 'a plan tells no one');
+      const run = await cli('reconcile', config, ['--automation', 'prod']);
+      assert.match(run, /prod: no change/);
+      assert.equal(await prodTag('young'), '1.0.0');
+      assert.deepEqual(
+        received.map((e) => [e.event, e.automation, e.policy, e.tag, e.from, e.soakSeconds]),
+        [['promotion-waiting', 'prod', 'app-prod', '1.4.0', 'staging', 86_400]],
+        JSON.stringify(received),
+      );
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('never promotes a tag reverted in staging, and counts a tag replaced after 30 h as soaked', async () => {

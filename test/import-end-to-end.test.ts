@@ -4,12 +4,13 @@
 // markers each set by their own namespace's policy, with the messageTemplate's wording; Argo's
 // helmvalues write-back with its default commit message.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../src/cli.js';
 import { startGitServer, type TestGitServer } from './helpers/git-server.js';
 import { startRegistry, type TestRegistry } from './helpers/registry-server.js';
+import { startSshGitServer } from './helpers/ssh-git-server.js';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
@@ -36,14 +37,17 @@ describe('import, check and reconcile against real peers', () => {
     if (dir) await removeTempDir(dir);
   });
 
-  /** Imports `objects`, adds what only the test knows (the insecure registry, a state folder), checks and reconciles. */
-  async function importAndReconcile(source: 'flux' | 'argocd', name: string, objects: string, env: NodeJS.ProcessEnv) {
+  /**
+   * Imports `objects`, adds what only the test knows (the insecure registry, a state folder, and
+   * through `local` where the mounted secrets are here), checks and reconciles.
+   */
+  async function importAndReconcile(source: 'flux' | 'argocd', name: string, objects: string, env: NodeJS.ProcessEnv, local: (config: string) => string = (c) => c) {
     const objectsPath = join(dir, `${name}-objects.yaml`);
     await writeFile(objectsPath, objects);
     const imported = await cli(['import', source, objectsPath], env);
     assert.equal(imported.code, 0, imported.err);
     const configPath = join(dir, `${name}.yaml`);
-    await writeFile(configPath, `${imported.out}registries:\n  - host: ${registry.host}\n    insecure: true\nstateDir: ${join(dir, `${name}-state`)}\n`);
+    await writeFile(configPath, `${local(imported.out)}registries:\n  - host: ${registry.host}\n    insecure: true\nstateDir: ${join(dir, `${name}-state`)}\n`);
     const check = await cli(['check', '--config', configPath], env);
     assert.equal(check.code, 0, `${check.err}\n${imported.out}`);
     const reconcile = await cli(['reconcile', '--config', configPath], env);
@@ -188,6 +192,60 @@ spec:
     assert.match(fluxSystem!.body, /^Automation name: flux-system\/flux-system\n\n- 6\.0\.0 -> 6\.5\.0\n- main-abc1234-100 -> main-def5678-200\n/);
     assert.equal(teamB!.authorName, 'team-b');
     assert.match(teamB!.body, /- team-b:app: \S+\/acme\/app-b 1\.2\.0 -> 1\.2\.3/);
+  });
+
+  it('a Flux bootstrap over SSH (the deploy key and known_hosts of Secret flux-system), against a real sshd', async () => {
+    const sshd = await startSshGitServer(gitServer.root);
+    try {
+      for (const tag of ['2.0.0', '2.1.0', '3.0.0']) await registry.pushImage('acme/ssh-app', tag);
+      const file = (tag: string) => `image: ${registry.host}/acme/ssh-app:${tag} # {"$imagepolicy": "flux-system:ssh-app"}\n`;
+      await gitServer.createRepo('fleet-ssh', { 'clusters/production/app.yaml': file('2.0.0') });
+      const objects = `---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: { name: flux-system, namespace: flux-system }
+spec:
+  interval: 1m0s
+  ref: { branch: main }
+  secretRef: { name: flux-system }
+  url: ${sshd.url('fleet-ssh')}
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageRepository
+metadata: { name: ssh-app, namespace: flux-system }
+spec: { image: ${registry.host}/acme/ssh-app, interval: 5m0s }
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+metadata: { name: ssh-app, namespace: flux-system }
+spec:
+  imageRepositoryRef: { name: ssh-app }
+  policy: { semver: { range: ">=2.0.0, <3.0.0" } }
+---
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImageUpdateAutomation
+metadata: { name: flux-system, namespace: flux-system }
+spec:
+  sourceRef: { kind: GitRepository, name: flux-system }
+  git:
+    commit: { author: { email: fluxcdbot@users.noreply.github.com, name: fluxcdbot } }
+    push: { branch: main }
+  update: { path: ./clusters/production, strategy: Setters }
+`;
+      // The Secret flux bootstrap makes, mounted where the import says: identity and known_hosts.
+      const secrets = join(dir, 'flux-system-secret');
+      await mkdir(secrets, { recursive: true });
+      await copyFile(sshd.clientKeyFile, join(secrets, 'identity'));
+      await copyFile(sshd.knownHostsFile, join(secrets, 'known_hosts'));
+      const { imported, reconcile } = await importAndReconcile('flux', 'flux-ssh', objects, {}, (config) => config.replaceAll('/secrets/flux-system/', `${secrets}/`));
+      assert.match(imported.out, /sshKeyFile: \/secrets\/flux-system\/identity/);
+      assert.match(imported.out, /knownHostsFile: \/secrets\/flux-system\/known_hosts/);
+      assert.match(reconcile.out, /flux-system: pushed [0-9a-f]{12} to main: Update /);
+      assert.equal(await gitServer.readFile('fleet-ssh', 'main', 'clusters/production/app.yaml'), file('2.1.0'));
+      assert.ok((await sshd.commands()).some((c) => c.startsWith('git-receive-pack')), 'the push went over SSH');
+    } finally {
+      await sshd.stop();
+    }
   });
 
   it('an Argo CD Application with every Image Updater annotation (helmvalues git write-back)', async () => {

@@ -54,7 +54,7 @@ export function convertWriteBack(
     git.auth = {
       sshKeyFile: `${SECRETS_DIR}/${secret}/sshPrivateKey`,
       knownHostsFile: `${SECRETS_DIR}/argocd-ssh-known-hosts-cm/ssh_known_hosts`,
-    } as unknown as NonNullable<AutomationInput['git']['auth']>;
+    };
     note(`git.auth uses SSH: mount Secret ${secret} (its sshPrivateKey) and ConfigMap argocd-ssh-known-hosts-cm under ${SECRETS_DIR}`);
   } else {
     const username = envName(secret, 'USERNAME');

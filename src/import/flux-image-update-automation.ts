@@ -36,7 +36,7 @@ export function convertAutomation(
     // Flux's SSH Secret holds `identity` and `known_hosts`; mounted as files, they are what SPEC §1's SSH auth reads.
     const dir = `${SECRETS_DIR}/${secret ?? source.name}`;
     // SPEC §1's SSH keys; the cast goes once the schema has them (added on a parallel branch).
-    git.auth = { sshKeyFile: `${dir}/identity`, knownHostsFile: `${dir}/known_hosts` } as unknown as NonNullable<AutomationInput['git']['auth']>;
+    git.auth = { sshKeyFile: `${dir}/identity`, knownHostsFile: `${dir}/known_hosts` };
     warn(
       object,
       `git.auth uses SSH: mount ${secret ? `Secret ${secret}` : 'a Secret with identity and known_hosts'} at ${dir}` +

@@ -243,20 +243,7 @@ export class GitRepository {
    * has, so only newer commits come.
    */
   private async fetchInto(branch: string): Promise<string> {
-    let head: string | null;
-    try {
-      ({ fetchHead: head } = await git.fetch({
-        ...this.base,
-        ...this.remoteCall,
-        ...this.indexing,
-        ref: branch,
-        remoteRef: `refs/heads/${branch}`,
-        singleBranch: true,
-        tags: false,
-      }));
-    } catch (err) {
-      throw this.fetchFailure(err, branch) ?? corrupt(err);
-    }
+    const head = await this.fetchBranch(branch);
     if (!head) throw new NotFoundError(`${this.remote}: branch ${branch} not found`);
     if (!(await this.readCommit(head))) throw corrupt(new Error(`the fetched head ${head} is not readable`));
     await this.moveBranch(branch, head);
@@ -269,8 +256,13 @@ export class GitRepository {
    * taken for history that is not there.
    */
   async deepen(branch: string, commits: number): Promise<void> {
+    await this.fetchBranch(branch, commits);
+  }
+
+  /** isomorphic-git's fetch of `branch` into the clone, `deepenBy` commits further back when given; the fetched head. */
+  private async fetchBranch(branch: string, deepenBy?: number): Promise<string | null> {
     try {
-      await git.fetch({
+      const { fetchHead } = await git.fetch({
         ...this.base,
         ...this.remoteCall,
         ...this.indexing,
@@ -278,9 +270,9 @@ export class GitRepository {
         remoteRef: `refs/heads/${branch}`,
         singleBranch: true,
         tags: false,
-        depth: commits,
-        relative: true,
+        ...(deepenBy === undefined ? {} : { depth: deepenBy, relative: true }),
       });
+      return fetchHead;
     } catch (err) {
       throw this.fetchFailure(err, branch) ?? corrupt(err);
     }

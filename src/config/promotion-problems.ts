@@ -2,6 +2,7 @@
 // exists, writes the policy's image, and no automation promotes (through others) from itself.
 import type { Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
+import { policyId } from '../update/policy-id.js';
 
 /** Every problem with the promotion of a policy in a schema-valid config. */
 export function promotionProblems(config: Config): LocatedProblem[] {
@@ -28,7 +29,7 @@ export function promotionProblems(config: Config): LocatedProblem[] {
     }
     const repository = repositoryOf(policy.image);
     const written = policiesOf(source.name).some((name) => {
-      const other = config.policies.find((p) => p.name === name);
+      const other = config.policies.find((p) => p.name === name || policyId(p) === name);
       return other !== undefined && repositoryOf(other.image) === repository;
     });
     if (repository !== undefined && !written) {

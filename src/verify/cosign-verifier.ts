@@ -116,7 +116,7 @@ export class CosignVerifier {
       const blob = await this.blob(repository, layer, problems);
       if (!blob) continue;
       const json = RegistryJson.safeParse(blob.toString('utf8'));
-      const problem = json.success ? checkSigstoreBundle(json.data, this.key, digest) : 'the Sigstore bundle is not JSON';
+      const problem = json.success ? await checkSigstoreBundle(json.data, this.key, digest) : 'the Sigstore bundle is not JSON';
       if (problem === null) return { verified: true, via: 'referrer' };
       problems.push(problem);
     }

@@ -18,6 +18,7 @@ import type { JobKind, JobQueue } from './queue/job-queue.js';
 import { Scheduler } from './queue/scheduler.js';
 import { PromotionTimers, promotionDueTimes } from './promotion/promotion-timers.js';
 import { createApp } from './server/create-app.js';
+import { settlesWithin } from './settles-within.js';
 
 /** How to start: where the config came from (for reloads) and what to read secrets from. */
 export interface ServiceOptions {
@@ -288,17 +289,6 @@ export class Service {
     await this.notifications.notifier.idle(NOTIFY_DRAIN_MS);
     this.notifications.notifier.close();
     this.log.info('stopped');
-  }
-}
-
-/** True if `promise` settles (either way) within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -226,7 +226,7 @@ export class Pipeline {
   private async recordScan(image: string, startedAt: number, error: string | null): Promise<void> {
     const key = scanKey(image);
     const previous = (await this.state.get<StoredScan>([key])).get(key)?.value;
-    const failingSince = error === null ? null : previous && !previous.ok ? (previous.failingSince ?? startedAt) : startedAt;
+    const failingSince = error === null ? null : (previous?.failingSince ?? startedAt);
     await this.state.put<StoredScan>(key, { ok: error === null, at: Date.now(), error, failingSince }, startedAt);
   }
 
@@ -412,7 +412,7 @@ export class Pipeline {
     const key = runKey(automation);
     const previous = (await this.state.get<StoredRun>([key])).get(key)?.value;
     const at = Date.now();
-    const failingSince = error === null ? null : previous && !previous.ok ? (previous.failingSince ?? at) : at;
+    const failingSince = error === null ? null : (previous?.failingSince ?? at);
     await this.state.put<StoredRun>(key, { at, ok: error === null, error, failingSince, lastCommit: commit ?? previous?.lastCommit ?? null }, at);
   }
 
@@ -440,8 +440,8 @@ export class Pipeline {
 
   /**
    * Carries over the last scans and runs of a pipeline this one replaces (config reload), for names
-   * both know. Picks are not carried: a changed policy must be evaluated afresh, and a fresh pick
-   * makes every automation run once against the new config.
+   * both know. Picks are not carried: they are in the state store, and the new pipeline's first scan
+   * of each image runs every automation using it once against the new config.
    */
   adoptStatus(previous: Pipeline): void {
     for (const [name, status] of previous.images) if (this.images.has(name)) this.images.set(name, status);

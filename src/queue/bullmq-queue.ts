@@ -44,6 +44,7 @@ import {
   type QueueLogger,
   type RetryPolicy,
 } from './job-queue.js';
+import { settlesWithin } from '../settles-within.js';
 
 /** Constructor options of BullmqQueue. */
 export interface BullmqQueueOptions {
@@ -343,16 +344,4 @@ class ClosableWorker extends Worker<JobData> {
 function connectedNow<T>(client: Promise<T> | undefined): Promise<T | undefined> {
   // An already resolved promise listed first wins the race.
   return Promise.race([client ?? Promise.resolve(undefined), Promise.resolve(undefined)]).catch(() => undefined);
-}
-
-/** True if `promise` settles (either way) within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = promise.then(() => true, () => true);
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,6 +4,7 @@
 // cannot read the picks fails and is retried instead of waiting or using a local view.
 import { Redis } from 'ioredis';
 import { TransientError } from '../errors.js';
+import { settlesWithin } from '../settles-within.js';
 import type { StateStore, Versioned } from './state-store.js';
 
 const PUT_IF_NEWER = `
@@ -57,12 +58,7 @@ export class RedisStateStore implements StateStore {
 
   /** Ends the connection; a Redis that is down is not waited for (and no longer reconnected to). */
   async close(): Promise<void> {
-    if (this.redis.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)));
-      await Promise.race([this.redis.quit().catch(() => undefined), bound]);
-      clearTimeout(timer);
-    }
+    if (this.redis.status === 'ready') await settlesWithin(this.redis.quit(), CONNECT_WAIT_MS);
     this.redis.disconnect();
   }
 

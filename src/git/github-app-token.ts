@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GitConfig } from '../config/schema.js';
 import { InputError, TransientError, UnauthorizedError, errorMessage } from '../errors.js';
+import { classifyStatus } from '../failure-kind.js';
 import { githubPullRequests } from './github-pull-requests.js';
 
 /** `git.auth.githubApp` as the config gives it. */
@@ -69,7 +70,7 @@ function appFailure(err: unknown, what: string, apiUrl: string): Error {
   if (status === 401 || status === 403 || status === 404) {
     return new UnauthorizedError(`${where} refused the App's token request (HTTP ${status}: ${reason}); check appId, installationId and privateKeyFile`, { cause: err });
   }
-  if (typeof status === 'number' && (status === 429 || status >= 500)) return new TransientError(`${where} answered HTTP ${status}: ${reason}`, { cause: err });
+  if (typeof status === 'number' && classifyStatus(status) === 'transient') return new TransientError(`${where} answered HTTP ${status}: ${reason}`, { cause: err });
   if (typeof status === 'number') return new InputError(`${where} answered HTTP ${status}: ${reason}`, { cause: err });
   // No status: the key could not sign (not an RSA private key), or nothing answered.
   if (/private key|PKCS|asn1|DECODER|PEM/i.test(reason)) return new InputError(`${what}: privateKeyFile is not the App's RSA private key (${reason})`, { cause: err });

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NotificationConfig } from '../config/schema.js';
 import type { Metrics } from '../metrics.js';
+import { classifyStatus } from '../failure-kind.js';
 import { exponentialBackoff, retryAfterMs } from '../retry-timing.js';
 import type { NotificationEvent } from './notification-event.js';
 import { NOTIFICATION_FORMATS } from './notification-formats.js';
@@ -213,8 +214,7 @@ export class Notifier {
     await response.body?.cancel().catch(() => undefined);
     const status = response.status;
     if (status >= 200 && status < 300) return { ok: true };
-    const transient = status === 408 || status === 429 || status >= 500;
-    return { ok: false, retry: transient, reason: `HTTP ${status}`, retryAfterMs: retryAfterMs(response.headers.get('retry-after') ?? undefined) };
+    return { ok: false, retry: classifyStatus(status) === 'transient', reason: `HTTP ${status}`, retryAfterMs: retryAfterMs(response.headers.get('retry-after') ?? undefined) };
   }
 
   private count(target: Target, event: NotificationEvent, result: 'delivered' | 'retried' | 'failed' | 'dropped'): void {

@@ -5,6 +5,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { InputError, TransientError, UnauthorizedError } from '../../errors.js';
+import { classifyStatus } from '../../failure-kind.js';
 import type { CloudCredentialProvider } from './cloud-provider.js';
 
 /** The audience of ACR's data plane; ACR also takes ARM tokens, but those can be switched off per registry. */
@@ -45,7 +46,7 @@ export const azureAcr: CloudCredentialProvider = {
     const { statusCode, body } = await postForm(exchange, form);
     const where = `registries ${host}: azure credentials: ACR token exchange ${exchange}`;
     if (statusCode === 401 || statusCode === 403) throw new UnauthorizedError(`${where} refused the Entra ID token (HTTP ${statusCode})`);
-    if (statusCode === 408 || statusCode === 429 || statusCode >= 500) throw new TransientError(`${where} answered HTTP ${statusCode}`);
+    if (classifyStatus(statusCode) === 'transient') throw new TransientError(`${where} answered HTTP ${statusCode}`);
     if (statusCode !== 200) throw new InputError(`${where} answered HTTP ${statusCode}`);
     let parsed;
     try {

@@ -2,6 +2,7 @@
 // one is permanent, a token service that is down or unreachable is transient. Messages name the
 // provider and where it looked, never a token.
 import { InputError, TagpilotError, TransientError, UnauthorizedError, errorMessage } from '../../errors.js';
+import { classifyStatus, statusError } from '../../failure-kind.js';
 import type { CloudCredentialProvider } from './cloud-provider.js';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -17,9 +18,8 @@ export function cloudFailure(providerId: string, provider: CloudCredentialProvid
   }
   const status = provider.statusOf(err);
   if (status === 401 || status === 403) return new UnauthorizedError(`${what}: the token service refused our identity (HTTP ${status}): ${reason}`);
-  if (status !== undefined && (status === 408 || status === 429 || status >= 500)) {
-    return new TransientError(`${what}: the token service answered HTTP ${status}: ${reason}`, { code: status === 429 ? 'RATE_LIMITED' : 'TRANSIENT' });
-  }
+  // What a status means is decided in one place for every peer (failure-kind.ts).
+  if (status !== undefined && classifyStatus(status) === 'transient') return statusError(status, `${what}: the token service answered HTTP ${status}: ${reason}`);
   if (status === undefined && isNetworkFailure(err)) return new TransientError(`${what}: the token service is unreachable: ${reason}`);
   return new InputError(`${what}: ${reason}`, { code: 'CLOUD_CREDENTIALS_FAILED' });
 }

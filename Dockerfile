@@ -7,7 +7,7 @@
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only: package.json `dependencies`, the few packages the bundle leaves
-# external (package.json dependencies: bullmq, ioredis, ssh2, the cloud and GitHub App clients). The final image copies these and never runs npm. --ignore-scripts:
+# external (bullmq, ioredis, ssh2). The final image copies these and never runs npm. --ignore-scripts:
 # `prepare` patches a dev dependency (patches/ → isomorphic-git), which this stage does not install.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

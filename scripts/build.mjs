@@ -4,14 +4,17 @@
 // - isomorphic-git is bundled from node_modules, where patch-package has patched it (patches/); an
 //   installed package would otherwise load an unpatched copy, because nothing patches its dependencies.
 // - package.json `dependencies` stay external (installed beside the package, loaded from
-//   node_modules): only what cannot or need not be bundled belongs there (bullmq and ioredis, which
-//   load native msgpackr-extract and Lua scripts, and only `serve` with Redis needs them). Everything
-//   else the code imports is a devDependency and ends up in dist/.
+//   node_modules): only what cannot be bundled belongs there (bullmq and ioredis, which load native
+//   msgpackr-extract and Lua scripts from their own folders; ssh2, which builds optional native
+//   crypto when installed). Everything else the code imports is a devDependency and ends up in dist/,
+//   the cloud SDKs, the GitHub App client and Sigstore's libraries too: a user's install stays small
+//   (28 packages, not 126).
 // - `splitting` keeps every dynamic import() a separate chunk, so a command loads only what it uses
-//   (the command table in src/cli.ts).
+//   (the command table in src/cli.ts; the cloud, GitHub App and Sigstore clients when a config needs
+//   them).
 // - Linked source maps, enabled by src/main.ts, so stack traces name src/ files and lines.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -41,8 +44,11 @@ const zodEnglishOnly = {
  * `node:http` then loads undici for its WebSocket export (~100 ms on a busy machine), `node:tls`
  * parses the root certificates, `node:crypto` sets up WebCrypto, `node:fs` warns about F_OK. Each
  * built-in becomes a small module that requires it and re-exports its properties, except the
- * costly or deprecated getters named here (importing one fails the build, so none goes unnoticed:
- * read it from the default export when used instead, as `tls.rootCertificates`).
+ * costly or deprecated getters named here (importing one from src/ fails the build, so none goes
+ * unnoticed: read it from the default export when used instead, as `tls.rootCertificates`).
+ * A bundled package that imports one (the AWS SDK's `getRandomValues`, the GitHub App client's
+ * `subtle`) gets the built-in as CommonJS instead, whose properties esbuild reads where they are
+ * used, so nothing costly is read before that code runs.
  */
 const SKIPPED_GETTERS = {
   http: ['WebSocket', 'CloseEvent', 'MessageEvent'],
@@ -52,16 +58,28 @@ const SKIPPED_GETTERS = {
   process: ['domain'],
 };
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Whether `importer`, a file of a bundled package, mentions one of the getters skipped on `name`. */
+function namesSkippedGetter(name, importer) {
+  const skipped = SKIPPED_GETTERS[name];
+  if (!skipped || !/[\\/]node_modules[\\/]/.test(importer)) return false;
+  return new RegExp(`\\b(${skipped.join('|')})\\b`).test(readFileSync(importer, 'utf8'));
+}
+
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(build) {
     const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
     const nodeRequire = createRequire(import.meta.url);
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path, kind }) => {
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path, kind, importer, namespace }) => {
       const name = path.replace(/^node:/, '');
       if (kind !== 'import-statement' || !builtins.has(name)) return undefined;
-      return { path: name, namespace: 'builtin' };
+      return { path: name, namespace: namespace === 'file' && namesSkippedGetter(name, importer) ? 'builtin-commonjs' : 'builtin' };
     });
+    build.onLoad({ filter: /.*/, namespace: 'builtin-commonjs' }, ({ path: name }) => ({
+      contents: `module.exports = require('node:${name}');`,
+      loader: 'js',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path: name }) => {
       const skipped = new Set(SKIPPED_GETTERS[name] ?? []);
       const names = Object.keys(nodeRequire(name)).filter((key) => IDENTIFIER.test(key) && key !== 'default' && !skipped.has(key));
@@ -95,6 +113,41 @@ export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => ke
   },
 };
 
+/**
+ * A package that src/ loads by `await import('pkg')` becomes a chunk of its own, and esbuild gives a
+ * CommonJS chunk only a default export (https://github.com/evanw/esbuild/issues/1345), so
+ * `const { GoogleAuth } = await import('google-auth-library')` would find nothing, where Node
+ * finds the named exports. Such an import gets an ES module in between that names them (read from
+ * the package at build time: the AWS SDK's ECR client, google-auth-library, Sigstore's libraries).
+ */
+const commonjsDynamicImports = {
+  name: 'commonjs-dynamic-imports',
+  setup(build) {
+    const nodeRequire = createRequire(import.meta.url);
+    build.onResolve({ filter: /^(@[\w.-]+\/)?[\w.-]+(\/[\w./-]+)?$/ }, async ({ path, kind, importer, resolveDir, pluginData }) => {
+      if (kind !== 'dynamic-import' || pluginData === 'named' || /[\\/]node_modules[\\/]/.test(importer)) return undefined;
+      const resolved = await build.resolve(path, { kind, resolveDir, pluginData: 'named' });
+      if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return undefined;
+      return { path: resolved.path, namespace: 'commonjs-named' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'commonjs-named' }, ({ path }) => {
+      const names = Object.keys(nodeRequire(path)).filter((key) => IDENTIFIER.test(key) && key !== 'default');
+      return { contents: `export { ${names.join(', ')} } from ${JSON.stringify(path)};`, resolveDir: dirname(path), loader: 'js' };
+    });
+  },
+};
+
+/** Whether Node loads `file` as CommonJS: .cjs, or .js under a package.json without "type": "module". */
+function isCommonJs(file) {
+  if (!/\.c?js$/.test(file)) return false;
+  if (file.endsWith('.cjs')) return true;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')).type !== 'module';
+  }
+  return true;
+}
+
 /** Builds dist/ (or `outdir`); resolves to esbuild's metafile (inputs and outputs). */
 export async function buildDist(outdir = OUT_DIR) {
   rmSync(outdir, { recursive: true, force: true });
@@ -113,7 +166,7 @@ export async function buildDist(outdir = OUT_DIR) {
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'linked',
-    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse],
+    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse, commonjsDynamicImports],
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,

@@ -11,9 +11,12 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { AutomationConfig } from '../../src/config/schema.js';
 import { ConfigError, UnauthorizedError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startGithubAppApi, type GithubAppApi } from '../helpers/github-app-api.js';
+import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { startScriptedRegistry } from '../registry/scripted-registry.js';
 
 const APP_ID = 123456;
 const INSTALLATION_ID = 7890;
@@ -120,6 +123,38 @@ describe('GitHub App auth', () => {
       return true;
     });
     assert.equal(github.mints[0]?.refusal, 'signature does not verify with the App public key');
+  });
+
+  it('the built program (dist/, the GitHub App client bundled in it) mints the token: tagpilot reconcile', async () => {
+    const github = await api(3600);
+    const registry = await startScriptedRegistry();
+    try {
+      registry.script((req, res) => {
+        if (!req.url?.startsWith('/v2/acme/app/tags/list')) return void res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'acme/app', tags: ['1.0.0', '1.1.0'] }));
+      });
+      const image = (tag: string) => `image: ${registry.host}/acme/app:${tag} # {"$imagepolicy": "app"}\n`;
+      const url = await git.createRepo('acme/built', { 'apps/app.yaml': image('1.0.0') });
+      const config = join(dir, 'built.yaml');
+      await writeFile(config, `images: [{ name: app, repository: ${registry.host}/acme/app }]
+policies: [{ name: app, image: app, semver: '>=1.0.0' }]
+registries: [{ host: ${registry.host}, insecure: true }]
+automations:
+  - name: fleet
+    git: { url: ${url}, branch: main, auth: { githubApp: { appId: ${APP_ID}, installationId: ${INSTALLATION_ID}, privateKeyFile: ${keyFile} } } }
+    paths: [apps]
+stateDir: ${join(dir, 'state-built')}
+`);
+      gitPasswords.length = 0;
+      await runCommand(process.execPath, [await builtMain(), 'reconcile', '--config', config], {
+        env: { PATH: process.env.PATH, TAGPILOT_GITHUB_API_URL: github.url, TAGPILOT_LOG_LEVEL: 'warn' },
+      });
+      assert.equal(await git.readFile('acme/built', 'main', 'apps/app.yaml'), image('1.1.0'));
+      assert.deepEqual(github.mints.map((m) => m.status), [201]);
+      assert.ok(gitPasswords.length > 0 && gitPasswords.every((p) => p === github.mints[0]!.token), 'every git request carried the installation token');
+    } finally {
+      await registry.close();
+    }
   });
 
   it('check names a missing privateKeyFile and a pullRequest that has no token', async () => {

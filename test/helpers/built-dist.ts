@@ -20,3 +20,8 @@ export function builtDist(): Promise<string> {
   })();
   return built;
 }
+
+/** The built entry point, dist/main.js: what `node_modules/.bin/tagpilot` and the container run. */
+export async function builtMain(): Promise<string> {
+  return join(await builtDist(), 'main.js');
+}

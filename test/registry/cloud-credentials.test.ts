@@ -1,7 +1,8 @@
-// registries[].auth.provider end to end: `tagpilot scan` (a real process, so each SDK reads its own
-// environment) lists tags from a real docker-registry behind token auth, with the credentials that
-// the cloud's SDK minted from a stand-in of that cloud's token service. Then, in process: credentials
-// reused while fresh and minted again before they expire, and failures classified and explained.
+// registries[].auth.provider end to end: `tagpilot scan` (the built program, dist/, in a real process,
+// so each SDK runs as the bundle carries it and reads its own environment) lists tags from a real
+// docker-registry behind token auth, with the credentials that the cloud's SDK minted from a stand-in
+// of that cloud's token service. Then, in process: credentials reused while fresh and minted again
+// before they expire, and failures classified and explained.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -13,20 +14,21 @@ import { TransientError } from '../../src/errors.js';
 import { RegistryClient } from '../../src/registry/registry-client.js';
 import { ACR_SCOPE } from '../../src/registry/cloud-credentials/azure-acr.js';
 import { startEcrStandIn, startEntraStandIn, startMetadataStandIn, testSecret } from '../helpers/cloud-token-services.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { trackChild } from '../helpers/exit-cleanup.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const TAGS = ['1.0.0', '1.1.0'];
 
 /** Runs the CLI with only `env` (plus PATH and an empty HOME): no developer's ~/.aws or gcloud leaks in. */
 function tagpilot(args: string[], env: NodeJS.ProcessEnv, home: string): Promise<{ code: number | null; out: string; err: string }>;
 function tagpilot(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv, home: string): Promise<{ code: number | null; out: string; err: string }>;
-function tagpilot(...given: unknown[]): Promise<{ code: number | null; out: string; err: string }> {
+async function tagpilot(...given: unknown[]): Promise<{ code: number | null; out: string; err: string }> {
   const [nodeArgs, args, env, home] = (given.length === 3 ? [[], ...given] : given) as [string[], string[], NodeJS.ProcessEnv, string];
+  const main = await builtMain();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, main, ...args], {
       env: { PATH: process.env.PATH, HOME: home, TAGPILOT_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -168,11 +170,23 @@ describe('cloud registry identity', () => {
   });
 
   it('check and --help load none of the cloud SDKs (they load when a registry is first asked)', async () => {
-    // A resolve hook that refuses the SDKs: the commands fail if anything imports one eagerly.
+    // Hooks that refuse the SDKs: the commands fail if anything loads one eagerly, whether imported
+    // as a package or bundled into a chunk of dist/ (its source map names the package's files).
     const hooks = join(dir, 'forbid-sdks.mjs');
-    await writeFile(hooks, `export async function resolve(specifier, context, next) {
-  if (/^(@aws-sdk|@azure|google-auth-library|@octokit)\\b/.test(specifier)) throw new Error('eagerly imported ' + specifier);
+    await writeFile(hooks, `import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+const SDK = /^(@aws-sdk|@azure|google-auth-library|@octokit)\\b/;
+export async function resolve(specifier, context, next) {
+  if (SDK.test(specifier)) throw new Error('eagerly imported ' + specifier);
   return next(specifier, context);
+}
+export async function load(url, context, next) {
+  const map = url.startsWith('file:') ? fileURLToPath(url) + '.map' : '';
+  if (map && existsSync(map)) {
+    const sdk = JSON.parse(readFileSync(map, 'utf8')).sources.map((s) => s.split('node_modules/').at(-1)).find((s) => SDK.test(s));
+    if (sdk) throw new Error('eagerly loaded ' + url + ', which bundles ' + sdk);
+  }
+  return next(url, context);
 }\n`);
     const register = join(dir, 'register-forbid.mjs');
     await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);

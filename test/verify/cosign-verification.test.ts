@@ -14,10 +14,12 @@ import { Metrics } from '../../src/metrics.js';
 import { RegistryClient } from '../../src/registry/registry-client.js';
 import { loadCosignPublicKey, parseCosignPublicKey } from '../../src/verify/cosign-public-key.js';
 import { CosignVerifier } from '../../src/verify/cosign-verifier.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { bundleReferrer, pushBundleReferrer, pushSignatureTag, referrersIndex, sigstoreBundle } from '../helpers/cosign-artifacts.js';
 import { sha256Digest } from '../helpers/registry-push.js';
 import { reply, startScriptedRegistry, type ScriptedRegistry } from '../registry/scripted-registry.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
@@ -146,6 +148,23 @@ describe('verify.cosign against a real registry', () => {
     const badKey = await run('--cosign-key', join(dir, 'missing.pub'));
     assert.equal(badKey.code, 2);
     assert.match(badKey.err, /missing\.pub: cannot read it/);
+  });
+
+  it('the built program (dist/, Sigstore\'s libraries bundled in it) checks a bundle: tagpilot scan --cosign-key', async () => {
+    const repo = 'acme/bundled-built';
+    const name = `${registry.host}/${repo}`;
+    const good = await push(repo, '1.0.0');
+    await pushBundleReferrer(registry, repo, good, 500, sigstoreBundle(name, good, ours.privateKey));
+    const foreign = await push(repo, '1.1.0');
+    await pushBundleReferrer(registry, repo, foreign, 500, sigstoreBundle(name, foreign, theirs.privateKey));
+    const configPath = join(dir, 'scan-built.yaml');
+    writeFileSync(configPath, `registries: [{ host: "${registry.host}", insecure: true }]\n`);
+    const args = ['scan', name, '--semver', '>=1.0.0', '--cosign-key', keyFile, '--json', '--config', configPath];
+    const { stdout } = await runCommand(process.execPath, [await builtMain(), ...args], { env: { PATH: process.env.PATH, TAGPILOT_LOG_LEVEL: 'silent' } });
+    const report = JSON.parse(stdout) as { latest: { tag: string }; skipped: Array<{ tag: string; reason: string }> };
+    assert.equal(report.latest.tag, '1.0.0');
+    assert.deepEqual(report.skipped.map((s) => s.tag), ['1.1.0']);
+    assert.match(report.skipped[0]!.reason, /bundle signature does not verify with the key/);
   });
 
   for (const [label, pair] of [

@@ -172,7 +172,7 @@ describe('runAutomation against a git server', () => {
     const { name, url, stateDir, options } = await fixture();
     const bad = await runAutomation(automation(url), picks('1.2.3'), options);
     await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
-    await humanCommits(server.repoPath(name), 200, join(dir, `busy-${name}`));
+    await humanCommits(server, name, 200);
     assert.ok(200 > HISTORY_DEPTH * 2, 'the revert is far below what a fresh clone fetches');
 
     // No store: every run reads the whole branch again, deepening the shallow clone to reach the revert.
@@ -194,7 +194,7 @@ describe('runAutomation against a git server', () => {
       return deepen.apply(this, args);
     };
     try {
-      await humanCommits(server.repoPath(name), 3, join(dir, `busier-${name}`));
+      await humanCommits(server, name, 3);
       const second = await runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-b`, state });
       assert.deepEqual(second.heldBack.map((h) => h.tag), ['1.2.3']);
       assert.equal(second.commit, null);
@@ -230,7 +230,7 @@ describe('runAutomation against a git server', () => {
     const { name, url, stateDir, options, pushes } = await fixture();
     const bad = await runAutomation(automation(url), picks('1.2.3'), options);
     await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
-    await humanCommits(server.repoPath(name), HISTORY_DEPTH + 10, join(dir, `busy-${name}`));
+    await humanCommits(server, name, HISTORY_DEPTH + 10);
     const deepen = GitRepository.prototype.deepen;
     // The server fails the deepening fetch (and only it): a proxy blip mid-scan.
     GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
@@ -507,16 +507,9 @@ const HUMAN_ENV = {
   GIT_COMMITTER_EMAIL: HUMAN_AUTHOR.email,
 };
 
-/** `count` small commits by a person, as on a busy branch. */
-async function humanCommits(bareRepo: string, count: number, work: string): Promise<void> {
-  const env = HUMAN_ENV;
-  await runCommand('git', ['clone', '--quiet', bareRepo, work], { env });
-  for (let i = 0; i < count; i++) {
-    await writeFile(join(work, 'README.md'), `busy ${i}\n`);
-    await runCommand('git', ['commit', '--quiet', '-am', `busy ${i}`], { cwd: work, env });
-  }
-  await runCommand('git', ['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work, env });
-  await rm(work, { recursive: true, force: true });
+/** `count` small commits by a person on main, as on a busy branch. */
+async function humanCommits(server: TestGitServer, repo: string, count: number): Promise<void> {
+  await server.commitsAsHuman(repo, 'main', Array.from({ length: count }, (_, i) => ({ files: { 'README.md': `busy ${i}\n` }, message: `busy ${i}` })));
 }
 
 /** `git revert` as a person would run it: clone, revert, push. */

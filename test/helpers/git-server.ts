@@ -1,13 +1,13 @@
 // A real smart-HTTP git server on 127.0.0.1: node's http in front of `git http-backend` (CGI).
 import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { trackChild } from './exit-cleanup.js';
-import { commitScript, type GitIdentity } from './git-scripts.js';
+import type { GitIdentity } from './git-scripts.js';
 import { runCommand } from './run-command.js';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 
@@ -57,6 +57,8 @@ export interface TestGitServer {
   refs(repo: string): Promise<Record<string, string>>;
   /** Adds a commit by "Human Dev" straight into the bare repo (no hooks run); returns its sha. */
   commitAsHuman(repo: string, branch: string, files: Record<string, string | null>, message: string): Promise<string>;
+  /** Adds these commits by "Human Dev", one on the other, as a busy branch gets them; returns their shas. */
+  commitsAsHuman(repo: string, branch: string, commits: Array<{ files: Record<string, string | null>; message: string }>): Promise<string[]>;
   /** Installs (or with null removes) hooks/pre-receive; see git-scripts.ts for ready-made ones. */
   setPreReceiveHook(repo: string, script: string | null): void;
   /** Answers the next `count` requests with `status` (default 503) instead of serving them: a flaky network or proxy. */
@@ -208,15 +210,10 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
   const repoPath = (repo: string): string => join(root, repo.endsWith('.git') ? repo : `${repo}.git`);
   const git = async (repo: string, args: string[]): Promise<string> =>
     (await runCommand('git', ['--git-dir', repoPath(repo), ...args], { env })).stdout;
-  const commit = async (repo: string, branch: string, files: Record<string, string | null>, message: string, author: GitIdentity): Promise<string> => {
-    // A file, not `sh -c`: file contents can exceed the size limit of one argv entry.
-    const scriptPath = join(root, '.home', `commit-${process.hrtime.bigint()}.sh`);
-    await writeFile(scriptPath, commitScript({ branch, files, message, author }));
-    try {
-      return (await runCommand('sh', [scriptPath], { cwd: repoPath(repo), env })).stdout.trim();
-    } finally {
-      rmSync(scriptPath, { force: true });
-    }
+  const commit = async (repo: string, branch: string, commits: CommitToImport[]): Promise<string[]> => {
+    const path = repoPath(repo);
+    const output = (await runCommand('git', ['--git-dir', path, 'fast-import', '--quiet'], { env, input: fastImportStream(path, branch, commits) })).stdout;
+    return output.trim().split('\n');
   };
   let stopped = false;
 
@@ -229,7 +226,7 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
       const path = repoPath(name);
       await mkdir(dirname(path), { recursive: true });
       await runCommand('git', ['init', '--quiet', '--bare', '-b', branch, path], { env });
-      await commit(name, branch, files, 'Initial commit', FIXTURE_AUTHOR);
+      await commit(name, branch, [{ files, message: 'Initial commit', author: FIXTURE_AUTHOR }]);
       return `${url}/${name.endsWith('.git') ? name : `${name}.git`}`;
     },
     readFile: (repo, branch, path) => git(repo, ['show', `refs/heads/${branch}:${path}`]),
@@ -249,7 +246,8 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
       const stdout = await git(repo, ['for-each-ref', '--format=%(refname) %(objectname)']);
       return Object.fromEntries(stdout.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     },
-    commitAsHuman: (repo, branch, files, message) => commit(repo, branch, files, message, HUMAN_AUTHOR),
+    commitAsHuman: async (repo, branch, files, message) => (await commit(repo, branch, [{ files, message, author: HUMAN_AUTHOR }]))[0]!,
+    commitsAsHuman: (repo, branch, commits) => commit(repo, branch, commits.map((c) => ({ ...c, author: HUMAN_AUTHOR }))),
     setPreReceiveHook(repo, script) {
       const path = join(repoPath(repo), 'hooks', 'pre-receive');
       if (script === null) {
@@ -272,6 +270,52 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
       await removeTempDir(root);
     },
   };
+}
+
+interface CommitToImport {
+  files: Record<string, string | null>;
+  message: string;
+  author: GitIdentity;
+}
+
+/**
+ * A `git fast-import` stream adding `commits` on `branch`, each on the one before (the first on the
+ * branch's head, if it has one), and printing their shas: one git process however many files and
+ * commits, where a commit per script (commitScript) runs two per file. fast-import writes straight
+ * into the bare repository, so no hooks run, and it refuses to move the branch unless it fast-forwards.
+ */
+function fastImportStream(gitDir: string, branch: string, commits: CommitToImport[]): Buffer {
+  const parts: Buffer[] = [];
+  const text = (value: string): void => void parts.push(Buffer.from(value));
+  const data = (value: string): void => text(`data ${Buffer.byteLength(value)}\n${value}\n`);
+  const quoted = (path: string): string => (/^"|[\n\\]/.test(path) ? JSON.stringify(path) : path);
+  const head = branchHead(gitDir, branch);
+  commits.forEach(({ files, message, author }, i) => {
+    const seconds = Math.floor((author.date ? Date.parse(author.date) : Date.now()) / 1000);
+    const who = `${author.name} <${author.email}> ${seconds} +0000`;
+    text(`commit refs/heads/${branch}\nmark :${i + 1}\nauthor ${who}\ncommitter ${who}\n`);
+    data(message.endsWith('\n') ? message : `${message}\n`);
+    if (i === 0 && head) text(`from ${head}\n`);
+    for (const [path, content] of Object.entries(files)) {
+      if (content === null) {
+        text(`D ${quoted(path)}\n`);
+      } else {
+        text(`M 100644 inline ${quoted(path)}\n`);
+        data(content);
+      }
+    }
+    text('\n');
+  });
+  commits.forEach((_, i) => text(`get-mark :${i + 1}\n`));
+  return Buffer.concat(parts);
+}
+
+/** The commit `branch` points at in a bare repository, read from its loose or packed refs; undefined if none. */
+function branchHead(gitDir: string, branch: string): string | undefined {
+  const ref = `refs/heads/${branch}`;
+  if (existsSync(join(gitDir, ref))) return readFileSync(join(gitDir, ref), 'utf8').trim();
+  const packed = existsSync(join(gitDir, 'packed-refs')) ? readFileSync(join(gitDir, 'packed-refs'), 'utf8') : '';
+  return packed.split('\n').find((line) => line.endsWith(` ${ref}`))?.split(' ')[0];
 }
 
 /**

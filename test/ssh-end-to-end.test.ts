@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { builtMain } from './helpers/built-dist.js';
 import { startGitServer, type TestGitServer } from './helpers/git-server.js';
 import { startRegistry, type TestRegistry } from './helpers/registry-server.js';
 import { CommandError, runCommand } from './helpers/run-command.js';
@@ -61,8 +62,8 @@ stateDir: ${join(dir, 'state')}
     if (dir) await removeTempDir(dir);
   });
 
-  const tagpilot = (command: string, env: NodeJS.ProcessEnv) =>
-    runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', command, '--config', config], {
+  const tagpilot = async (command: string, env: NodeJS.ProcessEnv) =>
+    runCommand(process.execPath, [await builtMain(), command, '--config', config], {
       env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent', ...env },
       timeoutMs: 60_000,
     });

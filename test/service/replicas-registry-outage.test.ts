@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Service } from '../../src/serve.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -18,7 +19,8 @@ import { startRegistry, type TestRegistry } from '../helpers/registry-server.js'
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+/** The built program (dist/main.js), what the package and the container run. */
+const MAIN = await builtMain();
 const DNS_ALIAS = new URL('../helpers/dns-alias.mjs', import.meta.url).pathname;
 
 describe('two replicas on one Redis, one cut off from the registry', () => {
@@ -82,7 +84,7 @@ stateDir: ${join(dir, `state-${i}`)}
     const aliasB = join(dir, 'alias-b');
     await writeFile(aliasB, '127.0.0.3\n');
     inProcess = await Service.start(loadConfig(pathA, {}), { configPath: pathA, env: {} }, createLogger('silent'));
-    child = spawn(process.execPath, ['--import', 'tsx', '--import', DNS_ALIAS, MAIN, 'serve', '--config', pathB], {
+    child = spawn(process.execPath, ['--import', DNS_ALIAS, MAIN, 'serve', '--config', pathB], {
       env: { ...process.env, TAGPILOT_TEST_DNS_ALIAS: aliasB, TAGPILOT_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as wait } from 'node:timers/promises';
+import { builtMain } from '../helpers/built-dist.js';
 import { trackChild } from '../helpers/exit-cleanup.js';
 import { killIfOrphaned } from '../helpers/orphan-watchdog.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
@@ -18,7 +19,8 @@ import { startRegistry, type TestRegistry } from '../helpers/registry-server.js'
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+/** The built program (dist/main.js), what the package and the container run. */
+const MAIN = await builtMain();
 /** SPEC §7: a job interrupted by a crash runs again within 15 seconds of a replica being up. */
 const RECOVERY_LIMIT_MS = 15_000;
 
@@ -39,7 +41,7 @@ const holdFirstPushHook = (started: string, release: string) =>
   ].join('\n');
 
 function startServe(configPath: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', configPath], {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, TAGPILOT_LOG_LEVEL: 'info' },
   });

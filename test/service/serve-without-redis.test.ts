@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Service } from '../../src/serve.js';
 import { QUEUE_ANSWER_MS } from '../../src/server/create-app.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -18,7 +19,8 @@ import { startRegistry, type TestRegistry } from '../helpers/registry-server.js'
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+/** The built program (dist/main.js), what the package and the container run. */
+const MAIN = await builtMain();
 const HOOK_SECRET = 'hook-secret';
 const API_TOKEN = 'api-token';
 
@@ -112,7 +114,7 @@ describe('the serve process while Redis stays down', () => {
     const configPath = join(dir, 'tagpilot.yaml');
     // A port with nothing behind it, for the whole test.
     await writeFile(configPath, `queue: { redisUrl: 'redis://127.0.0.1:${await getFreePort()}' }\nserver: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {

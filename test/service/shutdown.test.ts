@@ -5,9 +5,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serviceUrl } from '../../src/serve.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+/** The built program (dist/main.js), what the package and the container run. */
+const MAIN = await builtMain();
 
 describe('tagpilot serve process', () => {
   let dir: string;
@@ -21,7 +23,7 @@ describe('tagpilot serve process', () => {
   it('serves, reloads on SIGHUP, and exits 0 on SIGTERM', async () => {
     const configPath = join(dir, 'tagpilot.yaml');
     await writeFile(configPath, `server: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', configPath], {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

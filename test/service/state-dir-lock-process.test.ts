@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LOCK_FILE } from '../../src/state/state-dir-lock.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { trackChild } from '../helpers/exit-cleanup.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { shellQuote } from '../helpers/git-scripts.js';
@@ -16,14 +17,15 @@ import { startRegistry, type TestRegistry } from '../helpers/registry-server.js'
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+/** The built program (dist/main.js), what the package and the container run. */
+const MAIN = await builtMain();
 
 /** Holds every push until `release` exists; `started` tells the test a push is being held. */
 const holdingHook = (started: string, release: string) =>
   `#!/bin/sh\ncat >/dev/null\ntouch ${shellQuote(started)}\nwhile [ ! -e ${shellQuote(release)} ]; do sleep 0.1; done\nexit 0\n`;
 
 function startCli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAGPILOT_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAGPILOT_LOG_LEVEL: 'warn' } });
   trackChild(child);
   let stdout = '';
   let stderr = '';

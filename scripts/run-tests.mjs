@@ -15,8 +15,12 @@
 // It also builds the bundle (dist/) once, for the tests that run the shipped program
 // (test/helpers/built-dist.ts), and gives every test a timeout and every file a longer one, so a
 // hung peer fails that test instead of hanging CI.
+//
+// Files that start no process or peer and leave the process as they found it (OWN_PROCESS) run in
+// one shared process, each in a suite named after its file: a process start costs as much CPU as
+// most such files' tests, and there are about fifty of them.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -78,6 +82,24 @@ const tests =
         .sort((a, b) => b.weight - a.weight || a.path.localeCompare(b.path))
         .map((t) => t.path);
 
+/**
+ * What makes a test file need a process of its own: starting other processes or peers, or changing
+ * what the process holds for every file in it (the environment, signal handlers, patched
+ * prototypes, mocked timers) or measuring it (memory). Servers inside the process are fine.
+ */
+const OWN_PROCESS = new RegExp(
+  [
+    /\b(spawn|spawnSync|execFile|execFileSync|runCommand|startGitServer|startRegistry|startRedis|startSshGitServer|startDaemon|builtDist|builtMain)\b/,
+    /(?<![.\w])exec\(|Service\.start|runCli\(\s*\['serve'/,
+    /process\.(env\b[^;\n]*[^=!<>]=[^=]|chdir|on\(|once\(|memoryUsage)|Object\.assign\(process\.env|delete process\.env/,
+    /prototype\.\w+ *=[^=]|mock\.(timers|method)/,
+  ]
+    .map((re) => re.source)
+    .join('|'),
+);
+const shared = tests.filter((path) => !OWN_PROCESS.test(readFileSync(path, 'utf8')));
+const alone = tests.filter((path) => !shared.includes(path));
+
 /** Replaces import.meta.url (and .dirname/.filename) with the original file's, per file. */
 const originalLocation = {
   name: 'original-location',
@@ -118,7 +140,16 @@ const dist = join(out, 'dist');
 await buildDist(dist);
 process.stderr.write(`compiled ${sources.filter(isTs).length} files and the bundle in ${Math.round(performance.now() - started)} ms\n`);
 
-const compiled = tests.map((t) => join(out, relative(root, resolve(t)).replace(/\.ts$/, '.js')));
+const compiledPath = (path) => join(out, relative(root, resolve(path)).replace(/\.ts$/, '.js'));
+const compiled = alone.map(compiledPath);
+if (shared.length > 0) {
+  // Node 22 and 24 both run a suite whose function imports a file: that file's tests, hooks included,
+  // belong to the suite, and a failure is reported under the file's name.
+  const entry = join(out, 'test', 'shared-process.test.js');
+  const suites = shared.map((path) => `describe(${JSON.stringify(path)}, () => import(${JSON.stringify(pathToFileURL(compiledPath(path)).href)}));`);
+  writeFileSync(entry, [`import { describe } from 'node:test';`, ...suites, ''].join('\n'));
+  compiled.unshift(entry);
+}
 // Each test file's process also loads a watchdog that ends it, failed, if a timed-out test left
 // something behind that keeps it alive (scripts/test-file-watchdog.mjs).
 const flags = [

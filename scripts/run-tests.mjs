@@ -10,7 +10,8 @@
 // checks the types.
 //
 // `--checks` (what `npm test` passes) also runs typecheck, lint and the lockfile check beside the
-// tests, on the second core the tests leave mostly idle, and prints their output after the TAP.
+// tests, at a lower CPU priority: they only need to be done by the end, while the tests wait on
+// peers and timers and the build comes first. Their output follows the TAP.
 //
 // It also builds the bundle (dist/) once, for the tests that run the shipped program
 // (test/helpers/built-dist.ts), and gives every test a timeout and every file a longer one, so a
@@ -21,8 +22,11 @@
 // most such files' tests, and there are about fifty of them.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir, setPriority } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { run } from 'node:test';
+import { tap } from 'node:test/reporters';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { buildDist } from './build.mjs';
@@ -43,6 +47,32 @@ function walk(dir) {
   });
 }
 
+/** Before a first run: files that start peers (git server, registry, Redis, processes) run longest. */
+const SLOW = /startGitServer|startSshGitServer|startRegistry|startRedis|runCommand\('npm'|spawn\(|builtMain|Service\.start|runCli\(/g;
+const weight = (path) => (readFileSync(path, 'utf8').match(SLOW) ?? []).length;
+const SHARED_KEY = '(shared process)';
+/** How long each file's tests took in the last run that ran it, kept where `npm ci` leaves it. */
+const DURATIONS_FILE = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tagpilot', 'test-durations.json');
+
+function readDurations() {
+  try {
+    return JSON.parse(readFileSync(DURATIONS_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function writeDurations(latest) {
+  try {
+    mkdirSync(dirname(DURATIONS_FILE), { recursive: true });
+    writeFileSync(DURATIONS_FILE, `${JSON.stringify({ ...readDurations(), ...latest }, null, 1)}\n`);
+  } catch {
+    // Only the order of the next run depends on it.
+  }
+}
+
+/** Unix niceness of the checks: the tests and the build get the CPU first. */
+const CHECKS_NICENESS = 10;
 const CHECKS = [
   ['typecheck', 'node_modules/typescript/bin/tsc', '--noEmit'],
   ['lint', 'node_modules/eslint/bin/eslint.js', '.'],
@@ -53,6 +83,11 @@ const CHECKS = [
 function runCheck([name, ...args]) {
   return new Promise((done) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      if (child.pid) setPriority(child.pid, CHECKS_NICENESS);
+    } catch {
+      // Gone already (the lockfile check is quick), or not allowed: it only orders the work.
+    }
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -67,20 +102,7 @@ const checks = withChecks ? Promise.all(CHECKS.map(runCheck)) : Promise.resolve(
 
 const sources = ROOTS.flatMap((r) => walk(r));
 const isTs = (path) => path.endsWith('.ts') && !path.endsWith('.d.ts');
-/**
- * Files that start real peers (git server, registry, Redis, child processes) run longest; starting
- * them first keeps one of them from being the last thing the suite waits for.
- */
-const SLOW = /startGitServer|startRegistry|startRedis|runCommand\('npm'|spawn\(|Service\.start|runCli\(/g;
-const weight = (path) => (readFileSync(path, 'utf8').match(SLOW) ?? []).length;
-const tests =
-  named.length > 0
-    ? named
-    : sources
-        .filter((p) => p.startsWith('test/') && p.endsWith('.test.ts'))
-        .map((path) => ({ path, weight: weight(path) }))
-        .sort((a, b) => b.weight - a.weight || a.path.localeCompare(b.path))
-        .map((t) => t.path);
+const tests = named.length > 0 ? named : sources.filter((p) => p.startsWith('test/') && p.endsWith('.test.ts'));
 
 /**
  * What makes a test file need a process of its own: starting other processes or peers, or changing
@@ -141,30 +163,40 @@ await buildDist(dist);
 process.stderr.write(`compiled ${sources.filter(isTs).length} files and the bundle in ${Math.round(performance.now() - started)} ms\n`);
 
 const compiledPath = (path) => join(out, relative(root, resolve(path)).replace(/\.ts$/, '.js'));
-const compiled = alone.map(compiledPath);
+/** What runs in a process of its own: `key` names it in the durations file. */
+const units = alone.map((path) => ({ key: path, file: compiledPath(path), weight: weight(path) }));
 if (shared.length > 0) {
   // Node 22 and 24 both run a suite whose function imports a file: that file's tests, hooks included,
   // belong to the suite, and a failure is reported under the file's name.
   const entry = join(out, 'test', 'shared-process.test.js');
   const suites = shared.map((path) => `describe(${JSON.stringify(path)}, () => import(${JSON.stringify(pathToFileURL(compiledPath(path)).href)}));`);
   writeFileSync(entry, [`import { describe } from 'node:test';`, ...suites, ''].join('\n'));
-  compiled.unshift(entry);
+  units.push({ key: SHARED_KEY, file: entry, weight: Infinity });
 }
+// Longest first, so that none of them is what the suite waits for at the end: by how long each took
+// last time, or before any run by the peers it starts. (`node --test` would sort the files by name.)
+const took = readDurations();
+units.sort((a, b) => (took[b.key] ?? Infinity) - (took[a.key] ?? Infinity) || b.weight - a.weight || a.key.localeCompare(b.key));
 // Each test file's process also loads a watchdog that ends it, failed, if a timed-out test left
-// something behind that keeps it alive (scripts/test-file-watchdog.mjs).
-const flags = [
-  '--enable-source-maps',
-  '--import',
-  pathToFileURL(resolve('scripts/test-file-watchdog.mjs')).href,
-  '--test',
-  `--test-concurrency=${CONCURRENCY}`,
-  `--test-timeout=${TEST_TIMEOUT_MS}`,
-  '--test-reporter=tap',
-];
-const result = await new Promise((done) => {
-  const child = spawn(process.execPath, [...flags, ...compiled], { stdio: 'inherit', env: { ...process.env, TAGPILOT_TEST_DIST: dist } });
-  child.on('close', (code) => done(code ?? 1));
+// something behind that keeps it alive (scripts/test-file-watchdog.mjs). `timeout` is per test on
+// Node 24, per file on Node 22 (as `node --test --test-timeout` is on each).
+process.env.TAGPILOT_TEST_DIST = dist;
+// NODE_COMPILE_CACHE (Node ≥ 22.1): the fifty-odd test processes load mostly the same modules, and
+// V8's cached code spares each later one compiling them again (~15% of loading them).
+process.env.NODE_COMPILE_CACHE = join(out, 'compile-cache');
+const stream = run({
+  files: units.map((u) => u.file),
+  concurrency: CONCURRENCY,
+  timeout: TEST_TIMEOUT_MS,
+  execArgv: ['--enable-source-maps', '--import', pathToFileURL(resolve('scripts/test-file-watchdog.mjs')).href],
 });
+let result = 0;
+stream.on('test:fail', ({ todo }) => (result = todo ? result : 1));
+// A file's own `test:complete` (named after the file) gives its process's whole run.
+const durations = new Map();
+stream.on('test:complete', ({ name, file, details }) => name === file && durations.set(file, Math.round(details.duration_ms)));
+for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);
+writeDurations(Object.fromEntries(units.filter((u) => durations.has(u.file)).map((u) => [u.key, durations.get(u.file)])));
 let failed = result !== 0;
 for (const check of await checks) {
   process.stderr.write(`${check.name}: ${check.code === 0 ? 'ok' : `FAILED (exit ${check.code})`}\n${check.output}`);

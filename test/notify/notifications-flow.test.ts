@@ -77,6 +77,8 @@ describe('notifications from a real automation run', () => {
     await waitFor('the hanging endpoint to hold the request', async () => receiver.hanging === 1);
     assert.equal(hang().delivered, 0, 'still hanging after the commit was pushed');
     await waitFor('the dead endpoint to give up', async () => notifications.status().find((s) => s.name === 'dead')!.failed === 1);
+    // The receiver has the request before the notifier has read its answer: wait for that too.
+    await waitFor('the chat answer to be read', async () => notifications.status().find((s) => s.name === 'chat')!.delivered === 1);
 
     const status = statusReport(pipeline, { startedAt: new Date(), configFiles: [], nextScan: () => null }).notifications;
     const dead = status.find((s) => s.name === 'dead')!;

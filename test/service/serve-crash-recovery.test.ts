@@ -117,7 +117,8 @@ stateDir: ${join(dir, 'state')}
       assert.equal(second.child.exitCode, null, 'the restarted process still runs');
     } finally {
       second.child.kill('SIGTERM');
-      await Promise.race([second.exited, wait(15_000)]);
+      // Unref'd: once the process is gone, this timer must not keep the file's process alive 15 s.
+      await Promise.race([second.exited, wait(15_000, undefined, { ref: false })]);
       second.child.kill('SIGKILL');
     }
   });

@@ -17,9 +17,10 @@
 // (test/helpers/built-dist.ts), and gives every test a timeout and every file a longer one, so a
 // hung peer fails that test instead of hanging CI.
 //
-// Files that start no process or peer and leave the process as they found it (OWN_PROCESS) run in
-// one shared process, each in a suite named after its file: a process start costs as much CPU as
-// most such files' tests, and there are about fifty of them.
+// Files that leave the process as they found it (CHANGES_PROCESS) and are quick (they start no
+// processes or peers, or took under SHORT_MS last time) share processes, about SHARED_PROCESS_MS of
+// them in each, each file in a suite named after it: starting a process and loading the modules
+// costs ~0.3 s of CPU, as much as most files' tests. TAGPILOT_TEST_ISOLATE=1 turns this off.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
@@ -50,7 +51,6 @@ function walk(dir) {
 /** Before a first run: files that start peers (git server, registry, Redis, processes) run longest. */
 const SLOW = /startGitServer|startSshGitServer|startRegistry|startRedis|runCommand\('npm'|spawn\(|builtMain|Service\.start|runCli\(/g;
 const weight = (path) => (readFileSync(path, 'utf8').match(SLOW) ?? []).length;
-const SHARED_KEY = '(shared process)';
 /** How long each file's tests took in the last run that ran it, kept where `npm ci` leaves it. */
 const DURATIONS_FILE = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tagpilot', 'test-durations.json');
 
@@ -105,21 +105,33 @@ const isTs = (path) => path.endsWith('.ts') && !path.endsWith('.d.ts');
 const tests = named.length > 0 ? named : sources.filter((p) => p.startsWith('test/') && p.endsWith('.test.ts'));
 
 /**
- * What makes a test file need a process of its own: starting other processes or peers, or changing
- * what the process holds for every file in it (the environment, signal handlers, patched
- * prototypes, mocked timers) or measuring it (memory). Servers inside the process are fine.
+ * What makes a test file need a process of its own: changing what the process holds for every file
+ * in it (the environment, signal handlers, patched prototypes or modules, mocked timers) or
+ * measuring it (memory).
  */
-const OWN_PROCESS = new RegExp(
+const CHANGES_PROCESS = new RegExp(
   [
-    /\b(spawn|spawnSync|execFile|execFileSync|runCommand|startGitServer|startRegistry|startRedis|startSshGitServer|startDaemon|builtDist|builtMain)\b/,
-    /(?<![.\w])exec\(|Service\.start|runCli\(\s*\['serve'/,
     /process\.(env\b[^;\n]*[^=!<>]=[^=]|chdir|on\(|once\(|memoryUsage)|Object\.assign\(process\.env|delete process\.env/,
-    /prototype\.\w+ *=[^=]|mock\.(timers|method)/,
+    /prototype\.\w+ *=[^=]|mock\.(timers|method)|runCli\(\s*\['serve'|DNS_ALIAS/,
   ]
     .map((re) => re.source)
     .join('|'),
 );
-const shared = tests.filter((path) => !OWN_PROCESS.test(readFileSync(path, 'utf8')));
+/** Starting processes or peers, which a file can do in a shared process too, but which takes time. */
+const STARTS_PROCESSES =
+  /\b(spawn|spawnSync|execFile|execFileSync|runCommand|startGitServer|startRegistry|startRedis|startSshGitServer|startDaemon|builtDist|builtMain)\b|(?<![.\w])exec\(|Service\.start/;
+/** A file that took longer than this keeps a process of its own, so that it runs beside the others. */
+const SHORT_MS = 5_000;
+/** About this much of the shared files' time goes into one process. */
+const SHARED_PROCESS_MS = 15_000;
+
+const took = readDurations();
+const isShort = (path, source) => !STARTS_PROCESSES.test(source) || took[path] < SHORT_MS;
+// TAGPILOT_TEST_ISOLATE=1 runs every file in a process of its own, to rule out one file's effect on another.
+const shared = tests.filter((path) => {
+  const source = readFileSync(path, 'utf8');
+  return !process.env.TAGPILOT_TEST_ISOLATE && !CHANGES_PROCESS.test(source) && isShort(path, source);
+});
 const alone = tests.filter((path) => !shared.includes(path));
 
 /** Replaces import.meta.url (and .dirname/.filename) with the original file's, per file. */
@@ -163,20 +175,26 @@ await buildDist(dist);
 process.stderr.write(`compiled ${sources.filter(isTs).length} files and the bundle in ${Math.round(performance.now() - started)} ms\n`);
 
 const compiledPath = (path) => join(out, relative(root, resolve(path)).replace(/\.ts$/, '.js'));
-/** What runs in a process of its own: `key` names it in the durations file. */
-const units = alone.map((path) => ({ key: path, file: compiledPath(path), weight: weight(path) }));
-if (shared.length > 0) {
-  // Node 22 and 24 both run a suite whose function imports a file: that file's tests, hooks included,
-  // belong to the suite, and a failure is reported under the file's name.
-  const entry = join(out, 'test', 'shared-process.test.js');
-  const suites = shared.map((path) => `describe(${JSON.stringify(path)}, () => import(${JSON.stringify(pathToFileURL(compiledPath(path)).href)}));`);
-  writeFileSync(entry, [`import { describe } from 'node:test';`, ...suites, ''].join('\n'));
-  units.push({ key: SHARED_KEY, file: entry, weight: Infinity });
+/** One process each: a file, or a shared entry importing several (`files`, with their durations). */
+const units = alone.map((path) => ({ file: compiledPath(path), files: [path], ms: took[path] ?? Infinity, weight: weight(path) }));
+// Node 22 and 24 both run a suite whose function imports a file: that file's tests, hooks included,
+// belong to the suite, and a failure is reported under the file's name. Files go to the emptiest
+// process, longest first (one never run before starts no processes: a guess of 0.2 s).
+const estimate = (path) => took[path] ?? 200;
+const total = (group) => group.reduce((ms, path) => ms + estimate(path), 0);
+const groups = Array.from({ length: Math.ceil(total(shared) / SHARED_PROCESS_MS) }, () => []);
+for (const path of [...shared].sort((a, b) => estimate(b) - estimate(a) || a.localeCompare(b))) {
+  groups.reduce((emptiest, group) => (total(group) < total(emptiest) ? group : emptiest)).push(path);
 }
+groups.forEach((group, i) => {
+  const entry = join(out, 'test', `shared-process-${i + 1}.test.js`);
+  const suites = group.map((path) => `describe(${JSON.stringify(path)}, () => import(${JSON.stringify(pathToFileURL(compiledPath(path)).href)}));`);
+  writeFileSync(entry, [`import { describe } from 'node:test';`, ...suites, ''].join('\n'));
+  units.push({ file: entry, files: group, ms: total(group), weight: Infinity });
+});
 // Longest first, so that none of them is what the suite waits for at the end: by how long each took
 // last time, or before any run by the peers it starts. (`node --test` would sort the files by name.)
-const took = readDurations();
-units.sort((a, b) => (took[b.key] ?? Infinity) - (took[a.key] ?? Infinity) || b.weight - a.weight || a.key.localeCompare(b.key));
+units.sort((a, b) => b.ms - a.ms || b.weight - a.weight || a.file.localeCompare(b.file));
 // Each test file's process also loads a watchdog that ends it, failed, if a timed-out test left
 // something behind that keeps it alive (scripts/test-file-watchdog.mjs). `timeout` is per test on
 // Node 24, per file on Node 22 (as `node --test --test-timeout` is on each).
@@ -192,11 +210,16 @@ const stream = run({
 });
 let result = 0;
 stream.on('test:fail', ({ todo }) => (result = todo ? result : 1));
-// A file's own `test:complete` (named after the file) gives its process's whole run.
-const durations = new Map();
-stream.on('test:complete', ({ name, file, details }) => name === file && durations.set(file, Math.round(details.duration_ms)));
+// How long each file took: a process's own `test:complete` (named after its file) for a file alone,
+// the suite named after it for a file in a shared process.
+const durations = {};
+const alonePaths = new Map(units.filter((u) => u.files.length === 1 && alone.includes(u.files[0])).map((u) => [u.file, u.files[0]]));
+stream.on('test:complete', ({ name, file, nesting, details }) => {
+  const path = name === file ? alonePaths.get(file) : nesting === 0 && shared.includes(name) ? name : undefined;
+  if (path) durations[path] = Math.round(details.duration_ms);
+});
 for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);
-writeDurations(Object.fromEntries(units.filter((u) => durations.has(u.file)).map((u) => [u.key, durations.get(u.file)])));
+writeDurations(durations);
 let failed = result !== 0;
 for (const check of await checks) {
   process.stderr.write(`${check.name}: ${check.code === 0 ? 'ok' : `FAILED (exit ${check.code})`}\n${check.output}`);

@@ -160,8 +160,10 @@ async function knowsPerSourcePenalties(dir: string, hostKey: string, authorizedK
 
 /** The forced command: git-upload-pack or git-receive-pack on a repository under `root`, nothing else. */
 function serveGitScript(root: string, commandLog: string): string {
-  // String.raw, and no brace expansions, so the script reads here as the shell will see it.
-  return String.raw`#!/bin/sh
+  // String.raw, so the script reads here as the shell will see it; the lines that need the shell's
+  // ${...} are plain strings below. Parameter expansions rather than cut and sed: no process but git
+  // per connection.
+  const script = String.raw`#!/bin/sh
 set -e
 printf '%s\n' "$SSH_ORIGINAL_COMMAND" >> '@LOG@'
 cd '@ROOT@'
@@ -169,10 +171,15 @@ case "$SSH_ORIGINAL_COMMAND" in
   "git-upload-pack '"*"'" | "git-receive-pack '"*"'") ;;
   *) echo "this key may only run git-upload-pack or git-receive-pack" >&2; exit 1 ;;
 esac
-service=$(printf '%s' "$SSH_ORIGINAL_COMMAND" | cut -d ' ' -f 1)
-path=$(printf '%s' "$SSH_ORIGINAL_COMMAND" | sed -e "s/^[a-z-]* '//" -e "s/'$//" -e "s|^/||")
-exec "$service" "$path"
-`.replace('@ROOT@', root).replace('@LOG@', commandLog);
+`;
+  const run = [
+    'service=${SSH_ORIGINAL_COMMAND%% *}',
+    "path=${SSH_ORIGINAL_COMMAND#* \\'}",
+    "path=${path%\\'}",
+    'exec "$service" "${path#/}"',
+    '',
+  ].join('\n');
+  return `${script}${run}`.replace('@ROOT@', root).replace('@LOG@', commandLog);
 }
 
 /** True once the port answers with an SSH banner, not merely accepts connections. */

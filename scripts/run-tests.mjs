@@ -73,9 +73,15 @@ function writeDurations(latest) {
 
 /** Unix niceness of the checks: the tests and the build get the CPU first. */
 const CHECKS_NICENESS = 10;
+/**
+ * `npm run typecheck` and `npm run lint`, remembering between runs what they found in unchanged
+ * files (tsc's build info and ESLint's cache, both keyed by content): ~18 s of CPU the first time,
+ * ~5 s when a few files changed. A fresh checkout (CI after npm ci) checks everything.
+ */
+const CACHE = join('node_modules', '.cache', 'tagpilot-checks');
 const CHECKS = [
-  ['typecheck', 'node_modules/typescript/bin/tsc', '--noEmit'],
-  ['lint', 'node_modules/eslint/bin/eslint.js', '.'],
+  ['typecheck', 'node_modules/typescript/bin/tsc', '--noEmit', '--incremental', '--tsBuildInfoFile', join(CACHE, 'tsc.tsbuildinfo')],
+  ['lint', 'node_modules/eslint/bin/eslint.js', '--cache', '--cache-location', `${join(CACHE, 'eslint')}/`, '.'],
   ['lockfile', 'scripts/check-lockfile.mjs'],
 ];
 

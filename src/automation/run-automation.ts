@@ -10,7 +10,7 @@ import { InputError, TransientError, UnauthorizedError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange, type PromotionNote } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
-import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
+import { coversBranch, updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
 import { gitLogin } from '../git/git-credentials.js';
 import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
@@ -224,9 +224,12 @@ async function prepare(
 async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult | { rejected: string }> {
   const { automation, repo, log, target } = run;
   const { git } = automation;
-  const { head, clone } = await run.remote(() => repo.fetchHead(git.branch));
+  const previous = await storedBranchRecord(run);
+  // Without a record the history is read to the root anyway: a fresh clone might as well bring it all at once.
+  const history = previous && coversBranch(previous, redactUrl(git.url), git.branch) ? 'recent' : 'whole';
+  const { head, clone } = await run.remote(() => repo.fetchHead(git.branch, { history }));
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
-  const { active, heldBack, fallbacks, recent } = await holdBackReverted(run, head);
+  const { active, heldBack, fallbacks, recent } = await holdBackReverted(run, head, previous);
   const edit = await editHead(run, head, active, fallbacks);
   run.options.onRead?.({ head, commits: recent, fields: edit.fields, changes: edit.changes, problems: edit.problems });
   const result = (commit: string | null, subject: string | null): AutomationResult => ({
@@ -300,14 +303,13 @@ async function pullRequestToken(automation: AutomationConfig, env: NodeJS.Proces
 async function holdBackReverted(
   run: Run,
   head: string,
+  previous: BranchRecord | undefined,
 ): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[]; fallbacks: Map<string, ReadonlySet<string>>; recent: RecentCommit[] }> {
   const { repo, log, picks, automation } = run;
   const state = run.options.state;
-  const key = `history/${automation.name}`;
-  const previous = state ? (await state.get<BranchRecord>([key])).get(key)?.value : undefined;
   const update = await updateBranchRecord(repo, automation.git.branch, head, redactUrl(automation.git.url), previous);
   if (update.deepened > 0) log.info({ commits: update.read, deepened: update.deepened }, 'read the branch history for reverts');
-  if (state && update.record.heads[0] !== previous?.heads[0]) await state.put(key, update.record, Date.now());
+  if (state && update.record.heads[0] !== previous?.heads[0]) await state.put(historyKey(automation.name), update.record, Date.now());
   const recent = (await repo.history(head, RECENT_COMMITS)).map((c) => ({ sha: c.oid, subject: c.message.split('\n', 1)[0]!, at: new Date(c.time * 1000) }));
 
   const holds = findHeldBackTags(update.record.commits).held;
@@ -332,6 +334,14 @@ async function holdBackReverted(
   }
   return { active, heldBack, fallbacks, recent };
 }
+
+/** The branch's history record as the state store keeps it between runs; undefined without a store. */
+async function storedBranchRecord(run: Run): Promise<BranchRecord | undefined> {
+  const key = historyKey(run.automation.name);
+  return run.options.state ? (await run.options.state.get<BranchRecord>([key])).get(key)?.value : undefined;
+}
+
+const historyKey = (automation: string): string => `history/${automation}`;
 
 async function digestOf(run: Run, pick: ImagePick, tag: string): Promise<string> {
   if (!run.options.digestOf) throw new InputError(`policy ${pick.policy}: ${tag} needs its digest, and this run cannot look it up`);

@@ -175,11 +175,22 @@ describe('runAutomation against a git server', () => {
     await humanCommits(server.repoPath(name), 200, join(dir, `busy-${name}`));
     assert.ok(200 > HISTORY_DEPTH * 2, 'the revert is far below what a fresh clone fetches');
 
-    // No store: every run reads the whole branch again, deepening the shallow clone to reach the revert.
+    // No store: every run reads the whole branch again, so a fresh clone brings all of it at once.
     const bare = { ...options, stateDir: `${stateDir}-bare` };
-    const held = await runAutomation(automation(url), picks('1.2.3'), bare);
-    assert.deepEqual(held.heldBack.map((h) => [h.tag, h.commit]), [['1.2.3', bad.commit]]);
-    assert.equal(held.commit, null);
+    const deepen = GitRepository.prototype.deepen;
+    let deepened = 0;
+    GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
+      deepened++;
+      return deepen.apply(this, args);
+    };
+    try {
+      const held = await runAutomation(automation(url), picks('1.2.3'), bare);
+      assert.deepEqual(held.heldBack.map((h) => [h.tag, h.commit]), [['1.2.3', bad.commit]]);
+      assert.equal(held.commit, null);
+      assert.equal(deepened, 0, 'the clone holds the whole history: nothing to deepen');
+    } finally {
+      GitRepository.prototype.deepen = deepen;
+    }
 
     // A store (the replicas' shared one, or stateDir's files): a fresh replica reads it once, and the next
     // fresh replica on the same store needs no history beyond what it fetches anyway.
@@ -187,8 +198,7 @@ describe('runAutomation against a git server', () => {
     opened.push(state);
     const first = await runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-a`, state });
     assert.deepEqual(first.heldBack.map((h) => h.tag), ['1.2.3']);
-    const deepen = GitRepository.prototype.deepen;
-    let deepened = 0;
+    deepened = 0;
     GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
       deepened++;
       return deepen.apply(this, args);
@@ -227,7 +237,11 @@ describe('runAutomation against a git server', () => {
   });
 
   it('a fetch that fails while the history is read for reverts writes nothing', async () => {
-    const { name, url, stateDir, options, pushes } = await fixture();
+    const { name, url, stateDir, options: bare, pushes } = await fixture();
+    // With a record in the store a fresh clone is shallow, and reaching the record's heads past its
+    // boundary takes a deepening fetch (without one the clone brings the whole history at once).
+    const state = new FileStateStore(`${stateDir}-shared`);
+    const options = { ...bare, state };
     const bad = await runAutomation(automation(url), picks('1.2.3'), options);
     await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
     await humanCommits(server.repoPath(name), HISTORY_DEPTH + 10, join(dir, `busy-${name}`));

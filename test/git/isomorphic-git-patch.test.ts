@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import zlib, { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
@@ -84,19 +84,47 @@ describe('isomorphic-git patch', () => {
     assert.match(source, /tagpilot patch/, `${entry} is unpatched: run npm ci (its postinstall applies patches/)`);
   });
 
-  it('indexes a pack exactly as git index-pack does', async () => {
-    const [pack] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
-    assert.ok(pack, 'git gc wrote a pack');
-    const copy = join(dir, 'copy');
-    fs.mkdirSync(copy);
-    fs.copyFileSync(join(gitdir, 'objects', 'pack', pack), join(copy, pack));
-    const { oids } = await git.indexPack({ fs, dir: copy, gitdir: copy, filepath: pack });
-    assert.ok(oids.length > blobs.length, 'every object was indexed');
-    const ours = fs.readFileSync(join(copy, pack.replace(/\.pack$/, '.idx')));
-    const theirsPath = join(dir, 'theirs.idx');
-    execFileSync('git', ['index-pack', '-o', theirsPath, join(copy, pack)]);
-    const theirs = fs.readFileSync(theirsPath);
-    assert.ok(ours.equals(theirs), 'the .idx isomorphic-git wrote differs from git index-pack\'s');
+  it('loads none of the libraries the patch replaced with Node\'s own (pako, sha.js, crc-32)', () => {
+    const script = `require('isomorphic-git'); console.log(JSON.stringify(Object.keys(require.cache)))`;
+    const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    assert.ok(loaded.some((path) => path.includes('isomorphic-git')), 'isomorphic-git was loaded');
+    assert.deepEqual(loaded.filter((path) => /node_modules[\\/](pako|sha\.js|crc-32)[\\/]/.test(path)), []);
+  });
+
+  // With and without zlib.crc32 (Node 22.0 and 22.1 lack it; crc-32 stands in there).
+  for (const crc of ['zlib.crc32', 'crc-32'] as const) {
+    it(`indexes a pack exactly as git index-pack does (CRCs from ${crc})`, async () => {
+      const [pack] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+      assert.ok(pack, 'git gc wrote a pack');
+      const copy = join(dir, `copy-${crc}`);
+      fs.mkdirSync(copy);
+      fs.copyFileSync(join(gitdir, 'objects', 'pack', pack), join(copy, pack));
+      const native = zlib.crc32;
+      if (crc === 'crc-32') Object.assign(zlib, { crc32: undefined });
+      try {
+        const { oids } = await git.indexPack({ fs, dir: copy, gitdir: copy, filepath: pack });
+        assert.ok(oids.length > blobs.length, 'every object was indexed');
+      } finally {
+        Object.assign(zlib, { crc32: native });
+      }
+      const ours = fs.readFileSync(join(copy, pack.replace(/\.pack$/, '.idx')));
+      const theirsPath = join(dir, `theirs-${crc}.idx`);
+      execFileSync('git', ['index-pack', '-o', theirsPath, join(copy, pack)]);
+      const theirs = fs.readFileSync(theirsPath);
+      assert.ok(ours.equals(theirs), 'the .idx isomorphic-git wrote differs from git index-pack\'s');
+    });
+  }
+
+  it('writes a pack git accepts: objects and trailing SHA-1 checksum', async () => {
+    const oids = blobs.slice(0, 20);
+    const { filename, packfile } = await git.packObjects({ fs, gitdir, oids });
+    assert.ok(packfile, 'the pack was returned');
+    const path = join(dir, filename);
+    fs.writeFileSync(path, packfile);
+    // index-pack checks the trailer against the SHA-1 of everything before it.
+    execFileSync('git', ['index-pack', path]);
+    const listed = execFileSync('git', ['verify-pack', '-v', path.replace(/\.pack$/, '.idx')], { encoding: 'utf8' });
+    for (const oid of oids) assert.match(listed, new RegExp(`^${oid} blob`, 'm'));
   });
 
   it('reads deltified objects through the delta cache (readDepth set on indexes loaded from .idx)', async () => {

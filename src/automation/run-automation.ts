@@ -4,17 +4,15 @@
 // is thrown for the queue's job retry (SPEC §7). With a pushBranch the commit goes there instead, and
 // the pull/merge request for it is opened or refreshed.
 import { isUtf8 } from 'node:buffer';
-import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
 import { InputError, TransientError, UnauthorizedError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange, type PromotionNote } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
-import { coversBranch, updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
-import { gitLogin } from '../git/git-credentials.js';
+import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
 import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
-import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
+import { CORRUPT_CLONE, type GitRepository, type TreeFile } from '../git/git-repository.js';
 import { describeGitCredentials } from '../git/git-credential-source.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
@@ -22,13 +20,26 @@ import { redactUrl } from '../git/redact-url.js';
 import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.js';
 import { exponentialBackoff } from '../retry-timing.js';
 import type { StateStore } from '../state/state-store.js';
-import { ScreenedBlobs } from '../git/screened-blobs.js';
-import { applySetters, MAX_FILE_BYTES, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
+import type { ScreenedBlobs } from '../git/screened-blobs.js';
+import { applySetters, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
 import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
 import type { PromotionOrigin } from '../promotion/evaluate-promotion.js';
 import { promotionNotes } from '../promotion/promotion-notes.js';
+import {
+  blobScreen,
+  fetchBranch,
+  gitdirOf,
+  historyKey,
+  loadMemo,
+  openClone,
+  storedBranchRecord,
+  takeFetchAhead,
+  type BlobScreen,
+  type FetchedBranch,
+  type TakenFetch,
+} from './run-automation-clone.js';
 
 export const MAX_PUSH_ATTEMPTS = 5;
 const READ_CONCURRENCY = 32;
@@ -124,7 +135,7 @@ export async function runAutomation(
   picks: ReadonlyMap<string, RankedPick>,
   options: RunAutomationOptions,
 ): Promise<AutomationResult> {
-  const gitdir = join(options.stateDir, 'git', automation.name);
+  const gitdir = gitdirOf(options.stateDir, automation.name);
   return withGitdirLock(gitdir, async () => {
     const run = await prepare(automation, picks, options, gitdir);
     let rebuilt = false;
@@ -168,6 +179,8 @@ interface Run {
   repo: GitRepository;
   memo: ScreenedBlobs;
   screen: BlobScreen;
+  /** A fetch made ahead of this run (run-automation-clone.ts), taken by the first attempt instead of fetching. */
+  fetchedAhead: TakenFetch['outcome'];
   template: CommitTemplate | undefined;
   signer: CommitSigner | undefined;
   pullRequestToken: string | undefined;
@@ -187,15 +200,9 @@ async function prepare(
   const log = options.log.child({ automation: automation.name });
   const baseDelayMs = options.pushRetryDelayMs ?? 250;
   const screen = blobScreen(automation.update, picks);
-  const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
-  const repo = new GitRepository(gitdir, git.url, {
-    ...(await gitLogin(git, env)),
-    http: options.http,
-    // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
-    onBlobFetched: (oid, content) => {
-      if (screen.ignores(content)) memo.markIrrelevant(oid);
-    },
-  });
+  const ahead = await takeFetchAhead(gitdir, screen);
+  const memo = ahead.memo ?? (await loadMemo(gitdir, screen));
+  const repo = await openClone(automation, gitdir, screen, memo, { env, http: options.http });
   return {
     automation,
     picks,
@@ -208,6 +215,7 @@ async function prepare(
     repo,
     memo,
     screen,
+    fetchedAhead: ahead.outcome,
     template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
     signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
     pullRequestToken: automation.pullRequest && !options.dryRun ? await pullRequestToken(automation, env) : undefined,
@@ -224,10 +232,8 @@ async function prepare(
 async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult | { rejected: string }> {
   const { automation, repo, log, target } = run;
   const { git } = automation;
-  const previous = await storedBranchRecord(run);
-  // Without a record the history is read to the root anyway: a fresh clone might as well bring it all at once.
-  const history = previous && coversBranch(previous, redactUrl(git.url), git.branch) ? 'recent' : 'whole';
-  const { head, clone } = await run.remote(() => repo.fetchHead(git.branch, { history }));
+  const previous = await storedBranchRecord(run.options.state, automation.name);
+  const { head, clone } = await run.remote(() => fetchForAttempt(run, previous));
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
   const { active, heldBack, fallbacks, recent } = await holdBackReverted(run, head, previous);
   const edit = await editHead(run, head, active, fallbacks);
@@ -335,13 +341,15 @@ async function holdBackReverted(
   return { active, heldBack, fallbacks, recent };
 }
 
-/** The branch's history record as the state store keeps it between runs; undefined without a store. */
-async function storedBranchRecord(run: Run): Promise<BranchRecord | undefined> {
-  const key = historyKey(run.automation.name);
-  return run.options.state ? (await run.options.state.get<BranchRecord>([key])).get(key)?.value : undefined;
+/** The first attempt starts from the fetch made ahead of the run, if there was one; every other attempt fetches. */
+async function fetchForAttempt(run: Run, previous: BranchRecord | undefined): Promise<FetchedBranch> {
+  const ahead = run.fetchedAhead;
+  run.fetchedAhead = undefined;
+  if (!ahead) return fetchBranch(run.repo, run.automation, previous);
+  if ('failure' in ahead) throw ahead.failure;
+  await run.repo.adoptFetchedHead(run.automation.git.branch, ahead.fetched.head);
+  return ahead.fetched;
 }
-
-const historyKey = (automation: string): string => `history/${automation}`;
 
 async function digestOf(run: Run, pick: ImagePick, tag: string): Promise<string> {
   if (!run.options.digestOf) throw new InputError(`policy ${pick.policy}: ${tag} needs its digest, and this run cannot look it up`);
@@ -357,36 +365,6 @@ async function carriesSameChange(repo: GitRepository, existing: string, ours: st
 function commitMessage(automation: string, changes: CommitChange[], template: CommitTemplate | undefined, promotions: PromotionNote[]): string {
   if (!template) return defaultCommitMessage(automation, changes, promotions);
   return withTrailers(template.render({ automation, changes, images: changedImages(changes) }), automation, changes, promotions);
-}
-
-/**
- * Which blob contents could be edited with these picks: a superset of applySetters' own pre-screen
- * (a marker, or in auto mode a picked repository's last path segment). The key names everything the
- * answer depends on, so a memo made under other picks' repositories is not trusted.
- */
-interface BlobScreen {
-  /** Names everything the answer depends on: the memo is kept per key. */
-  key: string;
-  /** True when no pick could change this content (and applySetters would report nothing about it). */
-  ignores(content: Uint8Array): boolean;
-}
-
-function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string, ImagePick>): BlobScreen {
-  const needles = ['$imagepolicy'];
-  if (mode === 'auto') {
-    const names = new Set([...picks.values()].map((p) => p.repository.slice(p.repository.lastIndexOf('/') + 1)));
-    needles.push(...[...names].sort());
-  }
-  const patterns = needles.map((n) => Buffer.from(n, 'utf8'));
-  return {
-    key: `v1 ${mode} ${MAX_FILE_BYTES} ${JSON.stringify(needles)}`,
-    // An oversized file is never ignored: applySetters reports it on every run.
-    ignores: (content) => {
-      if (content.byteLength > MAX_FILE_BYTES) return false;
-      const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-      return !patterns.some((p) => bytes.includes(p));
-    },
-  };
 }
 
 /**

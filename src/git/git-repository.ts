@@ -185,6 +185,15 @@ export class GitRepository {
     }
   }
 
+  /**
+   * Takes `head` of `branch`, which another instance fetched into this gitdir (a fetch made ahead of
+   * the run), as this one's fetched head; one the clone cannot read means a damaged clone.
+   */
+  async adoptFetchedHead(branch: string, head: string): Promise<void> {
+    if (!(await this.readCommit(head))) throw corrupt(new Error(`the fetched head ${head} is not readable`));
+    this.fetchedBranch = branch;
+  }
+
   /** Removes the clone; the next fetch starts afresh. */
   async discard(): Promise<void> {
     await rm(this.gitdir, { recursive: true, force: true });

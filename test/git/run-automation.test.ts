@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { runAutomation, type RankedPick, type RunAutomationOptions } from '../../src/automation/run-automation.js';
+import { FETCHED_AHEAD_FRESH_MS, fetchAhead } from '../../src/automation/run-automation-clone.js';
 import { AutomationConfig } from '../../src/config/schema.js';
 import { PushDeclinedError, TransientError, UnauthorizedError } from '../../src/errors.js';
 import { GitRepository, HISTORY_DEPTH } from '../../src/git/git-repository.js';
+import { withGitdirLock } from '../../src/git/gitdir-lock.js';
 import { FileStateStore } from '../../src/state/file-state-store.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
@@ -392,6 +394,71 @@ describe('runAutomation against a git server', () => {
       return true;
     });
   });
+
+  describe('with a fetch made ahead of the run (reconcile starts one while it scans)', () => {
+    const ahead = (url: string, options: RunAutomationOptions) =>
+      fetchAhead(automation(url), { stateDir: options.stateDir, state: options.state, env: process.env, http: undefined });
+
+    it('builds on the head that fetch brought; a push that loses the race to it is re-applied on the new head', async () => {
+      const { name, url, options } = await fixture();
+      ahead(url, options);
+      await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
+      const result = await runAutomation(automation(url), picks('1.2.3'), options);
+      assert.equal(result.pushAttempts, 2, 'the first attempt built on the head fetched ahead, before the human commit');
+      const log = await server.log(name, 'main');
+      assert.deepEqual(log.map((c) => c.subject), [`Update ${APP} to 1.2.3`, 'Human edit', 'Initial commit']);
+      assert.equal(await server.readFile(name, 'main', 'apps/config.yaml'), 'kind: ConfigMap\ndata: { a: human }\n');
+    });
+
+    it(`fetches again when that head is older than ${FETCHED_AHEAD_FRESH_MS} ms by the time the run starts`, async () => {
+      const { name, url, options } = await fixture();
+      mock.timers.enable({ apis: ['Date'], now: Date.now() });
+      try {
+        ahead(url, options);
+        await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
+        // The fetch ahead finishes under the clone's lock, which the run waits for; then time passes.
+        await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
+        mock.timers.tick(FETCHED_AHEAD_FRESH_MS + 1);
+        const result = await runAutomation(automation(url), picks('1.2.3'), options);
+        assert.equal(result.pushAttempts, 1, 'the run fetched the current head itself');
+      } finally {
+        mock.timers.reset();
+      }
+      assert.deepEqual((await server.log(name, 'main')).map((c) => c.subject), [`Update ${APP} to 1.2.3`, 'Human edit', 'Initial commit']);
+    });
+
+    it('a failed fetch ahead fails the run as its own fetch would, and nothing is pushed', async () => {
+      const { url, options, pushes } = await fixture();
+      server.failNextRequests(1, 503);
+      ahead(url, options);
+      await assert.rejects(runAutomation(automation(url), picks('1.2.3'), options), (err: Error) => {
+        assert.ok(err instanceof TransientError, `${err.name}: ${err.message}`);
+        assert.match(err.message, /HTTP 503/);
+        return true;
+      });
+      assert.equal(pushes(), 0);
+    });
+
+    it('a first run still reads back only the blobs that could change: the clone made ahead screened the rest', async () => {
+      const many: Record<string, string> = { ...FILES };
+      for (let i = 0; i < 40; i++) many[`apps/svc-${i}.yaml`] = `kind: Service\nmetadata: { name: svc-${i} }\n`;
+      const { url, options } = await fixture(many);
+      const read: string[] = [];
+      const readBlob = GitRepository.prototype.readBlob;
+      GitRepository.prototype.readBlob = async function (this: GitRepository, oid: string) {
+        read.push(oid);
+        return readBlob.call(this, oid);
+      };
+      try {
+        ahead(url, options);
+        const result = await runAutomation(automation(url), picks('1.2.3'), options);
+        assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
+        assert.equal(read.length, 1, `read back ${read.length} blobs`);
+      } finally {
+        GitRepository.prototype.readBlob = readBlob;
+      }
+    });
+  });
 });
 
 describe('runAutomation with credentials', () => {
@@ -483,6 +550,7 @@ describe('GitRepository push: what is sent', () => {
   it('sends only the objects the remote lacks to a review branch, though the clone never held that branch', async () => {
     assert.deepEqual(await pushOneEdit('tagpilot/review', true), { inPack: false, added: 4 }, 'one blob, two trees and the commit');
   });
+
 });
 
 describe('GitRepository pack housekeeping', () => {

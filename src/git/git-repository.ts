@@ -4,7 +4,8 @@
 // makes it fast enough is in shared/notes/isomorphic-git-performance.md: one `cache` for every call,
 // the in-memory fs (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only
 // the folders that changed; plus, patched into isomorphic-git (patches/README.md), native zlib and
-// SHA-1 and a hook that shows us each fetched blob as it is indexed (onBlobFetched).
+// SHA-1, a hook that shows us each fetched blob as it is indexed (onBlobFetched), and a push told
+// which objects to send (the ones writeCommit made) instead of walking the trees to find them.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import git, { Errors, type HttpClient } from 'isomorphic-git';
@@ -118,6 +119,8 @@ export class GitRepository {
   private readonly authorization: string | undefined;
   private readonly http: HttpClient;
   private readonly commits = new Map<string, HistoryCommit>();
+  /** Commit → every object writeCommit made for it (its new blobs and trees, and itself): what a push of it sends. */
+  private readonly added = new Map<string, string[]>();
   /** The branch the last fetch moved to: pushing our commit there moves the local ref along. */
   private fetchedBranch: string | undefined;
 
@@ -368,11 +371,13 @@ export class GitRepository {
   ): Promise<string> {
     const parentCommit = await this.readCommit(parent);
     if (!parentCommit) throw corrupt(new Error(`commit ${parent} is missing`));
+    const added: string[] = [];
     const tree = await this.local(async () => {
       const written = await Promise.all(
         [...files].map(async ([path, text]) => [path, await git.writeBlob({ fs: this.gitFs, gitdir: this.gitdir, blob: Buffer.from(text, 'utf8') })] as const),
       );
-      return this.rewriteTree(parentCommit.tree, '', new Map(written));
+      added.push(...written.map(([, oid]) => oid));
+      return this.rewriteTree(parentCommit.tree, '', new Map(written), added);
     });
     const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
     let signingFailure: { err: unknown } | undefined;
@@ -397,11 +402,15 @@ export class GitRepository {
     }
     const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
     await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await this.commitsWritten()) + 1}\n`)));
+    this.added.set(oid, [...added, oid]);
     return oid;
   }
 
-  /** Rebuilds the tree at `prefix` with new blob ids; folders without a change keep their tree as it is. */
-  private async rewriteTree(treeOid: string, prefix: string, blobs: ReadonlyMap<string, string>): Promise<string> {
+  /**
+   * Rebuilds the tree at `prefix` with new blob ids; folders without a change keep their tree as it
+   * is. Every tree it writes is added to `added`.
+   */
+  private async rewriteTree(treeOid: string, prefix: string, blobs: ReadonlyMap<string, string>, added: string[]): Promise<string> {
     const { tree } = await git.readTree({ ...this.base, oid: treeOid });
     const changed = [...blobs.keys()];
     const entries = await Promise.all(
@@ -410,12 +419,14 @@ export class GitRepository {
         const blob = blobs.get(path);
         if (blob) return { ...entry, oid: blob };
         if (entry.mode === TREE_MODE && changed.some((p) => p.startsWith(`${path}/`))) {
-          return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs) };
+          return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, added) };
         }
         return entry;
       }),
     );
-    return git.writeTree({ fs: this.gitFs, gitdir: this.gitdir, tree: entries });
+    const oid = await git.writeTree({ fs: this.gitFs, gitdir: this.gitdir, tree: entries });
+    added.push(oid);
+    return oid;
   }
 
   private async commitsWritten(): Promise<number> {
@@ -461,25 +472,26 @@ export class GitRepository {
   }
 
   /**
-   * Pushes `commit` (made by writeCommit) to `remoteBranch`. Without `force` only a fast-forward of
-   * the branch from the commit we built on is sent; anything else is 'rejected' before any object
-   * is packed.
+   * Pushes `commit` (made by this instance's writeCommit) to `remoteBranch`. Without `force` only a
+   * fast-forward of the branch from the commit we built on is sent; anything else is 'rejected'
+   * before any object is packed. The pack holds the objects writeCommit made: the commit was built
+   * on one fetched from this remote, which has everything else.
    */
   async push(commit: string, remoteBranch: string, options: { force?: boolean } = {}): Promise<PushResult> {
     const written = await this.readCommit(commit);
-    if (!written) throw new Error(`commit ${commit} is not in the clone at ${this.gitdir}`);
+    const objects = this.added.get(commit);
+    if (!written || !objects) throw new Error(`commit ${commit} was not written by this clone of ${this.remote}`);
     const force = options.force ?? false;
     let refusal: string | undefined;
     const remoteSaid: string[] = [];
-    const elsewhere = this.fetchedBranch !== undefined && remoteBranch !== this.fetchedBranch;
     try {
-      if (elsewhere) await this.local(() => this.pointRemoteHead(this.fetchedBranch));
       await git.push({
         ...this.base,
         ...this.remoteCall,
         ref: commit,
         remoteRef: `refs/heads/${remoteBranch}`,
         force,
+        objects,
         onMessage: (line) => void remoteSaid.push(line.trim()),
         onPrePush: ({ remoteRef }) => {
           if (force || remoteRef.oid === commit || remoteRef.oid === written.parents[0]) return true;
@@ -503,24 +515,10 @@ export class GitRepository {
         throw new PushDeclinedError(`${this.remote}: push to ${remoteBranch} declined: ${reason}`, { cause: err });
       }
       throw remoteFailure(err, this.remote) ?? corrupt(err);
-    } finally {
-      if (elsewhere) await this.local(() => this.pointRemoteHead(undefined));
     }
     // The next fetch then says it has our commit and gets only what others pushed after it.
     if (remoteBranch === this.fetchedBranch) await this.moveBranch(remoteBranch, commit);
     return { outcome: 'pushed', reason: '' };
-  }
-
-  /**
-   * Points refs/remotes/origin/HEAD at a fetched branch, or removes it. git.push leaves out of the
-   * pack every object of the tree that ref names (the remote has them all). Pushing to the branch we
-   * built on, the merge base tells it the same, so the extra walk of the whole tree is spared; pushing
-   * to a review branch whose head the clone may not hold, without it the whole tree would be sent.
-   */
-  private async pointRemoteHead(branch: string | undefined): Promise<void> {
-    const ref = 'refs/remotes/origin/HEAD';
-    if (branch) await git.writeRef({ ...this.base, ref, value: `refs/remotes/origin/${branch}`, symbolic: true, force: true });
-    else await git.deleteRef({ ...this.base, ref });
   }
 
   /** Runs a read or write of the clone's own files; a failure there means the clone is corrupt. */

@@ -155,6 +155,21 @@ describe('isomorphic-git patch', () => {
     assert.equal(Buffer.from(blob).toString('utf8'), 'written by git\n');
   });
 
+  it('reads tree entries with plain names as they are, and still refuses the names git refuses', async () => {
+    const blob = execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: 'x\n', encoding: 'utf8' }).trim();
+    const treeOf = (name: string): string => {
+      const raw = Buffer.concat([Buffer.from(`100644 ${name}\0`, 'utf8'), Buffer.from(blob, 'hex')]);
+      return execFileSync('git', ['-C', dir, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: raw, encoding: 'utf8' }).trim();
+    };
+    for (const name of ['svc-000.yaml', 'Kustomization', '_x.yml', '-y', 'a.git', 'git', 'v1.2.3']) {
+      const { tree } = await git.readTree({ fs, gitdir, oid: treeOf(name) });
+      assert.deepEqual(tree, [{ mode: '100644', path: name, oid: blob, type: 'blob' }], name);
+    }
+    for (const name of ['.git', '.GIT', '.git.', '.git ', 'git~1', 'GIT~2', '.git::$INDEX_ALLOCATION', '.g\u200Cit', '..', 'a\\b']) {
+      await assert.rejects(git.readTree({ fs, gitdir, oid: treeOf(name) }), (err: Error) => err.name === 'UnsafeFilepathError', JSON.stringify(name));
+    }
+  });
+
   it('refuses a corrupt loose object instead of returning garbage', async () => {
     const oid = 'ab'.repeat(20);
     fs.mkdirSync(join(gitdir, 'objects', 'ab'), { recursive: true });
@@ -207,6 +222,24 @@ describe('isomorphic-git patch', () => {
       assert.equal(expected.length, 25 + 2 + 1, '25 blobs, 2 trees and a commit are new');
       assert.deepEqual([...seen.keys()].sort(), expected.map(([oid]) => oid).sort());
       for (const [oid, { content }] of expected) assert.ok(seen.get(oid)!.content.equals(content), `${oid}: content differs from git cat-file`);
+    });
+
+    it('push sends the objects it is told to send (`objects`), without walking for them', async () => {
+      const head = await git.resolveRef({ fs, gitdir: clone, ref: 'refs/remotes/origin/main' });
+      const { commit: parent } = await git.readCommit({ fs, gitdir: clone, oid: head });
+      const blob = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('pushed by name\n') });
+      const { tree: entries } = await git.readTree({ fs, gitdir: clone, oid: parent.tree });
+      const tree = await git.writeTree({ fs, gitdir: clone, tree: [...entries, { mode: '100644', path: 'NAMED.md', oid: blob, type: 'blob' }] });
+      const author = { name: 't', email: 't@example.test', timestamp: 1_700_000_000, timezoneOffset: 0 };
+      const commit = await git.writeCommit({ fs, gitdir: clone, commit: { message: 'named\n', tree, parent: [head], author, committer: author } });
+      const push = (objects: string[]) => git.push({ fs, http, gitdir: clone, url, ref: commit, remoteRef: 'refs/heads/main', objects });
+      const serverHead = () => execFileSync('git', ['--git-dir', server.repoPath('hook'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      // Named too few, the pack lacks the blob (a walk would have found it) and the server refuses the update.
+      await assert.rejects(push([commit, tree]));
+      assert.equal(serverHead(), head);
+      await push([blob, tree, commit]);
+      assert.equal(serverHead(), commit);
+      execFileSync('git', ['--git-dir', server.repoPath('hook'), 'fsck', '--strict', '--no-dangling']);
     });
   });
 });

@@ -402,6 +402,8 @@ describe('runAutomation against a git server', () => {
     it('builds on the head that fetch brought; a push that loses the race to it is re-applied on the new head', async () => {
       const { name, url, options } = await fixture();
       ahead(url, options);
+      // The fetch ahead is done once the clone's lock is free; then a person pushes.
+      await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
       await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
       const result = await runAutomation(automation(url), picks('1.2.3'), options);
       assert.equal(result.pushAttempts, 2, 'the first attempt built on the head fetched ahead, before the human commit');
@@ -415,9 +417,8 @@ describe('runAutomation against a git server', () => {
       mock.timers.enable({ apis: ['Date'], now: Date.now() });
       try {
         ahead(url, options);
-        await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
-        // The fetch ahead finishes under the clone's lock, which the run waits for; then time passes.
         await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
+        await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
         mock.timers.tick(FETCHED_AHEAD_FRESH_MS + 1);
         const result = await runAutomation(automation(url), picks('1.2.3'), options);
         assert.equal(result.pushAttempts, 1, 'the run fetched the current head itself');

@@ -8,7 +8,7 @@
 // which objects to send (the ones writeCommit made) instead of walking the trees to find them.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import git, { Errors, type HttpClient } from 'isomorphic-git';
+import git, { Errors, type HttpClient, type TreeEntry } from 'isomorphic-git';
 import { FileSystem } from 'isomorphic-git/models';
 import { errorMessage, NotFoundError, PushDeclinedError, TagpilotError, TransientError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
@@ -119,6 +119,8 @@ export class GitRepository {
   private readonly authorization: string | undefined;
   private readonly http: HttpClient;
   private readonly commits = new Map<string, HistoryCommit>();
+  /** Trees read so far, by id: writeCommit rewrites the folders listFiles read without reading them again. */
+  private readonly trees = new Map<string, TreeEntry[]>();
   /** Commit → every object writeCommit made for it (its new blobs and trees, and itself): what a push of it sends. */
   private readonly added = new Map<string, string[]>();
   /** The branch the last fetch moved to: pushing our commit there moves the local ref along. */
@@ -204,6 +206,7 @@ export class GitRepository {
     this.fs = createGitdirFs(this.gitdir);
     this.gitFs = wrapForGit(this.fs);
     this.commits.clear();
+    this.trees.clear();
   }
 
   /** Whether the clone on disk can be fetched into, and if not, why. */
@@ -333,7 +336,7 @@ export class GitRepository {
     const files: TreeFile[] = [];
     // readTree per folder, not walk(): walk pays several awaits per entry, and most entries are files we only list.
     const visit = async (treeOid: string, prefix: string): Promise<void> => {
-      const { tree } = await this.local(() => git.readTree({ ...this.base, oid: treeOid }));
+      const tree = await this.local(() => this.readTree(treeOid));
       const folders: Promise<void>[] = [];
       for (const entry of tree) {
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
@@ -377,7 +380,7 @@ export class GitRepository {
         [...files].map(async ([path, text]) => [path, await git.writeBlob({ fs: this.gitFs, gitdir: this.gitdir, blob: Buffer.from(text, 'utf8') })] as const),
       );
       added.push(...written.map(([, oid]) => oid));
-      return this.rewriteTree(parentCommit.tree, '', new Map(written), added);
+      return this.rewriteTree(parentCommit.tree, '', new Map(written), foldersOf(files.keys()), added);
     });
     const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
     let signingFailure: { err: unknown } | undefined;
@@ -407,26 +410,38 @@ export class GitRepository {
   }
 
   /**
-   * Rebuilds the tree at `prefix` with new blob ids; folders without a change keep their tree as it
-   * is. Every tree it writes is added to `added`.
+   * Rebuilds the tree at `prefix` with new blob ids; only `folders` (those holding a changed file)
+   * are rebuilt, the others keep their tree as it is. Every tree it writes is added to `added`.
    */
-  private async rewriteTree(treeOid: string, prefix: string, blobs: ReadonlyMap<string, string>, added: string[]): Promise<string> {
-    const { tree } = await git.readTree({ ...this.base, oid: treeOid });
-    const changed = [...blobs.keys()];
+  private async rewriteTree(
+    treeOid: string,
+    prefix: string,
+    blobs: ReadonlyMap<string, string>,
+    folders: ReadonlySet<string>,
+    added: string[],
+  ): Promise<string> {
+    const tree = await this.readTree(treeOid);
     const entries = await Promise.all(
       tree.map(async (entry) => {
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
         const blob = blobs.get(path);
         if (blob) return { ...entry, oid: blob };
-        if (entry.mode === TREE_MODE && changed.some((p) => p.startsWith(`${path}/`))) {
-          return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, added) };
-        }
+        if (entry.mode === TREE_MODE && folders.has(path)) return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, folders, added) };
         return entry;
       }),
     );
     const oid = await git.writeTree({ fs: this.gitFs, gitdir: this.gitdir, tree: entries });
     added.push(oid);
     return oid;
+  }
+
+  /** A tree's entries; kept for the life of this instance (a tree id names its entries for ever). */
+  private async readTree(oid: string): Promise<TreeEntry[]> {
+    const known = this.trees.get(oid);
+    if (known) return known;
+    const { tree } = await git.readTree({ ...this.base, oid });
+    this.trees.set(oid, tree);
+    return tree;
   }
 
   private async commitsWritten(): Promise<number> {
@@ -536,6 +551,15 @@ type GitFs = Parameters<typeof git.readBlob>[0]['fs'];
 
 function wrapForGit(fs: GitdirFs): GitFs {
   return new FileSystem(fs) as unknown as GitFs;
+}
+
+/** Every folder that holds one of `paths`, at any depth ("a/b/c.yaml" gives "a" and "a/b"). */
+function foldersOf(paths: Iterable<string>): Set<string> {
+  const folders = new Set<string>();
+  for (const path of paths) {
+    for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) folders.add(path.slice(0, slash));
+  }
+  return folders;
 }
 
 /** Refusals that another client's push explains: fetch again, re-apply and retry. */

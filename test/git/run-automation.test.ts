@@ -516,6 +516,39 @@ describe('GitRepository push', () => {
   });
 });
 
+describe('GitRepository writeCommit', () => {
+  it('changes files at any depth and leaves every other path as it was', async () => {
+    const server = await startGitServer();
+    const dir = await makeTempDir('write-commit');
+    try {
+      const deep = { 'deep/a/b/c.yaml': marked('1.0.0'), 'deep/a/b/d.yaml': 'kind: Other\n', 'deep/a/e.yaml': marked('1.0.0'), 'deep/f.yaml': 'f\n' };
+      const url = await server.createRepo('fleet', { ...FILES, ...deep });
+      const repo = new GitRepository(join(dir, 'clone'), url);
+      const { head } = await repo.fetchHead('main');
+      const edits = new Map([
+        ['deep/a/b/c.yaml', marked('2.0.0')],
+        ['deep/a/e.yaml', marked('2.0.0')],
+        ['README.md', 'changed\n'],
+      ]);
+      const commit = await repo.writeCommit(head, edits, 'deep edit', HUMAN_AUTHOR);
+      assert.equal((await repo.push(commit, 'main')).outcome, 'pushed');
+      const listing = async (rev: string) => {
+        const { stdout } = await runCommand('git', ['--git-dir', server.repoPath('fleet'), 'ls-tree', '-r', rev]);
+        return new Map(stdout.trim().split('\n').map((line) => [line.split('\t')[1]!, line.split('\t')[0]!]));
+      };
+      const [before, after] = await Promise.all([listing(head), listing(commit)]);
+      assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort(), 'the same paths');
+      const changed = [...after.keys()].filter((path) => after.get(path) !== before.get(path)).sort();
+      assert.deepEqual(changed, [...edits.keys()].sort());
+      for (const [path, text] of edits) assert.equal(await server.readFile('fleet', 'main', path), text);
+      await runCommand('git', ['--git-dir', server.repoPath('fleet'), 'fsck', '--strict', '--no-dangling']);
+    } finally {
+      await server.stop();
+      await removeTempDir(dir);
+    }
+  });
+});
+
 describe('GitRepository push: what is sent', () => {
   /** A clone of a 150-file repository, one edit committed, and how many objects the server gained from pushing it to `branch`. */
   async function pushOneEdit(branch: string, force: boolean): Promise<{ inPack: boolean; added: number }> {

@@ -188,7 +188,7 @@ interface Run {
   remote: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-/** Everything checked and loaded before any network traffic: bad config never fails after a push it would have described. */
+/** Everything checked and loaded before the run fetches or pushes: bad config never fails after a push it would have described. */
 async function prepare(
   automation: AutomationConfig,
   picks: ReadonlyMap<string, RankedPick>,

@@ -56,11 +56,18 @@ export interface CloneOptions {
 }
 
 /** The automation's clone; every blob a fetch brings is screened into `memo` as its pack is indexed. */
-export async function openClone(automation: AutomationConfig, gitdir: string, screen: BlobScreen, memo: ScreenedBlobs, options: CloneOptions): Promise<GitRepository> {
+export async function openClone(
+  automation: AutomationConfig,
+  gitdir: string,
+  screen: BlobScreen,
+  memo: ScreenedBlobs,
+  options: CloneOptions & { packCache?: object },
+): Promise<GitRepository> {
   const { git } = automation;
   return new GitRepository(gitdir, git.url, {
     ...(await gitLogin(git, options.env)),
     http: options.http,
+    packCache: options.packCache,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
       if (screen.ignores(content)) memo.markIrrelevant(oid);
@@ -102,12 +109,13 @@ export function fetchBranch(repo: GitRepository, automation: AutomationConfig, p
  */
 export const FETCHED_AHEAD_FRESH_MS = 5_000;
 
-/** A fetch made ahead of a run: what it brought, or how it failed, and the memo its blobs were screened into. */
+/** A fetch made ahead of a run: what it brought, or how it failed, the memo its blobs were screened into and the pack indexes it loaded. */
 interface FetchAhead {
   /** The fetched head, or the failure (which the run reports as its own fetch's). */
   outcome: { fetched: FetchedBranch; at: number } | { failure: unknown };
   memo: ScreenedBlobs;
   screenKey: string;
+  packCache: object | undefined;
 }
 
 /** Fetches made ahead of their runs, by gitdir; the next run there takes the result. */
@@ -127,9 +135,9 @@ export function fetchAhead(automation: AutomationConfig, options: CloneOptions &
     try {
       const repo = await openClone(automation, gitdir, screen, memo, options);
       const fetched = await fetchBranch(repo, automation, await storedBranchRecord(options.state, automation.name));
-      return { outcome: { fetched, at: Date.now() }, memo, screenKey: screen.key };
+      return { outcome: { fetched, at: Date.now() }, memo, screenKey: screen.key, packCache: repo.packCache };
     } catch (failure) {
-      return { outcome: { failure }, memo, screenKey: screen.key };
+      return { outcome: { failure }, memo, screenKey: screen.key, packCache: undefined };
     }
   });
   // Every failure is in the outcome; nothing here may become an unhandled rejection.
@@ -137,9 +145,10 @@ export function fetchAhead(automation: AutomationConfig, options: CloneOptions &
   fetchesAhead.set(gitdir, ahead);
 }
 
-/** What a run takes from a fetch made ahead: the memo (when screened alike) and a fetch to use instead of its first. */
+/** What a run takes from a fetch made ahead: the memo (when screened alike), the pack indexes it loaded, and a fetch to use instead of its first. */
 export interface TakenFetch {
   memo: ScreenedBlobs | undefined;
+  packCache: object | undefined;
   /** Undefined when the head is too old to build on or there was no such fetch: the run fetches itself. */
   outcome: FetchAhead['outcome'] | undefined;
 }
@@ -149,8 +158,8 @@ export async function takeFetchAhead(gitdir: string, screen: BlobScreen): Promis
   const ahead = fetchesAhead.get(gitdir);
   fetchesAhead.delete(gitdir);
   const taken = ahead && (await ahead.catch(() => undefined));
-  if (!taken) return { memo: undefined, outcome: undefined };
+  if (!taken) return { memo: undefined, packCache: undefined, outcome: undefined };
   const { outcome } = taken;
   const fresh = 'failure' in outcome || Date.now() - outcome.at <= FETCHED_AHEAD_FRESH_MS;
-  return { memo: taken.screenKey === screen.key ? taken.memo : undefined, outcome: fresh ? outcome : undefined };
+  return { memo: taken.screenKey === screen.key ? taken.memo : undefined, packCache: taken.packCache, outcome: fresh ? outcome : undefined };
 }

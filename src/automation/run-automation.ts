@@ -202,7 +202,7 @@ async function prepare(
   const screen = blobScreen(automation.update, picks);
   const ahead = await takeFetchAhead(gitdir, screen);
   const memo = ahead.memo ?? (await loadMemo(gitdir, screen));
-  const repo = await openClone(automation, gitdir, screen, memo, { env, http: options.http });
+  const repo = await openClone(automation, gitdir, screen, memo, { env, http: options.http, packCache: ahead.packCache });
   return {
     automation,
     picks,

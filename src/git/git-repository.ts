@@ -97,13 +97,18 @@ export interface GitRepositoryOptions {
   onBlobFetched?: (oid: string, content: Uint8Array) => void;
   /** Timeouts of each request to the remote, and a signal that abandons every one in flight. */
   http?: GitHttpClientOptions;
+  /**
+   * The packCache of an earlier instance on this gitdir (a fetch made ahead of the run): pack files
+   * never change under their names, so the indexes it loaded need not be loaded again.
+   */
+  packCache?: object;
 }
 
 /** One remote branch kept in `gitdir`; safe only while tagpilot alone writes that gitdir. */
 export class GitRepository {
   readonly gitdir: string;
   /** isomorphic-git's pack cache: one object for every call, or each read re-hashes the pack. */
-  private cache: object = {};
+  private cache: object;
   private fs: GitdirFs;
   /**
    * `fs` as isomorphic-git wraps it, once: it wraps a plain fs anew on every call (binding each
@@ -132,6 +137,7 @@ export class GitRepository {
     private readonly options: GitRepositoryOptions = {},
   ) {
     this.gitdir = resolve(gitdir);
+    this.cache = options.packCache ?? {};
     this.fs = createGitdirFs(this.gitdir);
     this.gitFs = wrapForGit(this.fs);
     this.remote = redactUrl(url);
@@ -142,6 +148,11 @@ export class GitRepository {
       ? createGitSshClient(ssh, options.ssh, this.remote, options.http?.timeouts?.requestMs)
       : createGitHttpClient(this.remote, options.http);
     this.transportUrl = ssh ? `https::${this.remote}` : this.remote;
+  }
+
+  /** The pack indexes this instance loaded, for a later instance on the gitdir (GitRepositoryOptions.packCache). */
+  get packCache(): object {
+    return this.cache;
   }
 
   private get base() {

@@ -1,6 +1,7 @@
 // runAutomation against a real smart-HTTP git server: races with human pushes, the review branch,
 // reverts, a damaged clone, the blob memo, network trouble and refused credentials.
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
@@ -438,6 +439,30 @@ describe('runAutomation against a git server', () => {
         return true;
       });
       assert.equal(pushes(), 0);
+    });
+
+    it('the run loads no pack index the fetch ahead already loaded', async () => {
+      const { name, url, options } = await fixture();
+      await runAutomation(automation(url), picks('1.2.3'), options);
+      // A person's commit: the fetch ahead brings it as a pack, and the head is read from there.
+      await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
+      const indexReads: string[] = [];
+      const readFile = fs.readFile;
+      fs.readFile = (async (...args: Parameters<typeof readFile>) => {
+        if (String(args[0]).endsWith('.idx')) indexReads.push(String(args[0]));
+        return readFile(...args);
+      }) as typeof readFile;
+      try {
+        ahead(url, options);
+        await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
+        const loadedAhead = indexReads.length;
+        assert.ok(loadedAhead > 0, 'the fetch ahead read the pack indexes');
+        const result = await runAutomation(automation(url), picks('1.2.4'), options);
+        assert.equal(result.changes.length, 1);
+        assert.equal(indexReads.length, loadedAhead, `the run read ${indexReads.slice(loadedAhead).join(', ')} again`);
+      } finally {
+        fs.readFile = readFile;
+      }
     });
 
     it('a first run still reads back only the blobs that could change: the clone made ahead screened the rest', async () => {

@@ -181,7 +181,7 @@ async function reconcile(
   // The first automation's branch is fetched while the rest loads and the registries are scanned: a
   // fetch needs no picks. Later ones fetch when they run, so that their heads are not old by then.
   const first = config.automations.find((a) => !automation || a.name === automation);
-  if (first) fetchAhead(first, { stateDir: config.stateDir, state, env, http: undefined });
+  if (first) await fetchAhead(first, { stateDir: config.stateDir, state, env, http: undefined });
   const [{ Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
     import('./automation/pipeline.js'),
     import('./automation/render-plan.js'),

@@ -7,7 +7,7 @@ import type { AutomationConfig } from '../config/schema.js';
 import { coversBranch, type BranchRecord } from '../git/branch-history.js';
 import { gitLogin } from '../git/git-credentials.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
-import { GitRepository, type CloneState } from '../git/git-repository.js';
+import { GitRepository, type CloneState, type GitRepositoryOptions } from '../git/git-repository.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { redactUrl } from '../git/redact-url.js';
 import { ScreenedBlobs } from '../git/screened-blobs.js';
@@ -61,13 +61,14 @@ export async function openClone(
   gitdir: string,
   screen: BlobScreen,
   memo: ScreenedBlobs,
-  options: CloneOptions & { packCache?: object },
+  options: CloneOptions & Pick<GitRepositoryOptions, 'packCache' | 'onRequest'>,
 ): Promise<GitRepository> {
   const { git } = automation;
   return new GitRepository(gitdir, git.url, {
     ...(await gitLogin(git, options.env)),
     http: options.http,
     packCache: options.packCache,
+    onRequest: options.onRequest,
     // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
     onBlobFetched: (oid, content) => {
       if (screen.ignores(content)) memo.markIrrelevant(oid);
@@ -122,27 +123,35 @@ interface FetchAhead {
 const fetchesAhead = new Map<string, Promise<FetchAhead>>();
 
 /**
- * Starts fetching an automation's branch before its picks are known, under the clone's lock, so the
- * fetch overlaps whatever the caller does next; the automation's next run in this process takes
- * the result (takeFetchAhead). Not for `update: auto`, whose blob screen needs the picks.
+ * Starts fetching an automation's branch before its picks are known, under the clone's lock; the
+ * automation's next run in this process takes the result (takeFetchAhead). Resolves once the server
+ * has been asked for the pack (or the fetch is over): the caller's own work then overlaps the
+ * server's, not the fetch's few steps before that, which would otherwise wait for the caller. Not
+ * for `update: auto`, whose blob screen needs the picks.
  */
-export function fetchAhead(automation: AutomationConfig, options: CloneOptions & { stateDir: string; state: StateStore | undefined }): void {
-  if (automation.update === 'auto') return;
+export function fetchAhead(automation: AutomationConfig, options: CloneOptions & { stateDir: string; state: StateStore | undefined }): Promise<void> {
+  if (automation.update === 'auto') return Promise.resolve();
   const gitdir = gitdirOf(options.stateDir, automation.name);
   const screen = blobScreen(automation.update, new Map());
+  let asked = (): void => undefined;
+  const askedForPack = new Promise<void>((resolve) => (asked = resolve));
+  const onRequest = (method: string): void => {
+    if (method === 'POST') asked();
+  };
   const ahead = withGitdirLock(gitdir, async (): Promise<FetchAhead> => {
     const memo = await loadMemo(gitdir, screen);
     try {
-      const repo = await openClone(automation, gitdir, screen, memo, options);
+      const repo = await openClone(automation, gitdir, screen, memo, { ...options, onRequest });
       const fetched = await fetchBranch(repo, automation, await storedBranchRecord(options.state, automation.name));
       return { outcome: { fetched, at: Date.now() }, memo, screenKey: screen.key, packCache: repo.packCache };
     } catch (failure) {
       return { outcome: { failure }, memo, screenKey: screen.key, packCache: undefined };
     }
   });
-  // Every failure is in the outcome; nothing here may become an unhandled rejection.
-  ahead.catch(() => undefined);
   fetchesAhead.set(gitdir, ahead);
+  // Every failure is in the outcome; nothing here may become an unhandled rejection.
+  void ahead.catch(() => undefined).finally(asked);
+  return askedForPack;
 }
 
 /** What a run takes from a fetch made ahead: the memo (when screened alike), the pack indexes it loaded, and a fetch to use instead of its first. */

@@ -95,6 +95,8 @@ export interface GitRepositoryOptions {
    * them. `content` is a view; copy it to keep it.
    */
   onBlobFetched?: (oid: string, content: Uint8Array) => void;
+  /** Told as each request to the remote starts (over HTTP or SSH): a fetch's POST asks the server for the pack. */
+  onRequest?: (method: string) => void;
   /** Timeouts of each request to the remote, and a signal that abandons every one in flight. */
   http?: GitHttpClientOptions;
   /**
@@ -144,9 +146,18 @@ export class GitRepository {
     const ssh = parseSshRemote(url);
     const auth = ssh ? undefined : (options.credentials ?? credentialsInUrl(url));
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.http = ssh
+    const client = ssh
       ? createGitSshClient(ssh, options.ssh, this.remote, options.http?.timeouts?.requestMs)
       : createGitHttpClient(this.remote, options.http);
+    const onRequest = options.onRequest;
+    this.http = onRequest
+      ? {
+          request: (request) => {
+            onRequest(request.method ?? 'GET');
+            return client.request(request);
+          },
+        }
+      : client;
     this.transportUrl = ssh ? `https::${this.remote}` : this.remote;
   }
 

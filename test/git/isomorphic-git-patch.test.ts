@@ -143,6 +143,26 @@ describe('isomorphic-git patch', () => {
     }
   });
 
+  it('finds objects through an index read from .idx as git show-index lists it, and only those', async () => {
+    const [idx] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.idx'));
+    const listed = execFileSync('git', ['show-index'], { input: fs.readFileSync(join(gitdir, 'objects', 'pack', idx!)), encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[1]!);
+    const cache = {};
+    for (const oid of listed) {
+      const { oid: read } = await git.readObject({ fs, gitdir, oid, cache, format: 'content' });
+      assert.equal(read, oid);
+    }
+    // Every first byte, both ends of each fan-out bucket: a prefix names exactly the oids git lists with it.
+    for (const oid of [listed[0]!, listed[listed.length - 1]!, ...listed.filter((_, i) => i % 37 === 0)]) {
+      assert.equal(await git.expandOid({ fs, gitdir, oid: oid.slice(0, 7), cache }), oid);
+    }
+    const absent = (BigInt(`0x${listed[0]!}`) + 1n).toString(16).padStart(40, '0');
+    assert.ok(!listed.includes(absent));
+    await assert.rejects(git.readObject({ fs, gitdir, oid: absent, cache }), (err: Error) => err.name === 'NotFoundError');
+  });
+
   it('writes loose objects git reads back, and reads the ones git wrote', async () => {
     const text = 'image: app:2.0.0 # written by isomorphic-git\n';
     const oid = await git.writeBlob({ fs, gitdir, blob: Buffer.from(text) });

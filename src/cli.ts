@@ -176,16 +176,19 @@ async function reconcile(
     out(`no automation named ${automation}\n`);
     return 1;
   }
-  const [{ Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createStateStore }, { createNotifications, NOTIFY_DRAIN_MS }] =
-    await Promise.all([
-      import('./automation/pipeline.js'),
-      import('./automation/render-plan.js'),
-      import('./automation/render-waiting-promotions.js'),
-      import('./automation/format-setter-problem.js'),
-      import('./state/state-store.js'),
-      import('./notify/create-notifications.js'),
-    ]);
+  const [{ createStateStore }, { fetchAhead }] = await Promise.all([import('./state/state-store.js'), import('./automation/run-automation-clone.js')]);
   const state = await createStateStore({ stateDir: config.stateDir, redisUrl: config.queue.redisUrl });
+  // The first automation's branch is fetched while the rest loads and the registries are scanned: a
+  // fetch needs no picks. Later ones fetch when they run, so that their heads are not old by then.
+  const first = config.automations.find((a) => !automation || a.name === automation);
+  if (first) await fetchAhead(first, { stateDir: config.stateDir, state, env, http: undefined });
+  const [{ Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
+    import('./automation/pipeline.js'),
+    import('./automation/render-plan.js'),
+    import('./automation/render-waiting-promotions.js'),
+    import('./automation/format-setter-problem.js'),
+    import('./notify/create-notifications.js'),
+  ]);
   // A plan changes nothing, so it tells no one.
   const events = dryRun ? undefined : createNotifications(config.notifications, log);
   const pipeline = new Pipeline(config, log, { env, state, events });

@@ -4,17 +4,15 @@
 // is thrown for the queue's job retry (SPEC §7). With a pushBranch the commit goes there instead, and
 // the pull/merge request for it is opened or refreshed.
 import { isUtf8 } from 'node:buffer';
-import { join } from 'node:path';
 import type { AutomationConfig } from '../config/schema.js';
 import { InputError, TransientError, UnauthorizedError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange, type PromotionNote } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
 import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
-import { gitLogin } from '../git/git-credentials.js';
 import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
-import { CORRUPT_CLONE, GitRepository, type TreeFile } from '../git/git-repository.js';
+import { CORRUPT_CLONE, type GitRepository, type TreeFile } from '../git/git-repository.js';
 import { describeGitCredentials } from '../git/git-credential-source.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
@@ -22,13 +20,26 @@ import { redactUrl } from '../git/redact-url.js';
 import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.js';
 import { exponentialBackoff } from '../retry-timing.js';
 import type { StateStore } from '../state/state-store.js';
-import { ScreenedBlobs } from '../git/screened-blobs.js';
-import { applySetters, MAX_FILE_BYTES, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
+import type { ScreenedBlobs } from '../git/screened-blobs.js';
+import { applySetters, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
 import { parseImageReference } from '../update/parse-image-reference.js';
 import type { Logger } from '../log.js';
 import type { PromotionOrigin } from '../promotion/evaluate-promotion.js';
 import { promotionNotes } from '../promotion/promotion-notes.js';
+import {
+  blobScreen,
+  fetchBranch,
+  gitdirOf,
+  historyKey,
+  loadMemo,
+  openClone,
+  storedBranchRecord,
+  takeFetchAhead,
+  type BlobScreen,
+  type FetchedBranch,
+  type TakenFetch,
+} from './run-automation-clone.js';
 
 export const MAX_PUSH_ATTEMPTS = 5;
 const READ_CONCURRENCY = 32;
@@ -124,7 +135,7 @@ export async function runAutomation(
   picks: ReadonlyMap<string, RankedPick>,
   options: RunAutomationOptions,
 ): Promise<AutomationResult> {
-  const gitdir = join(options.stateDir, 'git', automation.name);
+  const gitdir = gitdirOf(options.stateDir, automation.name);
   return withGitdirLock(gitdir, async () => {
     const run = await prepare(automation, picks, options, gitdir);
     let rebuilt = false;
@@ -168,6 +179,8 @@ interface Run {
   repo: GitRepository;
   memo: ScreenedBlobs;
   screen: BlobScreen;
+  /** A fetch made ahead of this run (run-automation-clone.ts), taken by the first attempt instead of fetching. */
+  fetchedAhead: TakenFetch['outcome'];
   template: CommitTemplate | undefined;
   signer: CommitSigner | undefined;
   pullRequestToken: string | undefined;
@@ -175,7 +188,7 @@ interface Run {
   remote: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-/** Everything checked and loaded before any network traffic: bad config never fails after a push it would have described. */
+/** Everything checked and loaded before the run fetches or pushes: bad config never fails after a push it would have described. */
 async function prepare(
   automation: AutomationConfig,
   picks: ReadonlyMap<string, RankedPick>,
@@ -187,15 +200,9 @@ async function prepare(
   const log = options.log.child({ automation: automation.name });
   const baseDelayMs = options.pushRetryDelayMs ?? 250;
   const screen = blobScreen(automation.update, picks);
-  const memo = await ScreenedBlobs.load(`${gitdir}.screened.json`, screen.key);
-  const repo = new GitRepository(gitdir, git.url, {
-    ...(await gitLogin(git, env)),
-    http: options.http,
-    // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
-    onBlobFetched: (oid, content) => {
-      if (screen.ignores(content)) memo.markIrrelevant(oid);
-    },
-  });
+  const ahead = await takeFetchAhead(gitdir, screen);
+  const memo = ahead.memo ?? (await loadMemo(gitdir, screen));
+  const repo = await openClone(automation, gitdir, screen, memo, { env, http: options.http, packCache: ahead.packCache });
   return {
     automation,
     picks,
@@ -208,6 +215,7 @@ async function prepare(
     repo,
     memo,
     screen,
+    fetchedAhead: ahead.outcome,
     template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
     signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
     pullRequestToken: automation.pullRequest && !options.dryRun ? await pullRequestToken(automation, env) : undefined,
@@ -224,9 +232,10 @@ async function prepare(
 async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult | { rejected: string }> {
   const { automation, repo, log, target } = run;
   const { git } = automation;
-  const { head, clone } = await run.remote(() => repo.fetchHead(git.branch));
+  const previous = await storedBranchRecord(run.options.state, automation.name);
+  const { head, clone } = await run.remote(() => fetchForAttempt(run, previous));
   if (clone !== 'reused' && clone !== 'missing') log.info({ reason: clone }, 'cloned afresh');
-  const { active, heldBack, fallbacks, recent } = await holdBackReverted(run, head);
+  const { active, heldBack, fallbacks, recent } = await holdBackReverted(run, head, previous);
   const edit = await editHead(run, head, active, fallbacks);
   run.options.onRead?.({ head, commits: recent, fields: edit.fields, changes: edit.changes, problems: edit.problems });
   const result = (commit: string | null, subject: string | null): AutomationResult => ({
@@ -300,14 +309,13 @@ async function pullRequestToken(automation: AutomationConfig, env: NodeJS.Proces
 async function holdBackReverted(
   run: Run,
   head: string,
+  previous: BranchRecord | undefined,
 ): Promise<{ active: Map<string, ImagePick>; heldBack: HeldBackTag[]; fallbacks: Map<string, ReadonlySet<string>>; recent: RecentCommit[] }> {
   const { repo, log, picks, automation } = run;
   const state = run.options.state;
-  const key = `history/${automation.name}`;
-  const previous = state ? (await state.get<BranchRecord>([key])).get(key)?.value : undefined;
   const update = await updateBranchRecord(repo, automation.git.branch, head, redactUrl(automation.git.url), previous);
   if (update.deepened > 0) log.info({ commits: update.read, deepened: update.deepened }, 'read the branch history for reverts');
-  if (state && update.record.heads[0] !== previous?.heads[0]) await state.put(key, update.record, Date.now());
+  if (state && update.record.heads[0] !== previous?.heads[0]) await state.put(historyKey(automation.name), update.record, Date.now());
   const recent = (await repo.history(head, RECENT_COMMITS)).map((c) => ({ sha: c.oid, subject: c.message.split('\n', 1)[0]!, at: new Date(c.time * 1000) }));
 
   const holds = findHeldBackTags(update.record.commits).held;
@@ -333,6 +341,16 @@ async function holdBackReverted(
   return { active, heldBack, fallbacks, recent };
 }
 
+/** The first attempt starts from the fetch made ahead of the run, if there was one; every other attempt fetches. */
+async function fetchForAttempt(run: Run, previous: BranchRecord | undefined): Promise<FetchedBranch> {
+  const ahead = run.fetchedAhead;
+  run.fetchedAhead = undefined;
+  if (!ahead) return fetchBranch(run.repo, run.automation, previous);
+  if ('failure' in ahead) throw ahead.failure;
+  await run.repo.adoptFetchedHead(run.automation.git.branch, ahead.fetched.head);
+  return ahead.fetched;
+}
+
 async function digestOf(run: Run, pick: ImagePick, tag: string): Promise<string> {
   if (!run.options.digestOf) throw new InputError(`policy ${pick.policy}: ${tag} needs its digest, and this run cannot look it up`);
   return run.options.digestOf(pick, tag);
@@ -347,36 +365,6 @@ async function carriesSameChange(repo: GitRepository, existing: string, ours: st
 function commitMessage(automation: string, changes: CommitChange[], template: CommitTemplate | undefined, promotions: PromotionNote[]): string {
   if (!template) return defaultCommitMessage(automation, changes, promotions);
   return withTrailers(template.render({ automation, changes, images: changedImages(changes) }), automation, changes, promotions);
-}
-
-/**
- * Which blob contents could be edited with these picks: a superset of applySetters' own pre-screen
- * (a marker, or in auto mode a picked repository's last path segment). The key names everything the
- * answer depends on, so a memo made under other picks' repositories is not trusted.
- */
-interface BlobScreen {
-  /** Names everything the answer depends on: the memo is kept per key. */
-  key: string;
-  /** True when no pick could change this content (and applySetters would report nothing about it). */
-  ignores(content: Uint8Array): boolean;
-}
-
-function blobScreen(mode: AutomationConfig['update'], picks: ReadonlyMap<string, ImagePick>): BlobScreen {
-  const needles = ['$imagepolicy'];
-  if (mode === 'auto') {
-    const names = new Set([...picks.values()].map((p) => p.repository.slice(p.repository.lastIndexOf('/') + 1)));
-    needles.push(...[...names].sort());
-  }
-  const patterns = needles.map((n) => Buffer.from(n, 'utf8'));
-  return {
-    key: `v1 ${mode} ${MAX_FILE_BYTES} ${JSON.stringify(needles)}`,
-    // An oversized file is never ignored: applySetters reports it on every run.
-    ignores: (content) => {
-      if (content.byteLength > MAX_FILE_BYTES) return false;
-      const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-      return !patterns.some((p) => bytes.includes(p));
-    },
-  };
 }
 
 /**

@@ -54,7 +54,7 @@ export async function updateBranchRecord(
   remote: string,
   previous: BranchRecord | undefined,
 ): Promise<BranchHistoryUpdate> {
-  const known = previous && previous.remote === remote && previous.branch === branch ? previous : undefined;
+  const known = previous && coversBranch(previous, remote, branch) ? previous : undefined;
   const stop = new Set(known?.heads ?? []);
   const recorded = new Map((known?.commits ?? []).map((c) => [c.oid, c]));
   const seen = new Set<string>();
@@ -97,6 +97,11 @@ export async function updateBranchRecord(
     commits: [...recorded.values()].sort((a, b) => a.time - b.time || (a.oid < b.oid ? -1 : 1)),
   };
   return { record, read, deepened };
+}
+
+/** Whether `record` is of this branch of this remote: only then does it spare reading the history below its heads. */
+export function coversBranch(record: BranchRecord, remote: string, branch: string): boolean {
+  return record.remote === remote && record.branch === branch;
 }
 
 function isWorthRecording(commit: HistoryCommit): boolean {

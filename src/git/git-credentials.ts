@@ -3,13 +3,16 @@
 import type { GitConfig } from '../config/schema.js';
 import type { GitCredentials } from './git-repository.js';
 import type { SshAuth } from './git-ssh-client.js';
-import { githubAppToken } from './github-app-token.js';
 
 /** Resolved per run, so a GitHub App token is always one that lasts the run. */
 export async function gitCredentials(git: GitConfig, env: NodeJS.ProcessEnv): Promise<GitCredentials | undefined> {
   const auth = git.auth;
   if (!auth) return undefined;
-  if ('githubApp' in auth) return { username: 'x-access-token', password: await githubAppToken(auth.githubApp, git.url, env) };
+  if ('githubApp' in auth) {
+    // Loaded here: the App token client brings an HTTP client (got) that a fetch with a password does not need.
+    const { githubAppToken } = await import('./github-app-token.js');
+    return { username: 'x-access-token', password: await githubAppToken(auth.githubApp, git.url, env) };
+  }
   // SSH keys travel in the SSH transport, not as HTTP credentials.
   if ('sshKeyFile' in auth) return undefined;
   return { username: auth.username, password: auth.password ?? '' };

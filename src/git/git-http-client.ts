@@ -6,7 +6,8 @@
 // pre-receive hook that takes 6 s failed every time, and no longer deadline ever applied. It also
 // reports a 401, a 404 and a 503 alike as an HttpError without the Retry-After header.
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../errors.js';
 import { classifyConnectionError, statusError } from '../failure-kind.js';
@@ -32,10 +33,19 @@ export interface GitHttpClientOptions {
 
 // Our own agents: keep-alive for the two or three requests of one fetch or push, and no socket
 // timeout of their own; each request sets its idle limit.
-const AGENTS = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-} as const;
+const httpAgent = new http.Agent({ keepAlive: true });
+/** node:https and its agent, loaded by the first https request: loading TLS takes ~15 ms, which a reconcile would pay before its fetch could start. */
+let secure: { transport: typeof https; agent: https.Agent } | undefined;
+const load = createRequire(import.meta.url);
+
+function transportFor(protocol: 'http:' | 'https:'): { transport: typeof http | typeof https; agent: http.Agent } {
+  if (protocol === 'http:') return { transport: http, agent: httpAgent };
+  if (!secure) {
+    const transport = load('node:https') as typeof https;
+    secure = { transport, agent: new transport.Agent({ keepAlive: true }) };
+  }
+  return secure;
+}
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -94,8 +104,7 @@ async function sendFollowingRedirects(
 /** One exchange; the timeouts and `stop` keep watch until the response body has been read to its end. */
 function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: string, stop: AbortSignal | undefined): Promise<GitHttpResponse> {
   const url = new URL(request.url);
-  const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
-  const transport = protocol === 'https:' ? https : http;
+  const { transport, agent } = transportFor(url.protocol === 'https:' ? 'https:' : 'http:');
   const method = (request.method ?? 'GET').toUpperCase();
   const headers: Record<string, string | number> = { ...request.headers };
   // isomorphic-git sends a fetch's wants as an array of buffers and a push's pack as a stream.
@@ -112,7 +121,7 @@ function send(request: GitHttpRequest, timeouts: GitHttpTimeouts, shownUrl: stri
     let response: IncomingMessage | undefined;
     let failure: Error | undefined;
     let finished = false;
-    const req = transport.request(url, { method, headers, agent: AGENTS[protocol] });
+    const req = transport.request(url, { method, headers, agent });
     const done = () => {
       finished = true;
       clearTimeout(deadline);

@@ -4,10 +4,11 @@
 // makes it fast enough is in shared/notes/isomorphic-git-performance.md: one `cache` for every call,
 // the in-memory fs (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only
 // the folders that changed; plus, patched into isomorphic-git (patches/README.md), native zlib and
-// SHA-1 and a hook that shows us each fetched blob as it is indexed (onBlobFetched).
+// SHA-1, a hook that shows us each fetched blob as it is indexed (onBlobFetched), and a push told
+// which objects to send (the ones writeCommit made) instead of walking the trees to find them.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import git, { Errors, type HttpClient } from 'isomorphic-git';
+import git, { Errors, type HttpClient, type TreeEntry } from 'isomorphic-git';
 import { FileSystem } from 'isomorphic-git/models';
 import { errorMessage, NotFoundError, PushDeclinedError, TagpilotError, TransientError } from '../errors.js';
 import type { CommitSigner } from './commit-signer.js';
@@ -94,15 +95,22 @@ export interface GitRepositoryOptions {
    * them. `content` is a view; copy it to keep it.
    */
   onBlobFetched?: (oid: string, content: Uint8Array) => void;
+  /** Told as each request to the remote starts (over HTTP or SSH): a fetch's POST asks the server for the pack. */
+  onRequest?: (method: string) => void;
   /** Timeouts of each request to the remote, and a signal that abandons every one in flight. */
   http?: GitHttpClientOptions;
+  /**
+   * The packCache of an earlier instance on this gitdir (a fetch made ahead of the run): pack files
+   * never change under their names, so the indexes it loaded need not be loaded again.
+   */
+  packCache?: object;
 }
 
 /** One remote branch kept in `gitdir`; safe only while tagpilot alone writes that gitdir. */
 export class GitRepository {
   readonly gitdir: string;
   /** isomorphic-git's pack cache: one object for every call, or each read re-hashes the pack. */
-  private cache: object = {};
+  private cache: object;
   private fs: GitdirFs;
   /**
    * `fs` as isomorphic-git wraps it, once: it wraps a plain fs anew on every call (binding each
@@ -118,6 +126,10 @@ export class GitRepository {
   private readonly authorization: string | undefined;
   private readonly http: HttpClient;
   private readonly commits = new Map<string, HistoryCommit>();
+  /** Trees read so far, by id: writeCommit rewrites the folders listFiles read without reading them again. */
+  private readonly trees = new Map<string, TreeEntry[]>();
+  /** Commit → every object writeCommit made for it (its new blobs and trees, and itself): what a push of it sends. */
+  private readonly added = new Map<string, string[]>();
   /** The branch the last fetch moved to: pushing our commit there moves the local ref along. */
   private fetchedBranch: string | undefined;
 
@@ -127,16 +139,31 @@ export class GitRepository {
     private readonly options: GitRepositoryOptions = {},
   ) {
     this.gitdir = resolve(gitdir);
+    this.cache = options.packCache ?? {};
     this.fs = createGitdirFs(this.gitdir);
     this.gitFs = wrapForGit(this.fs);
     this.remote = redactUrl(url);
     const ssh = parseSshRemote(url);
     const auth = ssh ? undefined : (options.credentials ?? credentialsInUrl(url));
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.http = ssh
+    const client = ssh
       ? createGitSshClient(ssh, options.ssh, this.remote, options.http?.timeouts?.requestMs)
       : createGitHttpClient(this.remote, options.http);
+    const onRequest = options.onRequest;
+    this.http = onRequest
+      ? {
+          request: (request) => {
+            onRequest(request.method ?? 'GET');
+            return client.request(request);
+          },
+        }
+      : client;
     this.transportUrl = ssh ? `https::${this.remote}` : this.remote;
+  }
+
+  /** The pack indexes this instance loaded, for a later instance on the gitdir (GitRepositoryOptions.packCache). */
+  get packCache(): object {
+    return this.cache;
   }
 
   private get base() {
@@ -159,8 +186,13 @@ export class GitRepository {
     };
   }
 
-  /** Fetches `branch` and returns its head; clones on first use and rebuilds a broken, foreign or bloated clone. */
-  async fetchHead(branch: string): Promise<{ head: string; clone: CloneState }> {
+  /**
+   * Fetches `branch` and returns its head; clones on first use and rebuilds a broken, foreign or
+   * bloated clone. A clone is shallow (historyDepth) unless `history` is 'whole': a caller that will
+   * read the branch to its root anyway saves the deepening fetches, and a deepening fetch sends again
+   * objects the clone has (in bench/start.bench.ts's repository, 5,000 of the 7,700 it brought).
+   */
+  async fetchHead(branch: string, { history = 'recent' }: { history?: 'recent' | 'whole' } = {}): Promise<{ head: string; clone: CloneState }> {
     let clone = await this.inspect();
     if (clone === 'reused') {
       try {
@@ -173,11 +205,20 @@ export class GitRepository {
     }
     await this.discard();
     try {
-      return { head: await this.clone(branch), clone };
+      return { head: await this.clone(branch, history === 'whole' ? undefined : (this.options.historyDepth ?? HISTORY_DEPTH)), clone };
     } catch (err) {
       await this.discard();
       throw err;
     }
+  }
+
+  /**
+   * Takes `head` of `branch`, which another instance fetched into this gitdir (a fetch made ahead of
+   * the run), as this one's fetched head; one the clone cannot read means a damaged clone.
+   */
+  async adoptFetchedHead(branch: string, head: string): Promise<void> {
+    if (!(await this.readCommit(head))) throw corrupt(new Error(`the fetched head ${head} is not readable`));
+    this.fetchedBranch = branch;
   }
 
   /** Removes the clone; the next fetch starts afresh. */
@@ -187,6 +228,7 @@ export class GitRepository {
     this.fs = createGitdirFs(this.gitdir);
     this.gitFs = wrapForGit(this.fs);
     this.commits.clear();
+    this.trees.clear();
   }
 
   /** Whether the clone on disk can be fetched into, and if not, why. */
@@ -208,8 +250,8 @@ export class GitRepository {
     }
   }
 
-  /** A shallow (historyDepth), single-branch clone without tags or checkout. */
-  private async clone(branch: string): Promise<string> {
+  /** A single-branch clone without tags or checkout, `depth` commits deep (all of them when undefined). */
+  private async clone(branch: string, depth: number | undefined): Promise<string> {
     const ref = `refs/heads/${branch}`;
     try {
       await git.clone({
@@ -219,7 +261,7 @@ export class GitRepository {
         dir: this.gitdir,
         ref,
         singleBranch: true,
-        depth: this.options.historyDepth ?? HISTORY_DEPTH,
+        ...(depth === undefined ? {} : { depth }),
         noCheckout: true,
         noTags: true,
       });
@@ -316,7 +358,7 @@ export class GitRepository {
     const files: TreeFile[] = [];
     // readTree per folder, not walk(): walk pays several awaits per entry, and most entries are files we only list.
     const visit = async (treeOid: string, prefix: string): Promise<void> => {
-      const { tree } = await this.local(() => git.readTree({ ...this.base, oid: treeOid }));
+      const tree = await this.local(() => this.readTree(treeOid));
       const folders: Promise<void>[] = [];
       for (const entry of tree) {
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
@@ -354,11 +396,13 @@ export class GitRepository {
   ): Promise<string> {
     const parentCommit = await this.readCommit(parent);
     if (!parentCommit) throw corrupt(new Error(`commit ${parent} is missing`));
+    const added: string[] = [];
     const tree = await this.local(async () => {
       const written = await Promise.all(
         [...files].map(async ([path, text]) => [path, await git.writeBlob({ fs: this.gitFs, gitdir: this.gitdir, blob: Buffer.from(text, 'utf8') })] as const),
       );
-      return this.rewriteTree(parentCommit.tree, '', new Map(written));
+      added.push(...written.map(([, oid]) => oid));
+      return this.rewriteTree(parentCommit.tree, '', new Map(written), foldersOf(files.keys()), added);
     });
     const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
     let signingFailure: { err: unknown } | undefined;
@@ -383,25 +427,43 @@ export class GitRepository {
     }
     const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
     await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await this.commitsWritten()) + 1}\n`)));
+    this.added.set(oid, [...added, oid]);
     return oid;
   }
 
-  /** Rebuilds the tree at `prefix` with new blob ids; folders without a change keep their tree as it is. */
-  private async rewriteTree(treeOid: string, prefix: string, blobs: ReadonlyMap<string, string>): Promise<string> {
-    const { tree } = await git.readTree({ ...this.base, oid: treeOid });
-    const changed = [...blobs.keys()];
+  /**
+   * Rebuilds the tree at `prefix` with new blob ids; only `folders` (those holding a changed file)
+   * are rebuilt, the others keep their tree as it is. Every tree it writes is added to `added`.
+   */
+  private async rewriteTree(
+    treeOid: string,
+    prefix: string,
+    blobs: ReadonlyMap<string, string>,
+    folders: ReadonlySet<string>,
+    added: string[],
+  ): Promise<string> {
+    const tree = await this.readTree(treeOid);
     const entries = await Promise.all(
       tree.map(async (entry) => {
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
         const blob = blobs.get(path);
         if (blob) return { ...entry, oid: blob };
-        if (entry.mode === TREE_MODE && changed.some((p) => p.startsWith(`${path}/`))) {
-          return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs) };
-        }
+        if (entry.mode === TREE_MODE && folders.has(path)) return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, folders, added) };
         return entry;
       }),
     );
-    return git.writeTree({ fs: this.gitFs, gitdir: this.gitdir, tree: entries });
+    const oid = await git.writeTree({ fs: this.gitFs, gitdir: this.gitdir, tree: entries });
+    added.push(oid);
+    return oid;
+  }
+
+  /** A tree's entries; kept for the life of this instance (a tree id names its entries for ever). */
+  private async readTree(oid: string): Promise<TreeEntry[]> {
+    const known = this.trees.get(oid);
+    if (known) return known;
+    const { tree } = await git.readTree({ ...this.base, oid });
+    this.trees.set(oid, tree);
+    return tree;
   }
 
   private async commitsWritten(): Promise<number> {
@@ -447,25 +509,26 @@ export class GitRepository {
   }
 
   /**
-   * Pushes `commit` (made by writeCommit) to `remoteBranch`. Without `force` only a fast-forward of
-   * the branch from the commit we built on is sent; anything else is 'rejected' before any object
-   * is packed.
+   * Pushes `commit` (made by this instance's writeCommit) to `remoteBranch`. Without `force` only a
+   * fast-forward of the branch from the commit we built on is sent; anything else is 'rejected'
+   * before any object is packed. The pack holds the objects writeCommit made: the commit was built
+   * on one fetched from this remote, which has everything else.
    */
   async push(commit: string, remoteBranch: string, options: { force?: boolean } = {}): Promise<PushResult> {
     const written = await this.readCommit(commit);
-    if (!written) throw new Error(`commit ${commit} is not in the clone at ${this.gitdir}`);
+    const objects = this.added.get(commit);
+    if (!written || !objects) throw new Error(`commit ${commit} was not written by this clone of ${this.remote}`);
     const force = options.force ?? false;
     let refusal: string | undefined;
     const remoteSaid: string[] = [];
-    const elsewhere = this.fetchedBranch !== undefined && remoteBranch !== this.fetchedBranch;
     try {
-      if (elsewhere) await this.local(() => this.pointRemoteHead(this.fetchedBranch));
       await git.push({
         ...this.base,
         ...this.remoteCall,
         ref: commit,
         remoteRef: `refs/heads/${remoteBranch}`,
         force,
+        objects,
         onMessage: (line) => void remoteSaid.push(line.trim()),
         onPrePush: ({ remoteRef }) => {
           if (force || remoteRef.oid === commit || remoteRef.oid === written.parents[0]) return true;
@@ -489,24 +552,10 @@ export class GitRepository {
         throw new PushDeclinedError(`${this.remote}: push to ${remoteBranch} declined: ${reason}`, { cause: err });
       }
       throw remoteFailure(err, this.remote) ?? corrupt(err);
-    } finally {
-      if (elsewhere) await this.local(() => this.pointRemoteHead(undefined));
     }
     // The next fetch then says it has our commit and gets only what others pushed after it.
     if (remoteBranch === this.fetchedBranch) await this.moveBranch(remoteBranch, commit);
     return { outcome: 'pushed', reason: '' };
-  }
-
-  /**
-   * Points refs/remotes/origin/HEAD at a fetched branch, or removes it. git.push leaves out of the
-   * pack every object of the tree that ref names (the remote has them all). Pushing to the branch we
-   * built on, the merge base tells it the same, so the extra walk of the whole tree is spared; pushing
-   * to a review branch whose head the clone may not hold, without it the whole tree would be sent.
-   */
-  private async pointRemoteHead(branch: string | undefined): Promise<void> {
-    const ref = 'refs/remotes/origin/HEAD';
-    if (branch) await git.writeRef({ ...this.base, ref, value: `refs/remotes/origin/${branch}`, symbolic: true, force: true });
-    else await git.deleteRef({ ...this.base, ref });
   }
 
   /** Runs a read or write of the clone's own files; a failure there means the clone is corrupt. */
@@ -524,6 +573,15 @@ type GitFs = Parameters<typeof git.readBlob>[0]['fs'];
 
 function wrapForGit(fs: GitdirFs): GitFs {
   return new FileSystem(fs) as unknown as GitFs;
+}
+
+/** Every folder that holds one of `paths`, at any depth ("a/b/c.yaml" gives "a" and "a/b"). */
+function foldersOf(paths: Iterable<string>): Set<string> {
+  const folders = new Set<string>();
+  for (const path of paths) {
+    for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) folders.add(path.slice(0, slash));
+  }
+  return folders;
 }
 
 /** Refusals that another client's push explains: fetch again, re-apply and retry. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import zlib, { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
@@ -84,19 +84,47 @@ describe('isomorphic-git patch', () => {
     assert.match(source, /tagpilot patch/, `${entry} is unpatched: run npm ci (its postinstall applies patches/)`);
   });
 
-  it('indexes a pack exactly as git index-pack does', async () => {
-    const [pack] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
-    assert.ok(pack, 'git gc wrote a pack');
-    const copy = join(dir, 'copy');
-    fs.mkdirSync(copy);
-    fs.copyFileSync(join(gitdir, 'objects', 'pack', pack), join(copy, pack));
-    const { oids } = await git.indexPack({ fs, dir: copy, gitdir: copy, filepath: pack });
-    assert.ok(oids.length > blobs.length, 'every object was indexed');
-    const ours = fs.readFileSync(join(copy, pack.replace(/\.pack$/, '.idx')));
-    const theirsPath = join(dir, 'theirs.idx');
-    execFileSync('git', ['index-pack', '-o', theirsPath, join(copy, pack)]);
-    const theirs = fs.readFileSync(theirsPath);
-    assert.ok(ours.equals(theirs), 'the .idx isomorphic-git wrote differs from git index-pack\'s');
+  it('loads none of the libraries the patch replaced with Node\'s own (pako, sha.js, crc-32)', () => {
+    const script = `require('isomorphic-git'); console.log(JSON.stringify(Object.keys(require.cache)))`;
+    const loaded: string[] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    assert.ok(loaded.some((path) => path.includes('isomorphic-git')), 'isomorphic-git was loaded');
+    assert.deepEqual(loaded.filter((path) => /node_modules[\\/](pako|sha\.js|crc-32)[\\/]/.test(path)), []);
+  });
+
+  // With and without zlib.crc32 (Node 22.0 and 22.1 lack it; crc-32 stands in there).
+  for (const crc of ['zlib.crc32', 'crc-32'] as const) {
+    it(`indexes a pack exactly as git index-pack does (CRCs from ${crc})`, async () => {
+      const [pack] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+      assert.ok(pack, 'git gc wrote a pack');
+      const copy = join(dir, `copy-${crc}`);
+      fs.mkdirSync(copy);
+      fs.copyFileSync(join(gitdir, 'objects', 'pack', pack), join(copy, pack));
+      const native = zlib.crc32;
+      if (crc === 'crc-32') Object.assign(zlib, { crc32: undefined });
+      try {
+        const { oids } = await git.indexPack({ fs, dir: copy, gitdir: copy, filepath: pack });
+        assert.ok(oids.length > blobs.length, 'every object was indexed');
+      } finally {
+        Object.assign(zlib, { crc32: native });
+      }
+      const ours = fs.readFileSync(join(copy, pack.replace(/\.pack$/, '.idx')));
+      const theirsPath = join(dir, `theirs-${crc}.idx`);
+      execFileSync('git', ['index-pack', '-o', theirsPath, join(copy, pack)]);
+      const theirs = fs.readFileSync(theirsPath);
+      assert.ok(ours.equals(theirs), 'the .idx isomorphic-git wrote differs from git index-pack\'s');
+    });
+  }
+
+  it('writes a pack git accepts: objects and trailing SHA-1 checksum', async () => {
+    const oids = blobs.slice(0, 20);
+    const { filename, packfile } = await git.packObjects({ fs, gitdir, oids });
+    assert.ok(packfile, 'the pack was returned');
+    const path = join(dir, filename);
+    fs.writeFileSync(path, packfile);
+    // index-pack checks the trailer against the SHA-1 of everything before it.
+    execFileSync('git', ['index-pack', path]);
+    const listed = execFileSync('git', ['verify-pack', '-v', path.replace(/\.pack$/, '.idx')], { encoding: 'utf8' });
+    for (const oid of oids) assert.match(listed, new RegExp(`^${oid} blob`, 'm'));
   });
 
   it('reads deltified objects through the delta cache (readDepth set on indexes loaded from .idx)', async () => {
@@ -117,6 +145,26 @@ describe('isomorphic-git patch', () => {
     }
   });
 
+  it('finds objects through an index read from .idx as git show-index lists it, and only those', async () => {
+    const [idx] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.idx'));
+    const listed = execFileSync('git', ['show-index'], { input: fs.readFileSync(join(gitdir, 'objects', 'pack', idx!)), encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[1]!);
+    const cache = {};
+    for (const oid of listed) {
+      const { oid: read } = await git.readObject({ fs, gitdir, oid, cache, format: 'content' });
+      assert.equal(read, oid);
+    }
+    // Every first byte, both ends of each fan-out bucket: a prefix names exactly the oids git lists with it.
+    for (const oid of [listed[0]!, listed[listed.length - 1]!, ...listed.filter((_, i) => i % 37 === 0)]) {
+      assert.equal(await git.expandOid({ fs, gitdir, oid: oid.slice(0, 7), cache }), oid);
+    }
+    const absent = (BigInt(`0x${listed[0]!}`) + 1n).toString(16).padStart(40, '0');
+    assert.ok(!listed.includes(absent));
+    await assert.rejects(git.readObject({ fs, gitdir, oid: absent, cache }), (err: Error) => err.name === 'NotFoundError');
+  });
+
   it('writes loose objects git reads back, and reads the ones git wrote', async () => {
     const text = 'image: app:2.0.0 # written by isomorphic-git\n';
     const oid = await git.writeBlob({ fs, gitdir, blob: Buffer.from(text) });
@@ -127,6 +175,21 @@ describe('isomorphic-git patch', () => {
     const theirs = execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: 'written by git\n', encoding: 'utf8' }).trim();
     const { blob } = await git.readBlob({ fs, gitdir, oid: theirs });
     assert.equal(Buffer.from(blob).toString('utf8'), 'written by git\n');
+  });
+
+  it('reads tree entries with plain names as they are, and still refuses the names git refuses', async () => {
+    const blob = execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: 'x\n', encoding: 'utf8' }).trim();
+    const treeOf = (name: string): string => {
+      const raw = Buffer.concat([Buffer.from(`100644 ${name}\0`, 'utf8'), Buffer.from(blob, 'hex')]);
+      return execFileSync('git', ['-C', dir, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: raw, encoding: 'utf8' }).trim();
+    };
+    for (const name of ['svc-000.yaml', 'Kustomization', '_x.yml', '-y', 'a.git', 'git', 'v1.2.3']) {
+      const { tree } = await git.readTree({ fs, gitdir, oid: treeOf(name) });
+      assert.deepEqual(tree, [{ mode: '100644', path: name, oid: blob, type: 'blob' }], name);
+    }
+    for (const name of ['.git', '.GIT', '.git.', '.git ', 'git~1', 'GIT~2', '.git::$INDEX_ALLOCATION', '.g\u200Cit', '..', 'a\\b']) {
+      await assert.rejects(git.readTree({ fs, gitdir, oid: treeOf(name) }), (err: Error) => err.name === 'UnsafeFilepathError', JSON.stringify(name));
+    }
   });
 
   it('refuses a corrupt loose object instead of returning garbage', async () => {
@@ -181,6 +244,24 @@ describe('isomorphic-git patch', () => {
       assert.equal(expected.length, 25 + 2 + 1, '25 blobs, 2 trees and a commit are new');
       assert.deepEqual([...seen.keys()].sort(), expected.map(([oid]) => oid).sort());
       for (const [oid, { content }] of expected) assert.ok(seen.get(oid)!.content.equals(content), `${oid}: content differs from git cat-file`);
+    });
+
+    it('push sends the objects it is told to send (`objects`), without walking for them', async () => {
+      const head = await git.resolveRef({ fs, gitdir: clone, ref: 'refs/remotes/origin/main' });
+      const { commit: parent } = await git.readCommit({ fs, gitdir: clone, oid: head });
+      const blob = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('pushed by name\n') });
+      const { tree: entries } = await git.readTree({ fs, gitdir: clone, oid: parent.tree });
+      const tree = await git.writeTree({ fs, gitdir: clone, tree: [...entries, { mode: '100644', path: 'NAMED.md', oid: blob, type: 'blob' }] });
+      const author = { name: 't', email: 't@example.test', timestamp: 1_700_000_000, timezoneOffset: 0 };
+      const commit = await git.writeCommit({ fs, gitdir: clone, commit: { message: 'named\n', tree, parent: [head], author, committer: author } });
+      const push = (objects: string[]) => git.push({ fs, http, gitdir: clone, url, ref: commit, remoteRef: 'refs/heads/main', objects });
+      const serverHead = () => execFileSync('git', ['--git-dir', server.repoPath('hook'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      // Named too few, the pack lacks the blob (a walk would have found it) and the server refuses the update.
+      await assert.rejects(push([commit, tree]));
+      assert.equal(serverHead(), head);
+      await push([blob, tree, commit]);
+      assert.equal(serverHead(), commit);
+      execFileSync('git', ['--git-dir', server.repoPath('hook'), 'fsck', '--strict', '--no-dangling']);
     });
   });
 });

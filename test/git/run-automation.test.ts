@@ -1,13 +1,16 @@
 // runAutomation against a real smart-HTTP git server: races with human pushes, the review branch,
 // reverts, a damaged clone, the blob memo, network trouble and refused credentials.
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { runAutomation, type RankedPick, type RunAutomationOptions } from '../../src/automation/run-automation.js';
+import { FETCHED_AHEAD_FRESH_MS, fetchAhead } from '../../src/automation/run-automation-clone.js';
 import { AutomationConfig } from '../../src/config/schema.js';
 import { PushDeclinedError, TransientError, UnauthorizedError } from '../../src/errors.js';
 import { GitRepository, HISTORY_DEPTH } from '../../src/git/git-repository.js';
+import { withGitdirLock } from '../../src/git/gitdir-lock.js';
 import { FileStateStore } from '../../src/state/file-state-store.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
@@ -175,11 +178,22 @@ describe('runAutomation against a git server', () => {
     await humanCommits(server, name, 200);
     assert.ok(200 > HISTORY_DEPTH * 2, 'the revert is far below what a fresh clone fetches');
 
-    // No store: every run reads the whole branch again, deepening the shallow clone to reach the revert.
+    // No store: every run reads the whole branch again, so a fresh clone brings all of it at once.
     const bare = { ...options, stateDir: `${stateDir}-bare` };
-    const held = await runAutomation(automation(url), picks('1.2.3'), bare);
-    assert.deepEqual(held.heldBack.map((h) => [h.tag, h.commit]), [['1.2.3', bad.commit]]);
-    assert.equal(held.commit, null);
+    const deepen = GitRepository.prototype.deepen;
+    let deepened = 0;
+    GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
+      deepened++;
+      return deepen.apply(this, args);
+    };
+    try {
+      const held = await runAutomation(automation(url), picks('1.2.3'), bare);
+      assert.deepEqual(held.heldBack.map((h) => [h.tag, h.commit]), [['1.2.3', bad.commit]]);
+      assert.equal(held.commit, null);
+      assert.equal(deepened, 0, 'the clone holds the whole history: nothing to deepen');
+    } finally {
+      GitRepository.prototype.deepen = deepen;
+    }
 
     // A store (the replicas' shared one, or stateDir's files): a fresh replica reads it once, and the next
     // fresh replica on the same store needs no history beyond what it fetches anyway.
@@ -187,8 +201,7 @@ describe('runAutomation against a git server', () => {
     opened.push(state);
     const first = await runAutomation(automation(url), picks('1.2.3'), { ...options, stateDir: `${stateDir}-a`, state });
     assert.deepEqual(first.heldBack.map((h) => h.tag), ['1.2.3']);
-    const deepen = GitRepository.prototype.deepen;
-    let deepened = 0;
+    deepened = 0;
     GitRepository.prototype.deepen = async function (this: GitRepository, ...args: Parameters<typeof deepen>) {
       deepened++;
       return deepen.apply(this, args);
@@ -227,7 +240,11 @@ describe('runAutomation against a git server', () => {
   });
 
   it('a fetch that fails while the history is read for reverts writes nothing', async () => {
-    const { name, url, stateDir, options, pushes } = await fixture();
+    const { name, url, stateDir, options: bare, pushes } = await fixture();
+    // With a record in the store a fresh clone is shallow, and reaching the record's heads past its
+    // boundary takes a deepening fetch (without one the clone brings the whole history at once).
+    const state = new FileStateStore(`${stateDir}-shared`);
+    const options = { ...bare, state };
     const bad = await runAutomation(automation(url), picks('1.2.3'), options);
     await gitRevert(server.repoPath(name), bad.commit!, join(dir, `revert-${name}`));
     await humanCommits(server, name, HISTORY_DEPTH + 10);
@@ -378,6 +395,98 @@ describe('runAutomation against a git server', () => {
       return true;
     });
   });
+
+  describe('with a fetch made ahead of the run (reconcile starts one while it scans)', () => {
+    const ahead = (url: string, options: RunAutomationOptions) =>
+      fetchAhead(automation(url), { stateDir: options.stateDir, state: options.state, env: process.env, http: undefined });
+
+    it('builds on the head that fetch brought; a push that loses the race to it is re-applied on the new head', async () => {
+      const { name, url, options } = await fixture();
+      ahead(url, options);
+      // The fetch ahead is done once the clone's lock is free; then a person pushes.
+      await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
+      await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
+      const result = await runAutomation(automation(url), picks('1.2.3'), options);
+      assert.equal(result.pushAttempts, 2, 'the first attempt built on the head fetched ahead, before the human commit');
+      const log = await server.log(name, 'main');
+      assert.deepEqual(log.map((c) => c.subject), [`Update ${APP} to 1.2.3`, 'Human edit', 'Initial commit']);
+      assert.equal(await server.readFile(name, 'main', 'apps/config.yaml'), 'kind: ConfigMap\ndata: { a: human }\n');
+    });
+
+    it(`fetches again when that head is older than ${FETCHED_AHEAD_FRESH_MS} ms by the time the run starts`, async () => {
+      const { name, url, options } = await fixture();
+      mock.timers.enable({ apis: ['Date'], now: Date.now() });
+      try {
+        ahead(url, options);
+        await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
+        await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
+        mock.timers.tick(FETCHED_AHEAD_FRESH_MS + 1);
+        const result = await runAutomation(automation(url), picks('1.2.3'), options);
+        assert.equal(result.pushAttempts, 1, 'the run fetched the current head itself');
+      } finally {
+        mock.timers.reset();
+      }
+      assert.deepEqual((await server.log(name, 'main')).map((c) => c.subject), [`Update ${APP} to 1.2.3`, 'Human edit', 'Initial commit']);
+    });
+
+    it('a failed fetch ahead fails the run as its own fetch would, and nothing is pushed', async () => {
+      const { url, options, pushes } = await fixture();
+      server.failNextRequests(1, 503);
+      ahead(url, options);
+      await assert.rejects(runAutomation(automation(url), picks('1.2.3'), options), (err: Error) => {
+        assert.ok(err instanceof TransientError, `${err.name}: ${err.message}`);
+        assert.match(err.message, /HTTP 503/);
+        return true;
+      });
+      assert.equal(pushes(), 0);
+    });
+
+    it('the run loads no pack index the fetch ahead already loaded', async () => {
+      const { name, url, options } = await fixture();
+      await runAutomation(automation(url), picks('1.2.3'), options);
+      // A person's commit: the fetch ahead brings it as a pack, and the head is read from there.
+      await server.commitAsHuman(name, 'main', { 'apps/config.yaml': 'kind: ConfigMap\ndata: { a: human }\n' }, 'Human edit');
+      const indexReads: string[] = [];
+      const readFile = fs.readFile;
+      fs.readFile = (async (...args: Parameters<typeof readFile>) => {
+        if (String(args[0]).endsWith('.idx')) indexReads.push(String(args[0]));
+        return readFile(...args);
+      }) as typeof readFile;
+      try {
+        ahead(url, options);
+        await withGitdirLock(join(options.stateDir, 'git', 'fleet'), async () => undefined);
+        const readAhead = new Set(indexReads);
+        const before = indexReads.length;
+        assert.ok(readAhead.size > 0, 'the fetch ahead read a pack index');
+        const result = await runAutomation(automation(url), picks('1.2.4'), options);
+        assert.equal(result.changes.length, 1);
+        const again = indexReads.slice(before).filter((path) => readAhead.has(path));
+        assert.deepEqual(again, [], 'the run read these again');
+      } finally {
+        fs.readFile = readFile;
+      }
+    });
+
+    it('a first run still reads back only the blobs that could change: the clone made ahead screened the rest', async () => {
+      const many: Record<string, string> = { ...FILES };
+      for (let i = 0; i < 40; i++) many[`apps/svc-${i}.yaml`] = `kind: Service\nmetadata: { name: svc-${i} }\n`;
+      const { url, options } = await fixture(many);
+      const read: string[] = [];
+      const readBlob = GitRepository.prototype.readBlob;
+      GitRepository.prototype.readBlob = async function (this: GitRepository, oid: string) {
+        read.push(oid);
+        return readBlob.call(this, oid);
+      };
+      try {
+        ahead(url, options);
+        const result = await runAutomation(automation(url), picks('1.2.3'), options);
+        assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
+        assert.equal(read.length, 1, `read back ${read.length} blobs`);
+      } finally {
+        GitRepository.prototype.readBlob = readBlob;
+      }
+    });
+  });
 });
 
 describe('runAutomation with credentials', () => {
@@ -434,6 +543,59 @@ describe('GitRepository push', () => {
   });
 });
 
+describe('GitRepository onRequest', () => {
+  it('is told of each request as it starts: a fetch and a push each ask once (GET) and then send (POST)', async () => {
+    const server = await startGitServer();
+    const dir = await makeTempDir('on-request');
+    try {
+      const url = await server.createRepo('fleet', FILES);
+      const methods: string[] = [];
+      const repo = new GitRepository(join(dir, 'clone'), url, { onRequest: (method) => methods.push(method) });
+      const { head } = await repo.fetchHead('main');
+      assert.deepEqual(methods, ['GET', 'POST']);
+      const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked('6.0.0')]]), 'edit', HUMAN_AUTHOR);
+      assert.equal((await repo.push(commit, 'main')).outcome, 'pushed');
+      assert.deepEqual(methods, ['GET', 'POST', 'GET', 'POST']);
+    } finally {
+      await server.stop();
+      await removeTempDir(dir);
+    }
+  });
+});
+
+describe('GitRepository writeCommit', () => {
+  it('changes files at any depth and leaves every other path as it was', async () => {
+    const server = await startGitServer();
+    const dir = await makeTempDir('write-commit');
+    try {
+      const deep = { 'deep/a/b/c.yaml': marked('1.0.0'), 'deep/a/b/d.yaml': 'kind: Other\n', 'deep/a/e.yaml': marked('1.0.0'), 'deep/f.yaml': 'f\n' };
+      const url = await server.createRepo('fleet', { ...FILES, ...deep });
+      const repo = new GitRepository(join(dir, 'clone'), url);
+      const { head } = await repo.fetchHead('main');
+      const edits = new Map([
+        ['deep/a/b/c.yaml', marked('2.0.0')],
+        ['deep/a/e.yaml', marked('2.0.0')],
+        ['README.md', 'changed\n'],
+      ]);
+      const commit = await repo.writeCommit(head, edits, 'deep edit', HUMAN_AUTHOR);
+      assert.equal((await repo.push(commit, 'main')).outcome, 'pushed');
+      const listing = async (rev: string) => {
+        const { stdout } = await runCommand('git', ['--git-dir', server.repoPath('fleet'), 'ls-tree', '-r', rev]);
+        return new Map(stdout.trim().split('\n').map((line) => [line.split('\t')[1]!, line.split('\t')[0]!]));
+      };
+      const [before, after] = await Promise.all([listing(head), listing(commit)]);
+      assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort(), 'the same paths');
+      const changed = [...after.keys()].filter((path) => after.get(path) !== before.get(path)).sort();
+      assert.deepEqual(changed, [...edits.keys()].sort());
+      for (const [path, text] of edits) assert.equal(await server.readFile('fleet', 'main', path), text);
+      await runCommand('git', ['--git-dir', server.repoPath('fleet'), 'fsck', '--strict', '--no-dangling']);
+    } finally {
+      await server.stop();
+      await removeTempDir(dir);
+    }
+  });
+});
+
 describe('GitRepository push: what is sent', () => {
   /** A clone of a 150-file repository, one edit committed, and how many objects the server gained from pushing it to `branch`. */
   async function pushOneEdit(branch: string, force: boolean): Promise<{ inPack: boolean; added: number }> {
@@ -469,6 +631,7 @@ describe('GitRepository push: what is sent', () => {
   it('sends only the objects the remote lacks to a review branch, though the clone never held that branch', async () => {
     assert.deepEqual(await pushOneEdit('tagpilot/review', true), { inPack: false, added: 4 }, 'one blob, two trees and the commit');
   });
+
 });
 
 describe('GitRepository pack housekeeping', () => {

@@ -6,7 +6,7 @@
 // them back, refusing — as a transient failure the queue retries — when the last scan of an image
 // it depends on failed, or a pick was not made under the config in force. So a replica that cannot
 // reach the registry writes what another replica picked, or nothing; never an older view of its own.
-import type { AutomationConfig, Config, ImageConfig } from '../config/schema.js';
+import type { AutomationConfig, Config, ImageConfig, PolicyConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import type { Logger } from '../log.js';
@@ -36,10 +36,13 @@ export interface ScanOutcome {
   failure: unknown;
 }
 
-/** An image's last scan, as the state store keeps it for every replica. */
+/**
+ * An image's last scan, as the state store keeps it for every replica; its version is the scan's
+ * start. Nothing in it changes from one successful scan to the next, so the file store need not
+ * write it again.
+ */
 export interface StoredScan {
   ok: boolean;
-  at: number;
   error: string | null;
   /** When the current failure streak began; null while scans succeed. */
   failingSince: number | null;
@@ -115,6 +118,9 @@ export class Pipeline {
   /** What a scan looks up, by name: searching the config's lists made 1,000 images' scans quadratic. */
   private readonly imagesByName: Map<string, ImageConfig>;
   private readonly policiesByImage = new Map<string, Policy[]>();
+  /** Each policy's config by id, and its policyKey() once computed: a scan asks for it every time. */
+  private readonly policyConfigs: Map<string, PolicyConfig>;
+  private readonly policyKeys = new Map<string, string>();
   readonly registry: RegistryClient;
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
@@ -155,6 +161,7 @@ export class Pipeline {
     }
     for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null, failingSince: null });
     this.imagesByName = new Map(config.images.map((i) => [i.name, i]));
+    this.policyConfigs = new Map(config.policies.map((p) => [policyId(p), p]));
     for (const policy of this.compiled) {
       const policies = this.policiesByImage.get(policy.image) ?? [];
       this.policiesByImage.set(policy.image, [...policies, policy]);
@@ -225,9 +232,10 @@ export class Pipeline {
   /** Stores the outcome of a scan that began at `startedAt` (error null: it succeeded). */
   private async recordScan(image: string, startedAt: number, error: string | null): Promise<void> {
     const key = scanKey(image);
-    const previous = (await this.state.get<StoredScan>([key])).get(key)?.value;
+    // Only a failure needs the stored streak: a success ends it.
+    const previous = error === null ? undefined : (await this.state.get<StoredScan>([key])).get(key)?.value;
     const failingSince = error === null ? null : (previous?.failingSince ?? startedAt);
-    await this.state.put<StoredScan>(key, { ok: error === null, at: Date.now(), error, failingSince }, startedAt);
+    await this.state.put<StoredScan>(key, { ok: error === null, error, failingSince }, startedAt);
   }
 
   /**
@@ -356,9 +364,19 @@ export class Pipeline {
 
   /** Names a policy's config (and its image's repository): a pick is only used under the config it was made with. */
   private policyKey(id: string): string {
-    const config = this.config.policies.find((p) => policyId(p) === id)!;
-    const repository = this.config.images.find((i) => i.name === config.image)?.repository;
-    return createHash('sha256').update(JSON.stringify([config, repository])).digest('hex').slice(0, 16);
+    let key = this.policyKeys.get(id);
+    if (key === undefined) {
+      const config = this.policyConfigs.get(id)!;
+      const repository = this.imagesByName.get(config.image)?.repository;
+      key = createHash('sha256').update(JSON.stringify([config, repository])).digest('hex').slice(0, 16);
+      this.policyKeys.set(id, key);
+    }
+    return key;
+  }
+
+  /** Ids of the policies on `image`. */
+  policiesOfImage(image: string): string[] {
+    return (this.policiesByImage.get(image) ?? []).map((p) => p.name);
   }
 
   /** Automations that use the policy with id `policy`. */

@@ -24,8 +24,13 @@ import type { CosignVerifier } from '../verify/cosign-verifier.js';
 import { cosignVerifiers } from '../verify/cosign-verifiers.js';
 import { pickVerified } from '../verify/pick-verified.js';
 import type { PipelineEvents } from './pipeline-events.js';
-import { RECENT_COMMITS, runAutomation, type AutomationResult, type BranchRead, type RankedPick } from './run-automation.js';
-import { evaluatePromotion, type PromotionOrigin, type PromotionStatus } from '../promotion/evaluate-promotion.js';
+import type { AutomationResult, BranchRead, RankedPick } from './run-automation.js';
+import type { PromotionEvaluation, PromotionOrigin, PromotionStatus } from '../promotion/evaluate-promotion.js';
+
+// The git side (isomorphic-git, commit templates, pull requests) loads when a write or a promotion
+// first needs it: a serve that only scans, or scans for minutes before a pick changes, never parses it.
+const gitSide = () => import('./run-automation.js');
+const promotions = () => import('../promotion/evaluate-promotion.js');
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
 export interface ScanOutcome {
@@ -247,12 +252,7 @@ export class Pipeline {
     const status = this.policies.get(policy.name)!;
     const verifier = this.verifiers.get(policy.name);
     // Promotion: the candidates are what the source kept for the soak; its history is read here (SPEC §2).
-    const promotion = await evaluatePromotion(this.config, policy, image.repository, tags, {
-      stateDir: this.config.stateDir,
-      http: this.gitHttp,
-      env: this.env,
-      state: this.state,
-    }).catch((err: unknown) => {
+    const promotion = await this.evaluatePromotion(policy, image, tags).catch((err: unknown) => {
       Object.assign(status, { error: errorMessage(err) });
       throw err;
     });
@@ -315,6 +315,13 @@ export class Pipeline {
       this.log.info({ policy: policy.name, from: before?.tag ?? null, to: record.tag }, 'pick changed');
     }
     return changed;
+  }
+
+  /** A promotion policy's evaluation (null for any other policy). */
+  private async evaluatePromotion(policy: Policy, image: ImageConfig, tags: string[]): Promise<PromotionEvaluation | null> {
+    if (!this.policyConfigs.get(policy.name)?.promotion) return null;
+    const { evaluatePromotion } = await promotions();
+    return evaluatePromotion(this.config, policy, image.repository, tags, { stateDir: this.config.stateDir, http: this.gitHttp, env: this.env, state: this.state });
   }
 
   /**
@@ -391,6 +398,7 @@ export class Pipeline {
     let read: BranchRead | null = null;
     try {
       const picks = await this.picksFor(name);
+      const { runAutomation, RECENT_COMMITS } = await gitSide();
       const result = await runAutomation(config, picks, {
         stateDir: this.config.stateDir,
         log: this.log,
@@ -406,7 +414,7 @@ export class Pipeline {
       });
       Object.assign(status, { lastRun: new Date(), result, error: null, unpushed: null });
       trackFailure(status);
-      if (read) status.read = branchAfter(read, result, config.git.branch);
+      if (read) status.read = branchAfter(read, result, config.git.branch, RECENT_COMMITS);
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };
       this.metrics?.automationRuns.inc({ automation: name, result: result.changes.length > 0 ? 'changed' : 'unchanged' });
       if (result.commit) this.metrics?.commits.inc({ automation: name });
@@ -524,13 +532,13 @@ function trackFailure(status: { error: string | null; failingSince: Date | null 
 }
 
 /** The branch as the run leaves it: after a push to the checkout branch, its commit and the values it wrote. */
-function branchAfter(read: BranchRead, result: AutomationResult, checkoutBranch: string): BranchRead & { at: Date } {
+function branchAfter(read: BranchRead, result: AutomationResult, checkoutBranch: string, recentCommits: number): BranchRead & { at: Date } {
   const at = new Date();
   if (!result.commit || result.branch !== checkoutBranch) return { ...read, at };
   const written = new Map(result.changes.map((c) => [`${c.file}:${c.line}`, c.to]));
   return {
     head: result.commit,
-    commits: [{ sha: result.commit, subject: result.subject ?? '', at }, ...read.commits].slice(0, RECENT_COMMITS),
+    commits: [{ sha: result.commit, subject: result.subject ?? '', at }, ...read.commits].slice(0, recentCommits),
     fields: read.fields.map((f) => ({ ...f, value: written.get(`${f.file}:${f.line}`) ?? f.value })),
     changes: [],
     problems: read.problems,

@@ -11,7 +11,7 @@
 //   (the command table in src/cli.ts).
 // - Linked source maps, enabled by src/main.ts, so stack traces name src/ files and lines.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -119,6 +119,9 @@ export async function buildDist(outdir = OUT_DIR) {
     metafile: true,
     logLevel: 'warning',
   });
+  // The bundle is ES modules wherever it is copied (a bench's temp folder, an image without our
+  // package.json): without this Node would parse each chunk as CommonJS first, fail, and start again.
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
   return result.metafile;
 }
 

@@ -14,7 +14,7 @@
 //   them).
 // - Linked source maps, enabled by src/main.ts, so stack traces name src/ files and lines.
 import { build } from 'esbuild';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -172,6 +172,9 @@ export async function buildDist(outdir = OUT_DIR) {
     metafile: true,
     logLevel: 'warning',
   });
+  // The bundle is ES modules wherever it is copied (a bench's temp folder, an image without our
+  // package.json): without this Node would parse each chunk as CommonJS first, fail, and start again.
+  writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
   return result.metafile;
 }
 

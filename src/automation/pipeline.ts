@@ -6,7 +6,7 @@
 // them back, refusing — as a transient failure the queue retries — when the last scan of an image
 // it depends on failed, or a pick was not made under the config in force. So a replica that cannot
 // reach the registry writes what another replica picked, or nothing; never an older view of its own.
-import type { AutomationConfig, Config, ImageConfig } from '../config/schema.js';
+import type { AutomationConfig, Config, ImageConfig, PolicyConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import type { Logger } from '../log.js';
@@ -24,8 +24,13 @@ import type { CosignVerifier } from '../verify/cosign-verifier.js';
 import { cosignVerifiers } from '../verify/cosign-verifiers.js';
 import { pickVerified } from '../verify/pick-verified.js';
 import type { PipelineEvents } from './pipeline-events.js';
-import { RECENT_COMMITS, runAutomation, type AutomationResult, type BranchRead, type RankedPick } from './run-automation.js';
-import { evaluatePromotion, type PromotionOrigin, type PromotionStatus } from '../promotion/evaluate-promotion.js';
+import type { AutomationResult, BranchRead, RankedPick } from './run-automation.js';
+import type { PromotionEvaluation, PromotionOrigin, PromotionStatus } from '../promotion/evaluate-promotion.js';
+
+// The git side (isomorphic-git, commit templates, pull requests) loads when a write or a promotion
+// first needs it: a serve that only scans, or scans for minutes before a pick changes, never parses it.
+const gitSide = () => import('./run-automation.js');
+const promotions = () => import('../promotion/evaluate-promotion.js');
 
 /** What a scan changed, and what went wrong if anything did (recorded in the statuses too). */
 export interface ScanOutcome {
@@ -36,10 +41,13 @@ export interface ScanOutcome {
   failure: unknown;
 }
 
-/** An image's last scan, as the state store keeps it for every replica. */
+/**
+ * An image's last scan, as the state store keeps it for every replica; its version is the scan's
+ * start. Nothing in it changes from one successful scan to the next, so the file store need not
+ * write it again.
+ */
 export interface StoredScan {
   ok: boolean;
-  at: number;
   error: string | null;
   /** When the current failure streak began; null while scans succeed. */
   failingSince: number | null;
@@ -115,6 +123,9 @@ export class Pipeline {
   /** What a scan looks up, by name: searching the config's lists made 1,000 images' scans quadratic. */
   private readonly imagesByName: Map<string, ImageConfig>;
   private readonly policiesByImage = new Map<string, Policy[]>();
+  /** Each policy's config by id, and its policyKey() once computed: a scan asks for it every time. */
+  private readonly policyConfigs: Map<string, PolicyConfig>;
+  private readonly policyKeys = new Map<string, string>();
   readonly registry: RegistryClient;
   private readonly metrics: Metrics | undefined;
   /** The environment the config was loaded with: secrets named by *Env keys are read from it. */
@@ -155,6 +166,7 @@ export class Pipeline {
     }
     for (const p of config.policies) this.policies.set(policyId(p), { pick: null, evaluation: null, error: null, failingSince: null });
     this.imagesByName = new Map(config.images.map((i) => [i.name, i]));
+    this.policyConfigs = new Map(config.policies.map((p) => [policyId(p), p]));
     for (const policy of this.compiled) {
       const policies = this.policiesByImage.get(policy.image) ?? [];
       this.policiesByImage.set(policy.image, [...policies, policy]);
@@ -225,9 +237,10 @@ export class Pipeline {
   /** Stores the outcome of a scan that began at `startedAt` (error null: it succeeded). */
   private async recordScan(image: string, startedAt: number, error: string | null): Promise<void> {
     const key = scanKey(image);
-    const previous = (await this.state.get<StoredScan>([key])).get(key)?.value;
+    // Only a failure needs the stored streak: a success ends it.
+    const previous = error === null ? undefined : (await this.state.get<StoredScan>([key])).get(key)?.value;
     const failingSince = error === null ? null : (previous?.failingSince ?? startedAt);
-    await this.state.put<StoredScan>(key, { ok: error === null, at: Date.now(), error, failingSince }, startedAt);
+    await this.state.put<StoredScan>(key, { ok: error === null, error, failingSince }, startedAt);
   }
 
   /**
@@ -239,12 +252,7 @@ export class Pipeline {
     const status = this.policies.get(policy.name)!;
     const verifier = this.verifiers.get(policy.name);
     // Promotion: the candidates are what the source kept for the soak; its history is read here (SPEC §2).
-    const promotion = await evaluatePromotion(this.config, policy, image.repository, tags, {
-      stateDir: this.config.stateDir,
-      http: this.gitHttp,
-      env: this.env,
-      state: this.state,
-    }).catch((err: unknown) => {
+    const promotion = await this.evaluatePromotion(policy, image, tags).catch((err: unknown) => {
       Object.assign(status, { error: errorMessage(err) });
       throw err;
     });
@@ -309,6 +317,13 @@ export class Pipeline {
     return changed;
   }
 
+  /** A promotion policy's evaluation (null for any other policy). */
+  private async evaluatePromotion(policy: Policy, image: ImageConfig, tags: string[]): Promise<PromotionEvaluation | null> {
+    if (!this.policyConfigs.get(policy.name)?.promotion) return null;
+    const { evaluatePromotion } = await promotions();
+    return evaluatePromotion(this.config, policy, image.repository, tags, { stateDir: this.config.stateDir, http: this.gitHttp, env: this.env, state: this.state });
+  }
+
   /**
    * The stored picks of the policies an automation uses, fit to write: a TransientError when an image
    * they depend on was never scanned or its last scan failed, or a pick was made under another config
@@ -356,9 +371,19 @@ export class Pipeline {
 
   /** Names a policy's config (and its image's repository): a pick is only used under the config it was made with. */
   private policyKey(id: string): string {
-    const config = this.config.policies.find((p) => policyId(p) === id)!;
-    const repository = this.config.images.find((i) => i.name === config.image)?.repository;
-    return createHash('sha256').update(JSON.stringify([config, repository])).digest('hex').slice(0, 16);
+    let key = this.policyKeys.get(id);
+    if (key === undefined) {
+      const config = this.policyConfigs.get(id)!;
+      const repository = this.imagesByName.get(config.image)?.repository;
+      key = createHash('sha256').update(JSON.stringify([config, repository])).digest('hex').slice(0, 16);
+      this.policyKeys.set(id, key);
+    }
+    return key;
+  }
+
+  /** Ids of the policies on `image`. */
+  policiesOfImage(image: string): string[] {
+    return (this.policiesByImage.get(image) ?? []).map((p) => p.name);
   }
 
   /** Automations that use the policy with id `policy`. */
@@ -373,6 +398,7 @@ export class Pipeline {
     let read: BranchRead | null = null;
     try {
       const picks = await this.picksFor(name);
+      const { runAutomation, RECENT_COMMITS } = await gitSide();
       const result = await runAutomation(config, picks, {
         stateDir: this.config.stateDir,
         log: this.log,
@@ -388,7 +414,7 @@ export class Pipeline {
       });
       Object.assign(status, { lastRun: new Date(), result, error: null, unpushed: null });
       trackFailure(status);
-      if (read) status.read = branchAfter(read, result, config.git.branch);
+      if (read) status.read = branchAfter(read, result, config.git.branch, RECENT_COMMITS);
       if (result.commit) status.lastCommit = { sha: result.commit, subject: result.subject ?? '', at: new Date() };
       this.metrics?.automationRuns.inc({ automation: name, result: result.changes.length > 0 ? 'changed' : 'unchanged' });
       if (result.commit) this.metrics?.commits.inc({ automation: name });
@@ -506,13 +532,13 @@ function trackFailure(status: { error: string | null; failingSince: Date | null 
 }
 
 /** The branch as the run leaves it: after a push to the checkout branch, its commit and the values it wrote. */
-function branchAfter(read: BranchRead, result: AutomationResult, checkoutBranch: string): BranchRead & { at: Date } {
+function branchAfter(read: BranchRead, result: AutomationResult, checkoutBranch: string, recentCommits: number): BranchRead & { at: Date } {
   const at = new Date();
   if (!result.commit || result.branch !== checkoutBranch) return { ...read, at };
   const written = new Map(result.changes.map((c) => [`${c.file}:${c.line}`, c.to]));
   return {
     head: result.commit,
-    commits: [{ sha: result.commit, subject: result.subject ?? '', at }, ...read.commits].slice(0, RECENT_COMMITS),
+    commits: [{ sha: result.commit, subject: result.subject ?? '', at }, ...read.commits].slice(0, recentCommits),
     fields: read.fields.map((f) => ({ ...f, value: written.get(`${f.file}:${f.line}`) ?? f.value })),
     changes: [],
     problems: read.problems,

@@ -23,7 +23,7 @@ import type { StateStore } from '../state/state-store.js';
 import type { ScreenedBlobs } from '../git/screened-blobs.js';
 import { applySetters, type ImagePick, type MarkedField, type SetterChange, type SetterProblem } from '../update/apply-setters.js';
 import { isManifestPath } from '../update/is-manifest-path.js';
-import { parseImageReference } from '../update/parse-image-reference.js';
+import { commitChange, versionOf } from './commit-change.js';
 import type { Logger } from '../log.js';
 import type { PromotionOrigin } from '../promotion/evaluate-promotion.js';
 import { promotionNotes } from '../promotion/promotion-notes.js';
@@ -422,17 +422,4 @@ function tagOf(change: SetterChange): string {
   const version = versionOf(change.from, change.field);
   const at = version.indexOf('@');
   return at < 0 ? version : version.slice(0, at);
-}
-
-/** A change as commit messages and status show it: versions (`1.2.3`, `1.2.3@sha256:…`), not whole references. */
-export function commitChange(change: SetterChange): CommitChange {
-  const { file, policy, repository } = change;
-  return { file, policy, repository, from: versionOf(change.from, change.field), to: versionOf(change.to, change.field) };
-}
-
-function versionOf(value: string, field: SetterChange['field']): string {
-  if (field !== 'image') return value;
-  const ref = parseImageReference(value);
-  if (!ref?.tag) return ref?.digest ?? value;
-  return ref.digest ? `${ref.tag}@${ref.digest}` : ref.tag;
 }

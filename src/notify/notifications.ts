@@ -1,7 +1,7 @@
 // Turns what the pipeline did into notification events: a commit, the first failure of a streak and its
 // recovery, a hold not announced before. The pipeline calls it (PipelineEvents); the notifier delivers.
 import type { AutomationResult } from '../automation/run-automation.js';
-import { commitChange } from '../automation/run-automation.js';
+import { commitChange } from '../automation/commit-change.js';
 import type { PipelineEvents, PromotionWaiting } from '../automation/pipeline-events.js';
 import { errorMessage } from '../errors.js';
 import { FailureStreaks } from './failure-streaks.js';

@@ -22,7 +22,18 @@ export interface RegistryRequest {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
-const USER_AGENT = 'tagpilot';
+
+/**
+ * What every registry request shares, merged once: got merges and validates each request's options
+ * against its defaults, and doing that for the fixed ones on every tags/list cost more than the
+ * request (1,000 images on a 1-minute interval, issue 18).
+ */
+const registryGot = got.extend({
+  headers: { 'user-agent': 'tagpilot' },
+  throwHttpErrors: false,
+  followRedirect: false,
+  retry: { limit: 0 },
+});
 
 /**
  * Sends `request` and returns the final response, whatever its status. The method (and a POST's form)
@@ -32,19 +43,16 @@ export async function sendRegistryRequest(request: RegistryRequest): Promise<Res
   let url = new URL(request.url);
   let authorization = request.authorization;
   for (let hop = 0; ; hop++) {
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+    const headers: Record<string, string> = {};
     if (request.accept) headers.accept = request.accept;
     if (authorization) headers.authorization = authorization;
-    const pending = got(url, {
+    const pending = registryGot(url, {
       method: request.method,
       headers,
-      ...(request.form ? { form: request.form } : {}),
       responseType: 'buffer',
-      throwHttpErrors: false,
-      followRedirect: false,
-      retry: { limit: 0 },
+      ...(request.form ? { form: request.form } : {}),
       timeout: { request: request.timeoutMs },
-      https: request.certificateAuthority ? { certificateAuthority: request.certificateAuthority } : {},
+      ...(request.certificateAuthority ? { https: { certificateAuthority: request.certificateAuthority } } : {}),
     });
     // got buffers the whole body; stop it at the limit (or at once, from Content-Length), so a 300 MB
     // answer costs at most the limit in memory, not 300 MB and then its decoding.

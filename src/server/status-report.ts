@@ -1,7 +1,7 @@
 // The JSON shape of GET /api/v1/status (and what the status page shows), built from the pipeline's
 // memory of its last results plus the config: every fact a person running tagpilot asks about.
 import type { AutomationStatus, Pipeline } from '../automation/pipeline.js';
-import { commitChange } from '../automation/run-automation.js';
+import { commitChange } from '../automation/commit-change.js';
 import type { PolicyConfig } from '../config/schema.js';
 import type { EvaluationStats } from '../policy/policy.js';
 import { redactUrl } from '../git/redact-url.js';

@@ -1,84 +1,254 @@
-// The state store of a single process: one JSON file per key under `<stateDir>/state/`, replaced
-// atomically (write a temporary file, rename). One process owns a stateDir (state-dir-lock.ts), so
-// a version check and the write that follows cannot interleave with another writer's.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// The state store of a single process, in `<stateDir>/state/`. One process owns a stateDir
+// (state-dir-lock.ts), so this store is the folder's only writer: it reads the folder once, holds
+// every record in memory and checks versions there, so a version check and the write that follows
+// cannot interleave with another writer's.
+//
+// On disk the records are lines of one file, `journal.jsonl`: each change is appended (the last line
+// of a key wins), and the file is rewritten whole, atomically, once it has grown to several times
+// what it holds. One file and appends because serve stores every image's scan and every policy's
+// pick on each pass: a file per key made a start-up pass over 1,000 images create 2,000 files, which
+// cost more CPU than the scans themselves (issue 18). Appends that arrive while one is being written
+// go out together in the next.
+//
+// Only a value that changed is appended. A newer version of an unchanged value is held in memory
+// only, and the journal keeps the version the value was written at. Nothing is lost by that: the
+// value is the same, and versions are start times, so whatever this folder's next owner (a restart)
+// stores is newer than any version it never saw.
+//
+// Older releases kept a file per key (`<key>.json`). Those are read when the folder is first read,
+// the higher version winning over the journal's, then moved into the journal and removed.
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { TransientError } from '../errors.js';
 import type { StateStore, Versioned } from './state-store.js';
 
-/** A StateStore in files under `<stateDir>/state`. */
+export const JOURNAL_FILE = 'journal.jsonl';
+/** The journal is rewritten once it is this many times the size of the records it holds… */
+const REWRITE_RATIO = 4;
+/** …and at least this large, so a small store is not rewritten every few changes. */
+const REWRITE_MIN_BYTES = 1024 * 1024;
+
+/** A key's record: its version, its value as JSON text (compared on each put), and whether the journal has that text. */
+interface Held {
+  version: number;
+  text: string;
+  saved: boolean;
+}
+
+/** A line waiting for the next append, and the put that waits for it. */
+interface Pending {
+  key: string;
+  line: string;
+  done: () => void;
+  failed: (err: unknown) => void;
+}
+
+/** A StateStore in `<stateDir>/state/journal.jsonl`. */
 export class FileStateStore implements StateStore {
   private readonly dir: string;
-  /** Writes of one key are chained, so two in one process cannot reorder. */
-  private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly journalPath: string;
+  private readonly held = new Map<string, Held>();
+  /** Settles once the folder has been read into `held`; a failed read is tried again next time. */
+  private loading: Promise<void> | null = null;
+  private journalBytes = 0;
+  /** Bytes the records held would take as journal lines: the rewrite threshold follows it. */
+  private heldBytes = 0;
+  /** The journal may end in a torn line (a crash, a failed append): the next append starts a new line. */
+  private tornTail = false;
+  private pending: Pending[] = [];
+  private appending: Promise<void> | null = null;
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'state');
+    this.journalPath = join(this.dir, JOURNAL_FILE);
   }
 
   async get<T>(keys: readonly string[]): Promise<Map<string, Versioned<T>>> {
+    await this.load(keys[0] ?? '');
     const found = new Map<string, Versioned<T>>();
-    await Promise.all(
-      keys.map(async (key) => {
-        const stored = await this.read<T>(key);
-        if (stored) found.set(key, stored);
-      }),
-    );
+    for (const key of keys) {
+      const held = this.held.get(key);
+      // Parsed anew for each caller: no caller can change what another one reads.
+      if (held) found.set(key, { version: held.version, value: JSON.parse(held.text) as T });
+    }
     return found;
   }
 
-  put<T>(key: string, value: T, version: number): Promise<boolean> {
-    const previous = this.writing.get(key) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const stored = await this.read<T>(key);
-      if (stored && stored.version >= version) return false;
-      const file = this.file(key);
-      const temp = `${file}.tmp-${process.pid}`;
-      try {
-        await mkdir(this.dir, { recursive: true });
-        await writeFile(temp, JSON.stringify({ version, value }));
-        await rename(temp, file);
-      } catch (err) {
-        throw new TransientError(`state in ${this.dir}: cannot write ${key}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-          cause: err,
-          code: 'LOCAL_DISK',
-        });
-      }
-      return true;
-    });
-    const settled = next.catch(() => undefined);
-    this.writing.set(key, settled);
-    void settled.then(() => {
-      if (this.writing.get(key) === settled) this.writing.delete(key);
-    });
-    return next;
+  async put<T>(key: string, value: T, version: number): Promise<boolean> {
+    await this.load(key);
+    const stored = this.held.get(key);
+    if (stored && stored.version >= version) return false;
+    const text = JSON.stringify(value) ?? 'null';
+    const record: Held = { version, text, saved: stored?.saved === true && stored.text === text };
+    this.hold(key, record);
+    if (record.saved) return true;
+    await this.append(key, journalLine(key, record));
+    // A later put of this key replaces the record; whether its text is in the journal is its own append's business.
+    if (this.held.get(key) === record) record.saved = true;
+    return true;
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.writing.values());
+    await this.appending;
   }
 
-  private file(key: string): string {
-    return join(this.dir, `${encodeURIComponent(key)}.json`);
+  private hold(key: string, record: Held): void {
+    const before = this.held.get(key);
+    if (before) this.heldBytes -= lineLength(key, before);
+    this.heldBytes += lineLength(key, record);
+    this.held.set(key, record);
   }
 
-  /** The stored value; undefined when there is none. A damaged file reads as none: it is only ever rewritten whole. */
-  private async read<T>(key: string): Promise<Versioned<T> | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.file(key), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  /** Reads the folder into memory, once. */
+  private load(key: string): Promise<void> {
+    this.loading ??= this.read().catch((err: unknown) => {
+      this.loading = null;
+      this.held.clear();
+      this.heldBytes = 0;
+      throw err;
+    });
+    return this.loading.catch((err: unknown) => {
       throw new TransientError(`state in ${this.dir}: cannot read ${key}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
         cause: err,
         code: 'LOCAL_DISK',
       });
+    });
+  }
+
+  private async read(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    if (names.includes(JOURNAL_FILE)) {
+      const text = await readFile(this.journalPath, 'utf8');
+      this.journalBytes = Buffer.byteLength(text);
+      this.tornTail = text.length > 0 && !text.endsWith('\n');
+      for (const line of text.split('\n')) {
+        const entry = parseLine(line);
+        if (entry) this.hold(entry.key, { version: entry.version, text: entry.text, saved: true });
+      }
+    }
+    const perKey = names.filter((name) => name.endsWith('.json'));
+    if (perKey.length > 0) await this.adoptPerKeyFiles(perKey);
+  }
+
+  /** Takes in an older release's files (the newer version wins), writes the journal with them and removes them. */
+  private async adoptPerKeyFiles(names: string[]): Promise<void> {
+    const files = await Promise.all(names.map(async (name) => ({ name, text: await readFile(join(this.dir, name), 'utf8') })));
+    for (const { name, text } of files) {
+      // A damaged file reads as nothing stored: it was only ever replaced whole.
+      const record = parseRecord(text);
+      const key = keyOfFile(name);
+      const held = key === null ? undefined : this.held.get(key);
+      if (record && key !== null && (!held || held.version < record.version)) this.hold(key, { version: record.version, text: record.text, saved: false });
     }
     try {
-      const parsed = JSON.parse(text) as Partial<Versioned<T>>;
-      return typeof parsed.version === 'number' && 'value' in parsed ? (parsed as Versioned<T>) : undefined;
+      await this.rewrite();
+      await Promise.all(names.map((name) => rm(join(this.dir, name), { force: true })));
     } catch {
-      return undefined;
+      // The files stay, and are read again next time; until then the records are in memory.
     }
+  }
+
+  /** Queues a line for the journal; resolves once it is written. Lines queued during an append go out in the next. */
+  private append(key: string, line: string): Promise<void> {
+    return new Promise((done, failed) => {
+      this.pending.push({ key, line, done, failed });
+      this.appending ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.write(batch.map((p) => p.line).join(''));
+        for (const p of batch) p.done();
+      } catch (err) {
+        for (const p of batch) {
+          p.failed(
+            new TransientError(`state in ${this.dir}: cannot write ${p.key}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+              cause: err,
+              code: 'LOCAL_DISK',
+            }),
+          );
+        }
+      }
+    }
+    this.appending = null;
+  }
+
+  private async write(lines: string): Promise<void> {
+    if (this.journalBytes > Math.max(REWRITE_MIN_BYTES, REWRITE_RATIO * this.heldBytes)) {
+      // Every record held is in the rewritten journal, these lines' included.
+      await this.rewrite();
+      return;
+    }
+    const text = this.tornTail ? `\n${lines}` : lines;
+    this.tornTail = true;
+    await inFolder(this.journalPath, (path) => appendFile(path, text));
+    this.tornTail = false;
+    this.journalBytes += Buffer.byteLength(text);
+  }
+
+  /** Replaces the journal with one line per record held (written aside, then renamed over it). */
+  private async rewrite(): Promise<void> {
+    const lines = [...this.held].map(([key, record]) => journalLine(key, record)).join('');
+    const temp = `${this.journalPath}.tmp-${process.pid}`;
+    await inFolder(temp, (path) => writeFile(path, lines));
+    await rename(temp, this.journalPath);
+    this.journalBytes = Buffer.byteLength(lines);
+    this.tornTail = false;
+    for (const record of this.held.values()) record.saved = true;
+  }
+}
+
+/** Writes a file in the state folder, making the folder when it is missing (not checked before every write). */
+async function inFolder(path: string, write: (path: string) => Promise<void>): Promise<void> {
+  try {
+    await write(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dirname(path), { recursive: true });
+    await write(path);
+  }
+}
+
+function journalLine(key: string, record: Held): string {
+  return `{"key":${JSON.stringify(key)},"version":${JSON.stringify(record.version)},"value":${record.text}}\n`;
+}
+
+/** About journalLine()'s length, without building the line. */
+function lineLength(key: string, record: Held): number {
+  return key.length + record.text.length + 48;
+}
+
+/** A journal line's record; null for an empty or torn line. */
+function parseLine(line: string): { key: string; version: number; text: string } | null {
+  const record = line === '' ? null : parseRecord(line);
+  return record && typeof record.key === 'string' ? { key: record.key, version: record.version, text: record.text } : null;
+}
+
+/** `{version, value}` (and a journal line's `key`) in a line or an older release's file; null when it is damaged. */
+function parseRecord(text: string): { key?: unknown; version: number; text: string } | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<Versioned<unknown>> & { key?: unknown };
+    return typeof parsed.version === 'number' && 'value' in parsed ? { key: parsed.key, version: parsed.version, text: JSON.stringify(parsed.value) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The key an older release's `<key>.json` held; null for a name it cannot have written. */
+function keyOfFile(name: string): string | null {
+  try {
+    return decodeURIComponent(name.slice(0, -'.json'.length));
+  } catch {
+    return null;
   }
 }

@@ -5,6 +5,7 @@ import { Pipeline } from '../../src/automation/pipeline.js';
 import { Config } from '../../src/config/schema.js';
 import { TransientError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
+import { promotionDueTimes } from '../../src/promotion/promotion-timers.js';
 import type { RegistryClient } from '../../src/registry/registry-client.js';
 import { FileStateStore } from '../../src/state/file-state-store.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -68,7 +69,7 @@ describe('Pipeline.scanImage', () => {
 });
 
 describe('Pipeline: policies that share a name in two namespaces', () => {
-  const namespaced = Config.parse({
+  const namespacedInput = {
     images: [
       { name: 'app-a', repository: 'registry.example.com/team-a/app' },
       { name: 'app-b', repository: 'registry.example.com/team-b/app' },
@@ -81,7 +82,8 @@ describe('Pipeline: policies that share a name in two namespaces', () => {
       { name: 'both', git: { url: 'https://git.example.com/fleet.git' } },
       { name: 'only-b', git: { url: 'https://git.example.com/fleet.git' }, policies: ['team-b:app'] },
     ],
-  });
+  };
+  const namespaced = Config.parse(namespacedInput);
   // Both repositories list the same tags: only each policy's own range tells the picks apart.
   const client = { listTags: async () => ['1.0.1', '2.0.5'] } as unknown as RegistryClient;
 
@@ -98,5 +100,17 @@ describe('Pipeline: policies that share a name in two namespaces', () => {
     assert.deepEqual([...(await pipeline.picksFor('only-b')).keys()], ['team-b:app']);
     assert.deepEqual(pipeline.automationsUsing('team-a:app'), ['both']);
     assert.deepEqual(pipeline.automationsUsing('team-b:app'), ['both', 'only-b']);
+  });
+
+  it("finds when an image's promotions are due by policy id, so a namespaced promotion policy arms its timer", () => {
+    const promoting = Config.parse({
+      ...namespacedInput,
+      policies: namespacedInput.policies.map((p) => (p.namespace === 'team-a' ? { ...p, promotion: { from: 'only-b', soak: '1h' } } : p)),
+    });
+    const pipeline = new Pipeline(promoting, createLogger('silent'), { registry: client });
+    const due = '2030-01-01T00:00:00.000Z';
+    pipeline.policies.get('team-a:app')!.promotion = { from: 'only-b', soakMs: 3_600_000, eligible: [], waiting: [], nextDue: due, explanations: [], declined: [] };
+    assert.deepEqual(promotionDueTimes(pipeline, 'app-a'), [Date.parse(due)]);
+    assert.deepEqual(promotionDueTimes(pipeline, 'app-b'), []);
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TransientError } from '../../src/errors.js';
-import { FileStateStore } from '../../src/state/file-state-store.js';
+import { FileStateStore, JOURNAL_FILE } from '../../src/state/file-state-store.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { stateStoreContract } from './state-store-contract.js';
 
@@ -30,6 +30,68 @@ describe('FileStateStore', () => {
     assert.deepEqual([...(await store.get(['broken']))], []);
     assert.equal(await store.put('broken', 'fixed', 1), true);
     assert.equal((await store.get<string>(['broken'])).get('broken')?.value, 'fixed');
+  });
+
+  it('appends only a value that changed; a newer version of the same value still refuses older writes', async () => {
+    const own = join(dir, 'unchanged');
+    const store = new FileStateStore(own);
+    const journal = join(own, 'state', JOURNAL_FILE);
+    assert.equal(await store.put('same', { tag: '1.0.0' }, 10), true);
+    const written = (await stat(journal)).size;
+    assert.equal(await store.put('same', { tag: '1.0.0' }, 20), true);
+    assert.equal((await stat(journal)).size, written, 'the same value is not written again');
+    assert.equal(await store.put('same', { tag: '0.9.0' }, 15), false, 'older than the version the unchanged value was put at');
+    assert.deepEqual((await store.get(['same'])).get('same'), { version: 20, value: { tag: '1.0.0' } });
+    assert.equal(await store.put('same', { tag: '1.1.0' }, 30), true);
+    assert.ok((await stat(journal)).size > written, 'a changed value is written');
+    assert.deepEqual((await new FileStateStore(own).get(['same'])).get('same'), { version: 30, value: { tag: '1.1.0' } }, 'and a restart reads it');
+    await store.close();
+  });
+
+  it('skips a torn last line (a crash in the middle of an append), and appends after it on a line of its own', async () => {
+    const own = join(dir, 'torn');
+    await mkdir(join(own, 'state'), { recursive: true });
+    await writeFile(join(own, 'state', JOURNAL_FILE), '{"key":"kept","version":1,"value":"a"}\n{"key":"torn","version":2,"val');
+    const store = new FileStateStore(own);
+    assert.deepEqual(Object.fromEntries(await store.get(['kept', 'torn'])), { kept: { version: 1, value: 'a' } });
+    assert.equal(await store.put('after', 'b', 3), true);
+    await store.close();
+    assert.deepEqual(Object.fromEntries(await new FileStateStore(own).get(['kept', 'torn', 'after'])), {
+      kept: { version: 1, value: 'a' },
+      after: { version: 3, value: 'b' },
+    });
+  });
+
+  it("takes in an older release's file per key, the newer version winning, and removes the files", async () => {
+    const own = join(dir, 'per-key');
+    const folder = join(own, 'state');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, JOURNAL_FILE), '{"key":"pick/app","version":5,"value":"journal"}\n{"key":"pick/web","version":9,"value":"journal"}\n');
+    await writeFile(join(folder, 'pick%2Fapp.json'), '{"version":7,"value":"file"}');
+    await writeFile(join(folder, 'pick%2Fweb.json'), '{"version":8,"value":"file"}');
+    await writeFile(join(folder, 'history%2Fns%3Afleet.json'), '{"version":1,"value":{"heads":["abc"]}}');
+    const expected = {
+      'pick/app': { version: 7, value: 'file' },
+      'pick/web': { version: 9, value: 'journal' },
+      'history/ns:fleet': { version: 1, value: { heads: ['abc'] } },
+    };
+    const store = new FileStateStore(own);
+    assert.deepEqual(Object.fromEntries(await store.get(Object.keys(expected))), expected);
+    assert.deepEqual(await readdir(folder), [JOURNAL_FILE]);
+    assert.deepEqual(Object.fromEntries(await new FileStateStore(own).get(Object.keys(expected))), expected, 'a restart reads them from the journal');
+  });
+
+  it('rewrites the journal once it has grown to several times what it holds', async () => {
+    const own = join(dir, 'rewrite');
+    const store = new FileStateStore(own);
+    const big = 'x'.repeat(10_000);
+    for (let version = 1; version <= 300; version++) assert.equal(await store.put('busy', `${version}${big}`, version), true);
+    await store.put('quiet', 'q', 1);
+    await store.close();
+    const size = (await stat(join(own, 'state', JOURNAL_FILE))).size;
+    assert.ok(size < 1.2 * 1024 * 1024, `3 MB were appended, and the journal holds ${size} bytes`);
+    const reopened = Object.fromEntries(await new FileStateStore(own).get(['busy', 'quiet']));
+    assert.deepEqual(reopened, { busy: { version: 300, value: `300${big}` }, quiet: { version: 1, value: 'q' } });
   });
 
   it('a state folder it cannot write is a transient error naming the folder, not "nothing stored"', async () => {

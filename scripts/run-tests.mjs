@@ -17,10 +17,10 @@
 // (test/helpers/built-dist.ts), and gives every test a timeout and every file a longer one, so a
 // hung peer fails that test instead of hanging CI.
 //
-// Files that leave the process as they found it (CHANGES_PROCESS) and are quick (they start no
-// processes or peers, or took under SHORT_MS last time) share processes, about SHARED_PROCESS_MS of
-// them in each, each file in a suite named after it: starting a process and loading the modules
-// costs ~0.3 s of CPU, as much as most files' tests. TAGPILOT_TEST_ISOLATE=1 turns this off.
+// Files that leave the process as they found it (CHANGES_PROCESS) share processes, about
+// SHARED_PROCESS_MS of them in each by their last run's times, each file in a suite named after it:
+// starting a process and loading the modules costs ~0.3 s of CPU, as much as most files' tests.
+// TAGPILOT_TEST_ISOLATE=1 turns this off.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
@@ -34,8 +34,12 @@ import { buildDist } from './build.mjs';
 
 /** Per test (`it`), generous for a loaded two-core machine; a hook or test past it fails. */
 const TEST_TIMEOUT_MS = 120_000;
-/** Test files run at once, each in its own process; most of their time is waiting on peers. */
-const CONCURRENCY = 3;
+/**
+ * Test processes (a file, or files sharing one) run at once: twice the two cores this suite is
+ * measured on, as they spend much of their time waiting on peers and timers; more only made each
+ * process slower (measured: 2, 4 and 6).
+ */
+const CONCURRENCY = 4;
 const ROOTS = ['src', 'test', 'bench', 'scripts'];
 
 const root = process.cwd();
@@ -117,7 +121,7 @@ const tests = named.length > 0 ? named : sources.filter((p) => p.startsWith('tes
  */
 const CHANGES_PROCESS = new RegExp(
   [
-    /process\.(env\b[^;\n]*[^=!<>]=[^=]|chdir|on\(|once\(|memoryUsage)|Object\.assign\(process\.env|delete process\.env/,
+    /process\.env(\.\w+|\[[^\]]+\])?\s*=(?![=>])|Object\.assign\(process\.env|delete process\.env|process\.(chdir|on|once|memoryUsage)\(/,
     /prototype\.\w+ *=[^=]|mock\.(timers|method)|runCli\(\s*\['serve'|DNS_ALIAS/,
   ]
     .map((re) => re.source)
@@ -126,18 +130,17 @@ const CHANGES_PROCESS = new RegExp(
 /** Starting processes or peers, which a file can do in a shared process too, but which takes time. */
 const STARTS_PROCESSES =
   /\b(spawn|spawnSync|execFile|execFileSync|runCommand|startGitServer|startRegistry|startRedis|startSshGitServer|startDaemon|builtDist|builtMain)\b|(?<![.\w])exec\(|Service\.start/;
-/** A file that took longer than this keeps a process of its own, so that it runs beside the others. */
-const SHORT_MS = 5_000;
-/** About this much of the shared files' time goes into one process. */
-const SHARED_PROCESS_MS = 15_000;
+/** About this much of the shared files' time goes into one process (a longer file has one to itself). */
+const SHARED_PROCESS_MS = 20_000;
 
 const took = readDurations();
-const isShort = (path, source) => !STARTS_PROCESSES.test(source) || took[path] < SHORT_MS;
+// How long a file takes, by its last run; one never run before counts as quick when it starts no
+// processes, and otherwise runs alone until it has been timed.
+const estimate = (path) => took[path] ?? (STARTS_PROCESSES.test(readFileSync(path, 'utf8')) ? undefined : 200);
 // TAGPILOT_TEST_ISOLATE=1 runs every file in a process of its own, to rule out one file's effect on another.
-const shared = tests.filter((path) => {
-  const source = readFileSync(path, 'utf8');
-  return !process.env.TAGPILOT_TEST_ISOLATE && !CHANGES_PROCESS.test(source) && isShort(path, source);
-});
+const shared = tests.filter(
+  (path) => !process.env.TAGPILOT_TEST_ISOLATE && !CHANGES_PROCESS.test(readFileSync(path, 'utf8')) && estimate(path) !== undefined,
+);
 const alone = tests.filter((path) => !shared.includes(path));
 
 /** Replaces import.meta.url (and .dirname/.filename) with the original file's, per file. */
@@ -185,14 +188,17 @@ const compiledPath = (path) => join(out, relative(root, resolve(path)).replace(/
 const units = alone.map((path) => ({ file: compiledPath(path), files: [path], ms: took[path] ?? Infinity, weight: weight(path) }));
 // Node 22 and 24 both run a suite whose function imports a file: that file's tests, hooks included,
 // belong to the suite, and a failure is reported under the file's name. Files go to the emptiest
-// process, longest first (one never run before starts no processes: a guess of 0.2 s).
-const estimate = (path) => took[path] ?? 200;
+// process, longest first.
 const total = (group) => group.reduce((ms, path) => ms + estimate(path), 0);
 const groups = Array.from({ length: Math.ceil(total(shared) / SHARED_PROCESS_MS) }, () => []);
 for (const path of [...shared].sort((a, b) => estimate(b) - estimate(a) || a.localeCompare(b))) {
   groups.reduce((emptiest, group) => (total(group) < total(emptiest) ? group : emptiest)).push(path);
 }
 groups.forEach((group, i) => {
+  if (group.length === 1) {
+    units.push({ file: compiledPath(group[0]), files: group, ms: total(group), weight: Infinity });
+    return;
+  }
   const entry = join(out, 'test', `shared-process-${i + 1}.test.js`);
   const suites = group.map((path) => `describe(${JSON.stringify(path)}, () => import(${JSON.stringify(pathToFileURL(compiledPath(path)).href)}));`);
   writeFileSync(entry, [`import { describe } from 'node:test';`, ...suites, ''].join('\n'));
@@ -219,9 +225,10 @@ stream.on('test:fail', ({ todo }) => (result = todo ? result : 1));
 // How long each file took: a process's own `test:complete` (named after its file) for a file alone,
 // the suite named after it for a file in a shared process.
 const durations = {};
-const alonePaths = new Map(units.filter((u) => u.files.length === 1 && alone.includes(u.files[0])).map((u) => [u.file, u.files[0]]));
+const ownProcess = new Map(units.filter((u) => u.files.length === 1).map((u) => [u.file, u.files[0]]));
+const inSharedProcess = new Set(units.filter((u) => u.files.length > 1).flatMap((u) => u.files));
 stream.on('test:complete', ({ name, file, nesting, details }) => {
-  const path = name === file ? alonePaths.get(file) : nesting === 0 && shared.includes(name) ? name : undefined;
+  const path = name === file ? ownProcess.get(file) : nesting === 0 && inSharedProcess.has(name) ? name : undefined;
   if (path) durations[path] = Math.round(details.duration_ms);
 });
 for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);

@@ -11,6 +11,7 @@ import { SIGNING_PASSPHRASE_ENV } from '../../src/git/commit-signer.js';
 import { createLogger } from '../../src/log.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
+import { KDF_ROUNDS } from '../helpers/ssh-git-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const APP = 'ghcr.io/acme/app';
@@ -32,7 +33,7 @@ describe('SSH-signed commits', () => {
 
   async function makeKey(name: string, args: string[], passphrase = ''): Promise<string> {
     const file = join(dir, name);
-    await runCommand('ssh-keygen', ['-q', ...args, '-N', passphrase, '-C', EMAIL, '-f', file]);
+    await runCommand('ssh-keygen', ['-q', ...args, ...KDF_ROUNDS, '-N', passphrase, '-C', EMAIL, '-f', file]);
     return file;
   }
 

@@ -181,7 +181,8 @@ async function reconcile(
   // The first automation's branch is fetched while the rest loads and the registries are scanned: a
   // fetch needs no picks. Later ones fetch when they run, so that their heads are not old by then.
   const first = config.automations.find((a) => !automation || a.name === automation);
-  if (first) await fetchAhead(first, { stateDir: config.stateDir, state, env, http: undefined });
+  const fetchAheadDone = new AbortController();
+  if (first) await fetchAhead(first, { stateDir: config.stateDir, state, env, http: { signal: fetchAheadDone.signal } });
   const [{ Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
     import('./automation/pipeline.js'),
     import('./automation/render-plan.js'),
@@ -192,7 +193,11 @@ async function reconcile(
   // A plan changes nothing, so it tells no one.
   const events = dryRun ? undefined : createNotifications(config.notifications, log);
   const pipeline = new Pipeline(config, log, { env, state, events });
-  const { ok, results } = await pipeline.reconcile({ automation, dryRun }).finally(() => state.close());
+  const { ok, results } = await pipeline.reconcile({ automation, dryRun }).finally(() => {
+    // A fetch ahead that no run took (its automation had no fresh picks) is not waited for at exit.
+    fetchAheadDone.abort(new Error('reconcile is done'));
+    return state.close();
+  });
   if (events && !(await events.notifier.idle(NOTIFY_DRAIN_MS))) log.warn('notifications still undelivered at exit');
   for (const result of results) {
     if (dryRun) {

@@ -1,11 +1,14 @@
 // The command line as users and scripts see it: exit codes, and only results on standard output.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../src/cli.js';
+import { getFreePort } from './helpers/free-port.js';
 import { startRegistry, type TestRegistry } from './helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
+import { waitFor } from './helpers/wait-for.js';
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   let out = '';
@@ -172,5 +175,60 @@ describe('tagpilot schema and import', () => {
     const run = await cli(['import', 'flux', '/nonexistent/path.yaml']);
     assert.equal(run.code, 2);
     assert.equal(run.out, '');
+  });
+});
+
+describe('tagpilot reconcile and a git server that never answers', () => {
+  let dir: string;
+  let blackHole: Server;
+  const open = new Set<Socket>();
+  before(async () => {
+    dir = await makeTempDir('cli-black-hole');
+    // Accepts connections, reads what comes and never answers: a remote stuck behind a proxy.
+    blackHole = createServer((socket) => {
+      open.add(socket);
+      socket.resume();
+      socket.on('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    for (const socket of open) socket.destroy();
+    await new Promise((resolve) => blackHole?.close(resolve));
+    if (dir) await removeTempDir(dir);
+  });
+
+  // The timeout catches a hang: the git client's own idle limit is 30 s.
+  it('neither waits for the fetch it started ahead before scanning, nor leaves it running when no run takes it', { timeout: 10_000 }, async () => {
+    const { port } = blackHole.address() as AddressInfo;
+    const closedPort = await getFreePort();
+    const configPath = join(dir, 'tagpilot.yaml');
+    await writeFile(
+      configPath,
+      `stateDir: ${join(dir, 'state')}
+registries:
+  - host: 127.0.0.1:${closedPort}
+    insecure: true
+images:
+  - name: app
+    repository: 127.0.0.1:${closedPort}/acme/app
+policies:
+  - name: app
+    image: app
+    semver: '>=1.0.0'
+automations:
+  - name: fleet
+    git:
+      url: http://127.0.0.1:${port}/fleet.git
+      branch: main
+      author: { name: tagpilot, email: tagpilot@example.test }
+    paths: [apps]
+`,
+    );
+    const run = await cli(['reconcile', '--config', configPath]);
+    assert.equal(run.code, 1);
+    assert.match(run.out, /image app: failed: .*ECONNREFUSED/);
+    // The fetch ahead had connected; reconcile abandons it once no run can take it.
+    await waitFor('the abandoned fetch to close its connection', async () => open.size === 0, 5_000);
   });
 });

@@ -122,12 +122,16 @@ interface FetchAhead {
 /** Fetches made ahead of their runs, by gitdir; the next run there takes the result. */
 const fetchesAhead = new Map<string, Promise<FetchAhead>>();
 
+/** The longest a caller waits for a fetch ahead to ask for its pack: a remote that does not answer must not hold back the scan. */
+export const FETCH_AHEAD_HEAD_START_MS = 250;
+
 /**
  * Starts fetching an automation's branch before its picks are known, under the clone's lock; the
  * automation's next run in this process takes the result (takeFetchAhead). Resolves once the server
- * has been asked for the pack (or the fetch is over): the caller's own work then overlaps the
- * server's, not the fetch's few steps before that, which would otherwise wait for the caller. Not
- * for `update: auto`, whose blob screen needs the picks.
+ * has been asked for the pack, the fetch is over or FETCH_AHEAD_HEAD_START_MS have passed: the
+ * caller's own work then overlaps the server's, not the fetch's few steps before that, which would
+ * otherwise wait for the caller. `http.signal` abandons a fetch no run will take. Not for
+ * `update: auto`, whose blob screen needs the picks.
  */
 export function fetchAhead(automation: AutomationConfig, options: CloneOptions & { stateDir: string; state: StateStore | undefined }): Promise<void> {
   if (automation.update === 'auto') return Promise.resolve();
@@ -135,6 +139,7 @@ export function fetchAhead(automation: AutomationConfig, options: CloneOptions &
   const screen = blobScreen(automation.update, new Map());
   let asked = (): void => undefined;
   const askedForPack = new Promise<void>((resolve) => (asked = resolve));
+  setTimeout(asked, FETCH_AHEAD_HEAD_START_MS).unref();
   const onRequest = (method: string): void => {
     if (method === 'POST') asked();
   };

@@ -159,15 +159,16 @@ async function reconcileCommand({ args, load, log, io }: CommandContext, dryRun:
   if (!loaded || !lock) return 1;
   const strict = dryRun && args.values.strict === true;
   try {
-    return await reconcile(loaded, await log(), io.out, { automation: args.values.automation, dryRun, strict, env: io.env });
+    return await reconcile(loaded, log, io.out, { automation: args.values.automation, dryRun, strict, env: io.env });
   } finally {
     lock.release();
   }
 }
 
+/** One pass; the logger is made once the fetch ahead is under way (nothing before it logs). */
 async function reconcile(
   loaded: LoadedConfig,
-  log: Logger,
+  makeLogger: () => Promise<Logger>,
   out: Out,
   { automation, dryRun, strict = false, env }: { automation?: string; dryRun: boolean; strict?: boolean; env: NodeJS.ProcessEnv },
 ): Promise<number> {
@@ -183,7 +184,8 @@ async function reconcile(
   const first = config.automations.find((a) => !automation || a.name === automation);
   const fetchAheadDone = new AbortController();
   if (first) await fetchAhead(first, { stateDir: config.stateDir, state, env, http: { signal: fetchAheadDone.signal } });
-  const [{ Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
+  const [log, { Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
+    makeLogger(),
     import('./automation/pipeline.js'),
     import('./automation/render-plan.js'),
     import('./automation/render-waiting-promotions.js'),

@@ -1,13 +1,23 @@
 // What a user installs: `npm pack` of this checkout, installed into an empty folder the way a user
 // would (`npm install ./tagpilot-x.y.z.tgz`), must run, and run the patched isomorphic-git — which
 // only holds if the build put it inside dist/ (patches/ and patch-package do not reach users).
+//
+// `npm pack` here would run prepare and prepack, which build dist/ twice with scripts/build.mjs
+// (~5 s of CPU); the suite has built it once already (builtDist). So the package's files are
+// packed as npm pack would (package.json's `files`, plus the files npm always adds) with that
+// dist/ and --ignore-scripts, and the first test checks that prepack is what builds dist/ there.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { builtDist } from '../helpers/built-dist.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+
+const PKG = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[]; scripts: Record<string, string> };
+/** What npm adds to any package, whatever `files` says. */
+const ALWAYS_PACKED = ['package.json', 'README.md', 'LICENSE'];
 
 const CONFIG = `images:
   - name: app
@@ -31,8 +41,12 @@ describe('npm pack, installed into an empty folder', () => {
 
   before(async () => {
     scratch = await makeTempDir('pack');
-    // npm pack runs prepare (patch-package, a no-op on a patched tree) and prepack (the build).
-    const pack = await runCommand('npm', ['pack', '--json', '--pack-destination', scratch], { timeoutMs: 120_000 });
+    const source = join(scratch, 'checkout');
+    for (const path of [...ALWAYS_PACKED, ...PKG.files.filter((f) => f !== 'dist')]) {
+      if (existsSync(path)) cpSync(path, join(source, path), { recursive: true });
+    }
+    cpSync(await builtDist(), join(source, 'dist'), { recursive: true });
+    const pack = await runCommand('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: source, timeoutMs: 120_000 });
     const [result] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     packedFiles = result!.files.map((f) => f.path);
     const user = join(scratch, 'user');
@@ -48,6 +62,13 @@ describe('npm pack, installed into an empty folder', () => {
     installed = join(user, 'node_modules', 'tagpilot');
   });
   after(() => removeTempDir(scratch));
+
+  it('npm pack builds dist/ first: prepack runs the build, scripts/build.mjs, which writes dist/', () => {
+    assert.match(PKG.scripts.prepack ?? '', /^npm run build\b/);
+    assert.match(PKG.scripts.build ?? '', /^node scripts\/build\.mjs$/);
+    assert.match(readFileSync('scripts/build.mjs', 'utf8'), /const OUT_DIR = 'dist';/);
+    assert.ok(PKG.files.includes('dist'));
+  });
 
   it('ships the bundle, its source maps and the default config; not src/ or patches/', () => {
     assert.ok(packedFiles.includes('dist/main.js'));

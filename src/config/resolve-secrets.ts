@@ -1,7 +1,7 @@
 // Reads secrets named by passwordEnv/passwordFile/secretEnv/secretFile into the config, once, at load;
 // checks the files and passphrase variable an SSH remote needs.
-import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { nodeCrypto } from '../node-crypto.js';
 import type { Config } from './schema.js';
 import type { LocatedProblem } from './located-problem.js';
 import { sshAuthProblems } from './ssh-auth-problems.js';
@@ -74,7 +74,7 @@ function githubAppKeyProblems(file: string, path: PropertyKey[]): LocatedProblem
     return [{ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }];
   }
   try {
-    if (createPrivateKey(pem).asymmetricKeyType === 'rsa') return [];
+    if (nodeCrypto().createPrivateKey(pem).asymmetricKeyType === 'rsa') return [];
   } catch {
     // reported below
   }

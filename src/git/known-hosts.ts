@@ -1,7 +1,7 @@
 // Reads OpenSSH known_hosts files (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): plain host patterns with
 // * and ? wildcards and ! negation, hashed |1|salt|hash names (HashKnownHosts), and the @revoked
 // marker. @cert-authority lines are skipped: host certificates are not supported.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 
 /** One host key a known_hosts file lists for a host. */
 export interface KnownHostKey {
@@ -33,7 +33,7 @@ export function knownHostKeys(text: string, hostName: string): KnownHostKey[] {
 export type HostKeyVerdict = 'known' | 'unknown-host' | 'changed' | 'revoked';
 
 export function judgeHostKey(listed: readonly KnownHostKey[], presented: Buffer): HostKeyVerdict {
-  const same = (k: KnownHostKey) => k.key.length === presented.length && timingSafeEqual(k.key, presented);
+  const same = (k: KnownHostKey) => k.key.length === presented.length && nodeCrypto().timingSafeEqual(k.key, presented);
   if (listed.some((k) => k.revoked && same(k))) return 'revoked';
   if (listed.some((k) => !k.revoked && same(k))) return 'known';
   return listed.some((k) => !k.revoked) ? 'changed' : 'unknown-host';
@@ -41,7 +41,7 @@ export function judgeHostKey(listed: readonly KnownHostKey[], presented: Buffer)
 
 /** The key's fingerprint as `ssh-keygen -l` prints it: SHA256:<unpadded base64>. */
 export function sshFingerprint(keyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${nodeCrypto().createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The key type named inside an SSH wire-format key blob (its first string). */
@@ -69,8 +69,8 @@ function hashedMatch(pattern: string, hostName: string): boolean {
   const [, , salt, hash] = pattern.split('|');
   if (!salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = createHmac('sha1', Buffer.from(salt, 'base64')).update(hostName).digest();
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  const actual = nodeCrypto().createHmac('sha1', Buffer.from(salt, 'base64')).update(hostName).digest();
+  return expected.length === actual.length && nodeCrypto().timingSafeEqual(expected, actual);
 }
 
 function globMatch(pattern: string, hostName: string): boolean {

@@ -1,7 +1,8 @@
 // The public key of verify.cosign.publicKeyFile: a PEM as `cosign generate-key-pair` writes it (a plain
 // `PUBLIC KEY` block for ECDSA P-256), or an RSA or Ed25519 public key.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { nodeCrypto } from '../node-crypto.js';
 import { InputError } from '../errors.js';
 
 /** A key ready to verify cosign signatures, with the hash its signatures are made over. */
@@ -33,7 +34,7 @@ export function parseCosignPublicKey(pem: string, source: string): CosignPublicK
   if (/PRIVATE KEY-----/.test(pem)) throw new InputError(`verify.cosign.publicKeyFile ${source}: this is a private key; ${fix}`);
   let key: KeyObject;
   try {
-    key = createPublicKey(pem);
+    key = nodeCrypto().createPublicKey(pem);
   } catch (err) {
     throw new InputError(`verify.cosign.publicKeyFile ${source}: ${(err as Error).message}; ${fix}`);
   }
@@ -46,5 +47,5 @@ export function parseCosignPublicKey(pem: string, source: string): CosignPublicK
   else if (key.asymmetricKeyType === 'ed25519') hash = null;
   else throw new InputError(`verify.cosign.publicKeyFile ${source}: unsupported key type ${key.asymmetricKeyType}; ${fix}`);
   const der = key.export({ type: 'spki', format: 'der' });
-  return { key, hash, fingerprint: createHash('sha256').update(der).digest('hex') };
+  return { key, hash, fingerprint: nodeCrypto().createHash('sha256').update(der).digest('hex') };
 }

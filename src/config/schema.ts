@@ -4,12 +4,6 @@ import { translateGoRegexp } from '../policy/go-regexp.js';
 import { isSshUrl, parseSshRemote } from '../git/ssh-remote.js';
 import { parseDuration } from './duration.js';
 
-// zod compiles each object schema into a function (new Function) on its first parse. A config is
-// parsed once per start, so the compiling costs more than it saves: 4-6 ms of `tagpilot check`'s
-// ~110 ms (issue 18), and about even for a 1,000-image config. Set before the schemas below are
-// made, as each reads it then; it applies to every zod schema made afterwards.
-z.config({ jitless: true });
-
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 
 const name = z

@@ -42,7 +42,11 @@ interface Alternative {
 }
 const lowerBound = fc
   .tuple(fc.constantFrom('>=', '>', '^', '~', '='), core, fc.option(fc.oneof(fc.constant('0'), prerelease), { nil: undefined }))
-  .map(([op, v, pre]) => ({ text: `${op}${v}${pre === undefined ? '' : `-${pre}`}`, namesPrerelease: pre !== undefined }));
+  .map(([op, v, pre]) => ({ text: `${op}${v}${pre === undefined ? '' : `-${pre}`}`, namesPrerelease: pre !== undefined }))
+  // npm semver is the oracle here; of the ranges made here, Masterminds (which policies follow) reads
+  // only `~0.0.0` otherwise: any version, not <0.1.0. Masterminds' own table checks that case
+  // (masterminds-range.test.ts).
+  .filter((bound) => !/^~v?0\.0\.0$/.test(bound.text));
 const alternative: fc.Arbitrary<Alternative> = fc.oneof(
   lowerBound,
   fc.tuple(lowerBound, fc.constantFrom('<', '<='), core).map(([low, op, v]) => ({ ...low, text: `${low.text} ${op}${v}` })),

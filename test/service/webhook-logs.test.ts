@@ -65,7 +65,7 @@ stateDir: ${join(dir, 'state')}
     const from = lines.length;
     await registry.pushImage('other/unwatched', '1.0.0');
     await registry.pushImage('acme/app', '1.1.0');
-    await waitFor('the commit', async () => (await gitServer.readFile('fleet', 'main', 'app.yaml')).includes(':1.1.0 '), 20_000);
+    await waitFor('the commit', async () => (await gitServer.readFile('fleet', 'main', 'app.yaml')).includes(':1.1.0 '), 60_000);
     await service.queue.idle();
     const hooks = lines.slice(from).filter((l) => l.msg.startsWith('webhook'));
     const info = hooks.filter((l) => l.level === 30);

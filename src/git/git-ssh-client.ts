@@ -240,15 +240,17 @@ async function start(session: Session, service: string, path: string, shownUrl: 
   unpark(session, undefined);
   hold(session);
   let channel: ClientChannel;
+  let run: Run;
   try {
-    channel = await new Promise<ClientChannel>((resolve, reject) => {
-      session.client.exec(remoteCommand(service, path), (err, opened) => (err ? reject(err) : resolve(opened)));
+    // Watched inside the callback, not after the await: ssh2 handles a whole TCP read at once, so a
+    // quick command's exit status can arrive with the exec reply and be emitted before a continuation runs.
+    [channel, run] = await new Promise<[ClientChannel, Run]>((resolve, reject) => {
+      session.client.exec(remoteCommand(service, path), (err, opened) => (err ? reject(err) : resolve([opened, watch(opened, shownUrl, service, timeoutMs)])));
     });
   } catch (err) {
     letGo(session);
     throw new TransientError(`${shownUrl}: the SSH server would not run ${service}: ${(err as Error).message}`, { cause: err });
   }
-  const run = watch(channel, shownUrl, service, timeoutMs);
   const output = drain(channel);
   const command: Command = { service, channel, output, run, advertisement: Buffer.alloc(0), rest: Buffer.alloc(0), busy: true, closed: false };
   // Not at 'exit': sshd may report the exit status before the last output has arrived.

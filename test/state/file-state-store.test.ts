@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TransientError } from '../../src/errors.js';
@@ -79,6 +79,23 @@ describe('FileStateStore', () => {
     assert.deepEqual(Object.fromEntries(await store.get(Object.keys(expected))), expected);
     assert.deepEqual(await readdir(folder), [JOURNAL_FILE]);
     assert.deepEqual(Object.fromEntries(await new FileStateStore(own).get(Object.keys(expected))), expected, 'a restart reads them from the journal');
+  });
+
+  it('keeps the journal open across appends that follow each other, and close() releases it', async () => {
+    const own = join(dir, 'open-journal');
+    const journal = join(own, 'state', JOURNAL_FILE);
+    const openJournals = async () => {
+      const fds = await readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => readlink(join('/proc/self/fd', fd)).catch(() => '')));
+      return targets.filter((target) => target === journal).length;
+    };
+    const store = new FileStateStore(own);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(`k${i}`, i, 1)));
+    await store.put('later', 'x', 1);
+    assert.equal(await openJournals(), 1, 'one handle for every append');
+    await store.close();
+    assert.equal(await openJournals(), 0);
+    assert.equal((await new FileStateStore(own).get(['k19', 'later'])).size, 2, 'what was appended is in the file');
   });
 
   it('rewrites the journal once it has grown to several times what it holds', async () => {

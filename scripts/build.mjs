@@ -71,7 +71,7 @@ const builtinsByRequire = {
   setup(build) {
     const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
     const nodeRequire = createRequire(import.meta.url);
-    build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, ({ path, kind, importer, namespace }) => {
+    build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind, importer, namespace }) => {
       const name = path.replace(/^node:/, '');
       if (kind !== 'import-statement' || !builtins.has(name)) return undefined;
       return { path: name, namespace: namespace === 'file' && namesSkippedGetter(name, importer) ? 'builtin-commonjs' : 'builtin' };

@@ -17,7 +17,9 @@ import { setFlagsFromString } from 'node:v8';
  * functions in the cache: `check` runs 15% fewer instructions, `reconcile` 5-7% (cachegrind, cache
  * warm). The first run, with an empty cache, compiles more (+13% for `check`).
  * Node's own modules are compiled lazily as before: V8 refuses a code cache made under other flags,
- * and theirs (built into node) were, so each load outside the bundle sets `--lazy` back first.
+ * and theirs (built into node) were. So `--lazy` is set back before any other module loads through
+ * this hook, and once the chunk has compiled, for the built-ins Node loads without it (fs/promises'
+ * rimraf on a first `rm`, say).
  * Not for `serve`: a long-lived process compiles each function once anyway, and eager bytecode
  * for every function of its chunks would only add memory. Needs module.registerHooks (Node >= 22.15).
  */
@@ -27,14 +29,17 @@ function compileBundleEagerly(): void {
   if (!registerHooks || !import.meta.url.endsWith('.js')) return;
   const bundle = new URL('./', import.meta.url).href;
   let eager = false;
+  const compileEagerly = (on: boolean): void => {
+    if (on === eager) return;
+    eager = on;
+    setFlagsFromString(on ? '--no-lazy' : '--lazy');
+  };
   registerHooks({
     load(url, context, nextLoad) {
       const loaded = nextLoad(url, context);
-      // The flag is read when the module is compiled, right after this hook returns.
-      if (url.startsWith(bundle) !== eager) {
-        eager = !eager;
-        setFlagsFromString(eager ? '--no-lazy' : '--lazy');
-      }
+      // The flag is read when the module is compiled, right after this hook returns, in the same task.
+      compileEagerly(url.startsWith(bundle));
+      if (eager) queueMicrotask(() => compileEagerly(false));
       return loaded;
     },
   });

@@ -114,6 +114,29 @@ export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => ke
 };
 
 /**
+ * @sindresorhus/is (got's argument checks) builds two Intl.ListFormat as it loads, for the wording of
+ * an error message; the first loads ICU's list patterns, ~20 ms of every command that loads got.
+ * Each is built when a message first needs it instead. The build fails if the package changes so
+ * that the lines are not found, as a patch that no longer applies fails the install.
+ */
+const LIST_FORMATS = /const (\w+) = new Intl\.ListFormat\(([^;]*)\);/g;
+const listFormatsOnFirstUse = {
+  name: 'list-formats-on-first-use',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@sindresorhus[\\/]is[\\/]distribution[\\/]index\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8');
+      let found = 0;
+      const contents = source.replace(LIST_FORMATS, (_, name, args) => {
+        found += 1;
+        return `const ${name} = { format: (list) => (${name}.built ??= new Intl.ListFormat(${args})).format(list) };`;
+      });
+      if (found !== 2) throw new Error(`${path}: expected two Intl.ListFormat built as it loads, found ${found}; update scripts/build.mjs`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/**
  * A package that src/ loads by `await import('pkg')` becomes a chunk of its own, and esbuild gives a
  * CommonJS chunk only a default export (https://github.com/evanw/esbuild/issues/1345), so
  * `const { GoogleAuth } = await import('google-auth-library')` would find nothing, where Node
@@ -166,7 +189,7 @@ export async function buildDist(outdir = OUT_DIR) {
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'linked',
-    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse, commonjsDynamicImports],
+    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse, listFormatsOnFirstUse, commonjsDynamicImports],
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,

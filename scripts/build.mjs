@@ -114,6 +114,26 @@ export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => ke
 };
 
 /**
+ * Handlebars builds the code of a compiled template with source-map's SourceNode when `require('source-map')`
+ * finds it, and with a string-joining stand-in of its own when not; both give the same code, and
+ * only a `srcName` option (tagpilot passes none) asks for a map. Without it, `check` on a config
+ * with a commitMessage loads and runs 4% fewer instructions (cachegrind).
+ */
+const handlebarsWithoutSourceMap = {
+  name: 'handlebars-without-source-map',
+  setup(build) {
+    build.onResolve({ filter: /^source-map$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]handlebars[\\/]/.test(importer) ? { path: 'source-map', namespace: 'absent' } : undefined,
+    );
+    // What `require` of a missing package gives handlebars: it catches the error and uses its own.
+    build.onLoad({ filter: /.*/, namespace: 'absent' }, ({ path }) => ({
+      contents: `throw Object.assign(new Error("Cannot find module '${path}'"), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * @sindresorhus/is (got's argument checks) builds two Intl.ListFormat as it loads, for the wording of
  * an error message; the first loads ICU's list patterns, ~20 ms of every command that loads got.
  * Each is built when a message first needs it instead. The build fails if the package changes so
@@ -189,7 +209,7 @@ export async function buildDist(outdir = OUT_DIR) {
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'linked',
-    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse, listFormatsOnFirstUse, commonjsDynamicImports],
+    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse, listFormatsOnFirstUse, handlebarsWithoutSourceMap, commonjsDynamicImports],
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,

@@ -1,6 +1,7 @@
 // Work the bundle does not do as it loads (scripts/build.mjs): got's argument checks
 // (@sindresorhus/is) build their Intl.ListFormat when an error message needs one, not at load,
-// where the first one cost ~20 ms of every command that loads got.
+// where the first one cost ~20 ms of every command that loads got; Handlebars compiles templates
+// without source-map.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,5 +45,32 @@ describe('work the bundle leaves until it is needed', () => {
       (JSON.parse(readFileSync(join(chunks, `${name}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('got/dist/source/index.js'));
     const got = readdirSync(chunks).find((name) => name.endsWith('.js') && holdsGot(name));
     assert.ok(got && loaded.has(pathToFileURL(join(chunks, got)).href), `got's chunk (${got}) was not loaded:\n${run.stderr}`);
+  });
+
+  it('Handlebars compiles commit templates without source-map, and the same templates pass check', async () => {
+    const main = await builtMain();
+    const chunks = join(dirname(main), 'chunks');
+    const sources = readdirSync(chunks)
+      .filter((name) => name.endsWith('.js.map'))
+      .flatMap((name) => (JSON.parse(readFileSync(join(chunks, name), 'utf8')) as { sources: string[] }).sources);
+    assert.ok(sources.some((s) => s.endsWith('handlebars/compiler/code-gen.js')));
+    assert.deepEqual(sources.filter((s) => /(^|\/)source-map\//.test(s)), []);
+    const config = join(dir, 'templates.yaml');
+    writeFileSync(
+      config,
+      `automations:
+  - name: fleet
+    git: { url: 'https://git.example.test/fleet.git' }
+    commitMessage: "{{automation}}: {{#each changes}}{{#if @first}}{{else}}, {{/if}}{{repository}} {{from}} -> {{to}}{{/each}}\\n\\n{{#each images}}- {{repository}}:{{tag}}\\n{{/each}}"
+  - name: broken
+    git: { url: 'https://git.example.test/fleet.git' }
+    commitMessage: '{{#each changes}}{{nosuchfield}}{{/each}}'
+`,
+    );
+    const run = spawnSync(process.execPath, [main, 'check', '--config', config], { encoding: 'utf8', env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent' } });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    // The first template renders; only the second is refused, for the field it names.
+    assert.match(run.stderr, /automation broken: commitMessage: .*nosuchfield/);
+    assert.doesNotMatch(run.stderr, /automation fleet/);
   });
 });

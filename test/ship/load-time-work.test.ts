@@ -1,0 +1,76 @@
+// Work the bundle does not do as it loads (scripts/build.mjs): got's argument checks
+// (@sindresorhus/is) build their Intl.ListFormat when an error message needs one, not at load,
+// where the first one cost ~20 ms of every command that loads got; Handlebars compiles templates
+// without source-map.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { builtMain } from '../helpers/built-dist.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+
+/** Counts the Intl.ListFormat built in the process and says how many at exit. */
+const COUNT_LIST_FORMATS = `data:text/javascript,${encodeURIComponent(`
+let built = 0;
+const ListFormat = Intl.ListFormat;
+Intl.ListFormat = class extends ListFormat { constructor(...args) { super(...args); built += 1; } };
+process.on('exit', () => process.stderr.write('list formats built: ' + built + '\\n'));
+`)}`;
+
+describe('work the bundle leaves until it is needed', () => {
+  let dir: string;
+  before(async () => {
+    dir = await makeTempDir('load-time');
+  });
+  after(async () => {
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('a reconcile with nothing to do loads got but builds no Intl.ListFormat', async () => {
+    const config = join(dir, 'tagpilot.yaml');
+    writeFileSync(config, `stateDir: ${join(dir, 'state')}\n`);
+    const main = await builtMain();
+    const run = spawnSync(process.execPath, ['--import', COUNT_LIST_FORMATS, main, 'reconcile', '--config', config], {
+      encoding: 'utf8',
+      env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+    });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stderr, /list formats built: 0\n/);
+    // Node's compile cache names each module it loads: got's chunk was among them.
+    const loaded = new Set([...run.stderr.matchAll(/for ESM (file:\S+?\.js)/g)].map(([, url]) => url!));
+    const chunks = join(dirname(main), 'chunks');
+    const holdsGot = (name: string) =>
+      (JSON.parse(readFileSync(join(chunks, `${name}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('got/dist/source/index.js'));
+    const got = readdirSync(chunks).find((name) => name.endsWith('.js') && holdsGot(name));
+    assert.ok(got && loaded.has(pathToFileURL(join(chunks, got)).href), `got's chunk (${got}) was not loaded:\n${run.stderr}`);
+  });
+
+  it('Handlebars compiles commit templates without source-map, and the same templates pass check', async () => {
+    const main = await builtMain();
+    const chunks = join(dirname(main), 'chunks');
+    const sources = readdirSync(chunks)
+      .filter((name) => name.endsWith('.js.map'))
+      .flatMap((name) => (JSON.parse(readFileSync(join(chunks, name), 'utf8')) as { sources: string[] }).sources);
+    assert.ok(sources.some((s) => s.endsWith('handlebars/compiler/code-gen.js')));
+    assert.deepEqual(sources.filter((s) => /(^|\/)source-map\//.test(s)), []);
+    const config = join(dir, 'templates.yaml');
+    writeFileSync(
+      config,
+      `automations:
+  - name: fleet
+    git: { url: 'https://git.example.test/fleet.git' }
+    commitMessage: "{{automation}}: {{#each changes}}{{#if @first}}{{else}}, {{/if}}{{repository}} {{from}} -> {{to}}{{/each}}\\n\\n{{#each images}}- {{repository}}:{{tag}}\\n{{/each}}"
+  - name: broken
+    git: { url: 'https://git.example.test/fleet.git' }
+    commitMessage: '{{#each changes}}{{nosuchfield}}{{/each}}'
+`,
+    );
+    const run = spawnSync(process.execPath, [main, 'check', '--config', config], { encoding: 'utf8', env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent' } });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    // The first template renders; only the second is refused, for the field it names.
+    assert.match(run.stderr, /automation broken: commitMessage: .*nosuchfield/);
+    assert.doesNotMatch(run.stderr, /automation fleet/);
+  });
+});

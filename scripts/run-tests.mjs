@@ -55,7 +55,7 @@ function walk(dir) {
 /** Before a first run: files that start peers (git server, registry, Redis, processes) run longest. */
 const SLOW = /startGitServer|startSshGitServer|startRegistry|startRedis|runCommand\('npm'|spawn\(|builtMain|Service\.start|runCli\(/g;
 const weight = (path) => (readFileSync(path, 'utf8').match(SLOW) ?? []).length;
-/** How long each file's tests took in the last run that ran it, kept where `npm ci` leaves it. */
+/** How long each file's tests took in the last whole-suite run (or its only run), kept where `npm ci` leaves it. */
 const DURATIONS_FILE = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tagpilot', 'test-durations.json');
 
 function readDurations() {
@@ -252,7 +252,8 @@ stream.on('test:complete', ({ name, file, nesting, details }) => {
   if (path) durations[path] = Math.round(details.duration_ms);
 });
 for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);
-writeDurations(durations);
+// A run of named files times them alone, quicker than beside the whole suite: it only fills gaps.
+writeDurations(named.length === 0 ? durations : Object.fromEntries(Object.entries(durations).filter(([path]) => took[path] === undefined)));
 let failed = result !== 0;
 for (const check of await checks) {
   process.stderr.write(`${check.name}: ${check.code === 0 ? 'ok' : `FAILED (exit ${check.code})`}\n${check.output}`);

@@ -38,7 +38,7 @@ class Child extends EventEmitter implements LightChild {
 
   constructor(
     private readonly id: number,
-    private readonly server: ChildProcess,
+    readonly server: ChildProcess,
   ) {
     super();
     this.stdin = new Writable({
@@ -48,7 +48,7 @@ class Child extends EventEmitter implements LightChild {
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    if (this.exitCode !== null || this.signalCode !== null) return false;
+    if (this.exitCode !== null || this.signalCode !== null || !this.server.connected) return false;
     this.server.send(['kill', this.id, signal]);
     return true;
   }
@@ -94,17 +94,24 @@ function spawnServer(): ChildProcess {
     if (running.size === 0) started.channel?.unref();
   });
   started.on('exit', () => {
-    server = undefined;
-    for (const [id, child] of running) child.receive(['error', id, 'the spawn server exited', undefined]);
-    running.clear();
+    if (server === started) server = undefined;
+    for (const [id, child] of running) {
+      if (child.server !== started) continue;
+      running.delete(id);
+      child.receive(['error', id, 'the spawn server exited', undefined]);
+    }
   });
+  // A send after the server went (a late kill) is answered by its 'exit' above.
+  started.on('error', () => {});
   started.unref();
   started.channel?.unref();
   // Once the tests are done, the server is told to go and waited for: a test process that left it
   // to exit on its own would leave its and its commands' CPU time out of the suite's (`time npm test`).
+  // (A command started after that gets a new server.)
   process.once('beforeExit', () => {
+    if (server === started) server = undefined;
     started.ref();
-    started.disconnect();
+    if (started.connected) started.disconnect();
   });
   server = started;
   return started;

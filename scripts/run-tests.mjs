@@ -22,7 +22,7 @@
 // starting a process and loading the modules costs ~0.3 s of CPU, as much as most files' tests.
 // TAGPILOT_TEST_ISOLATE=1 turns this off.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -158,15 +158,19 @@ const originalLocation = {
   },
 };
 
+/** Free space a tmpfs needs for the tests' folders (~50 MiB at once, sampled), with room to spare; not a container's 64 MiB /dev/shm. */
+const TMPFS_MIN_BYTES = 1024 * 1024 * 1024;
 /**
  * Where the tests' temporary folders go (git repositories and clones, registry storage, state
- * folders): tmpfs when the machine has one and TMPDIR names no other place. Creating and removing
- * their files on a disk cost the suite ~10 s of kernel time (ext4 mounted with discard, 2 cores);
- * the tests that need a disk's behaviour (a full one) mount a tmpfs of their own anyway.
+ * folders): tmpfs when the machine has one with room and TMPDIR names no other place. Creating and
+ * removing their files on a disk cost the suite ~10 s of kernel time (ext4 mounted with discard,
+ * 2 cores); the tests that need a disk's behaviour (a full one) mount a tmpfs of their own anyway.
  */
 function testTempDir() {
   if (process.env.TMPDIR) return undefined;
   try {
+    const { bavail, bsize } = statfsSync('/dev/shm');
+    if (bavail * bsize < TMPFS_MIN_BYTES) return undefined;
     return mkdtempSync('/dev/shm/tagpilot-tests-');
   } catch {
     return undefined;

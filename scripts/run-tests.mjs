@@ -20,7 +20,8 @@
 // Files that leave the process as they found it (CHANGES_PROCESS) share processes, about
 // SHARED_PROCESS_MS of them in each by their last run's times, each file in a suite named after it:
 // starting a process and loading the modules costs ~0.3 s of CPU, as much as most files' tests.
-// TAGPILOT_TEST_ISOLATE=1 turns this off.
+// TAGPILOT_TEST_ISOLATE=1 turns this off. TAGPILOT_TEST_CPU=1 prints each test process's CPU time
+// (its own and its children's) after the TAP, most first: with ISOLATE, per file.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
@@ -235,6 +236,9 @@ units.sort((a, b) => b.ms - a.ms || b.weight - a.weight || a.file.localeCompare(
 // something behind that keeps it alive (scripts/test-file-watchdog.mjs). `timeout` is per test on
 // Node 24, per file on Node 22 (as `node --test --test-timeout` is on each).
 process.env.TAGPILOT_TEST_DIST = dist;
+// TAGPILOT_TEST_CPU=1: where the CPU goes, each test process's own and its children's, printed last.
+const cpuLog = process.env.TAGPILOT_TEST_CPU ? join(out, 'cpu.jsonl') : undefined;
+if (cpuLog) process.env.TAGPILOT_TEST_CPU_LOG = cpuLog;
 // NODE_COMPILE_CACHE (Node ≥ 22.1): the fifty-odd test processes load mostly the same modules, and
 // V8's cached code spares each later one compiling them again (~15% of loading them).
 process.env.NODE_COMPILE_CACHE = join(out, 'compile-cache');
@@ -256,6 +260,7 @@ stream.on('test:complete', ({ name, file, nesting, details }) => {
   if (path) durations[path] = Math.round(details.duration_ms);
 });
 for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);
+if (cpuLog) reportCpu(cpuLog);
 // A run of named files times them alone, quicker than beside the whole suite: it only fills gaps.
 writeDurations(named.length === 0 ? durations : Object.fromEntries(Object.entries(durations).filter(([path]) => took[path] === undefined)));
 let failed = result !== 0;
@@ -264,3 +269,19 @@ for (const check of await checks) {
   failed ||= check.code !== 0;
 }
 process.exit(failed ? 1 : 0);
+
+/** The test processes by CPU seconds, most first (TAGPILOT_TEST_CPU=1). */
+function reportCpu(log) {
+  let lines = [];
+  try {
+    lines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  } catch {
+    return;
+  }
+  const named = new Map(units.map((u) => [u.file, u.files.length === 1 ? u.files[0] : `${u.files.length} files: ${u.files.join(' ')}`]));
+  const total = (l) => l.self + l.children;
+  process.stderr.write(`CPU s (own + children) of ${lines.length} test processes: ${lines.reduce((s, l) => s + total(l), 0).toFixed(1)}\n`);
+  for (const l of lines.sort((a, b) => total(b) - total(a))) {
+    process.stderr.write(`${total(l).toFixed(2).padStart(7)} ${l.self.toFixed(2).padStart(6)} + ${l.children.toFixed(2).padStart(6)}  ${named.get(l.file) ?? l.file}\n`);
+  }
+}

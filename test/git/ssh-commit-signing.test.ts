@@ -1,8 +1,8 @@
 // SSH-signed commits: signingKeyFile holds an OpenSSH private key (ed25519, RSA, ECDSA; ssh-keygen
-// made, the RSA one once and kept in ssh-keys/), and `git verify-commit` with gpg.format=ssh and an
-// allowed-signers file accepts the commit.
+// made, the RSA one once and kept in test/helpers/ssh-keys/), and `git verify-commit` with
+// gpg.format=ssh and an allowed-signers file accepts the commit.
 import assert from 'node:assert/strict';
-import { copyFile, chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runAutomation } from '../../src/automation/run-automation.js';
@@ -12,7 +12,7 @@ import { SIGNING_PASSPHRASE_ENV } from '../../src/git/commit-signer.js';
 import { createLogger } from '../../src/log.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
-import { KDF_ROUNDS } from '../helpers/ssh-git-server.js';
+import { KDF_ROUNDS, keptRsaKey } from '../helpers/ssh-git-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const APP = 'ghcr.io/acme/app';
@@ -35,20 +35,6 @@ describe('SSH-signed commits', () => {
   async function makeKey(name: string, args: string[], passphrase = ''): Promise<string> {
     const file = join(dir, name);
     await runCommand('ssh-keygen', ['-q', ...args, ...KDF_ROUNDS, '-N', passphrase, '-C', EMAIL, '-f', file]);
-    return file;
-  }
-
-  /**
-   * A key made once with `ssh-keygen -t rsa -b 3072` (its default size) and kept beside this file:
-   * finding RSA primes takes ssh-keygen 0.5-4.5 s of CPU, ed25519 and ECDSA keys none to speak of.
-   * Test-only; it signs nothing outside this suite.
-   */
-  async function keptKey(name: string, kept: string): Promise<string> {
-    const file = join(dir, name);
-    const from = new URL(`./ssh-keys/${kept}`, import.meta.url);
-    await copyFile(from, file);
-    await chmod(file, 0o600);
-    await copyFile(new URL(`./ssh-keys/${kept}.pub`, import.meta.url), `${file}.pub`);
     return file;
   }
 
@@ -83,16 +69,16 @@ describe('SSH-signed commits', () => {
     return stderr;
   }
 
-  const keys: [label: string, key: string[] | string, type: RegExp][] = [
+  const keys: [label: string, key: string[] | 'kept RSA', type: RegExp][] = [
     ['ed25519', ['-t', 'ed25519'], /ED25519/],
-    ['RSA (rsa-sha2-512)', 'rsa-3072', /RSA/],
+    ['RSA (rsa-sha2-512)', 'kept RSA', /RSA/],
     ['ECDSA P-256', ['-t', 'ecdsa', '-b', '256'], /ECDSA/],
     ['ECDSA P-521', ['-t', 'ecdsa', '-b', '521'], /ECDSA/],
   ];
   for (const [label, key, type] of keys) {
     it(`${label}: git verify-commit accepts the signature`, async () => {
       const keyName = `key-${label.replace(/\W+/g, '-')}`;
-      const keyFile = typeof key === 'string' ? await keptKey(keyName, key) : await makeKey(keyName, key);
+      const keyFile = key === 'kept RSA' ? await keptRsaKey(join(dir, keyName)) : await makeKey(keyName, key);
       const { name, commit } = await run(keyFile);
       const said = await verify(name, commit, await allowedSigners(keyFile));
       assert.match(said, new RegExp(`Good "git" signature for ${EMAIL.replace('.', '\\.')} with ${type.source} key SHA256:`));

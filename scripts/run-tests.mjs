@@ -20,9 +20,10 @@
 // Files that leave the process as they found it (CHANGES_PROCESS) share processes, about
 // SHARED_PROCESS_MS of them in each by their last run's times, each file in a suite named after it:
 // starting a process and loading the modules costs ~0.3 s of CPU, as much as most files' tests.
-// TAGPILOT_TEST_ISOLATE=1 turns this off.
+// TAGPILOT_TEST_ISOLATE=1 turns this off. TAGPILOT_TEST_CPU=1 prints each test process's CPU time
+// (its own and its children's) after the TAP, most first: with ISOLATE, per file.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, setPriority } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -55,7 +56,7 @@ function walk(dir) {
 /** Before a first run: files that start peers (git server, registry, Redis, processes) run longest. */
 const SLOW = /startGitServer|startSshGitServer|startRegistry|startRedis|runCommand\('npm'|spawn\(|builtMain|Service\.start|runCli\(/g;
 const weight = (path) => (readFileSync(path, 'utf8').match(SLOW) ?? []).length;
-/** How long each file's tests took in the last run that ran it, kept where `npm ci` leaves it. */
+/** How long each file's tests took in the last whole-suite run (or its only run), kept where `npm ci` leaves it. */
 const DURATIONS_FILE = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tagpilot', 'test-durations.json');
 
 function readDurations() {
@@ -158,8 +159,32 @@ const originalLocation = {
   },
 };
 
+/** Free space a tmpfs needs for the tests' folders (~50 MiB at once, sampled), with room to spare; not a container's 64 MiB /dev/shm. */
+const TMPFS_MIN_BYTES = 1024 * 1024 * 1024;
+/**
+ * Where the tests' temporary folders go (git repositories and clones, registry storage, state
+ * folders): tmpfs when the machine has one with room and TMPDIR names no other place. Creating and
+ * removing their files on a disk cost the suite ~10 s of kernel time (ext4 mounted with discard,
+ * 2 cores); the tests that need a disk's behaviour (a full one) mount a tmpfs of their own anyway.
+ */
+function testTempDir() {
+  if (process.env.TMPDIR) return undefined;
+  try {
+    const { bavail, bsize } = statfsSync('/dev/shm');
+    if (bavail * bsize < TMPFS_MIN_BYTES) return undefined;
+    return mkdtempSync('/dev/shm/tagpilot-tests-');
+  } catch {
+    return undefined;
+  }
+}
+
 rmSync(out, { recursive: true, force: true });
-const cleanup = () => rmSync(out, { recursive: true, force: true });
+const tmp = testTempDir();
+if (tmp) process.env.TMPDIR = tmp;
+const cleanup = () => {
+  rmSync(out, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+};
 process.on('exit', cleanup);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
@@ -211,6 +236,9 @@ units.sort((a, b) => b.ms - a.ms || b.weight - a.weight || a.file.localeCompare(
 // something behind that keeps it alive (scripts/test-file-watchdog.mjs). `timeout` is per test on
 // Node 24, per file on Node 22 (as `node --test --test-timeout` is on each).
 process.env.TAGPILOT_TEST_DIST = dist;
+// TAGPILOT_TEST_CPU=1: where the CPU goes, each test process's own and its children's, printed last.
+const cpuLog = process.env.TAGPILOT_TEST_CPU ? join(out, 'cpu.jsonl') : undefined;
+if (cpuLog) process.env.TAGPILOT_TEST_CPU_LOG = cpuLog;
 // NODE_COMPILE_CACHE (Node ≥ 22.1): the fifty-odd test processes load mostly the same modules, and
 // V8's cached code spares each later one compiling them again (~15% of loading them).
 process.env.NODE_COMPILE_CACHE = join(out, 'compile-cache');
@@ -232,10 +260,28 @@ stream.on('test:complete', ({ name, file, nesting, details }) => {
   if (path) durations[path] = Math.round(details.duration_ms);
 });
 for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);
-writeDurations(durations);
+if (cpuLog) reportCpu(cpuLog);
+// A run of named files times them alone, quicker than beside the whole suite: it only fills gaps.
+writeDurations(named.length === 0 ? durations : Object.fromEntries(Object.entries(durations).filter(([path]) => took[path] === undefined)));
 let failed = result !== 0;
 for (const check of await checks) {
   process.stderr.write(`${check.name}: ${check.code === 0 ? 'ok' : `FAILED (exit ${check.code})`}\n${check.output}`);
   failed ||= check.code !== 0;
 }
 process.exit(failed ? 1 : 0);
+
+/** The test processes by CPU seconds, most first (TAGPILOT_TEST_CPU=1). */
+function reportCpu(log) {
+  let lines = [];
+  try {
+    lines = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  } catch {
+    return;
+  }
+  const named = new Map(units.map((u) => [u.file, u.files.length === 1 ? u.files[0] : `${u.files.length} files: ${u.files.join(' ')}`]));
+  const total = (l) => l.self + l.children;
+  process.stderr.write(`CPU s (own + children) of ${lines.length} test processes: ${lines.reduce((s, l) => s + total(l), 0).toFixed(1)}\n`);
+  for (const l of lines.sort((a, b) => total(b) - total(a))) {
+    process.stderr.write(`${total(l).toFixed(2).padStart(7)} ${l.self.toFixed(2).padStart(6)} + ${l.children.toFixed(2).padStart(6)}  ${named.get(l.file) ?? l.file}\n`);
+  }
+}

@@ -18,6 +18,7 @@ import { humanCommitThenRejectHook, rejectingHook } from './helpers/git-scripts.
 import { HUMAN_AUTHOR, startGitServer } from './helpers/git-server.js';
 import { startRedis } from './helpers/redis-server.js';
 import { startRegistry } from './helpers/registry-server.js';
+import { CommandError, runCommand } from './helpers/run-command.js';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
 
 const TAGPILOT = { name: 'tagpilot', email: 'tagpilot@localhost' };
@@ -57,6 +58,32 @@ describe('free port and temp dir helpers', () => {
       daemon.waitUntilReady(async () => false, { timeoutMs: 5_000 }),
       (err: unknown) => err instanceof DaemonStartError && /exited with code/.test(err.message) && err.output.length > 0,
     );
+  });
+});
+
+describe('runCommand (commands started by the spawn server)', () => {
+  it('passes stdin, cwd and env, and returns stdout and stderr whole', async () => {
+    const big = 'x'.repeat(300_000);
+    const { stdout, stderr } = await runCommand('sh', ['-c', 'cat; pwd; echo "$GREETING" >&2'], {
+      cwd: '/usr',
+      env: { PATH: process.env.PATH, GREETING: 'hello' },
+      input: big,
+    });
+    assert.equal(stdout, `${big}/usr\n`);
+    assert.equal(stderr, 'hello\n');
+  });
+
+  it('fails with the exit code and output, names a command that cannot start, and kills one past its time', async () => {
+    await assert.rejects(runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3']), (err: unknown) => {
+      assert.ok(err instanceof CommandError);
+      assert.equal(err.exitCode, 3);
+      assert.equal(err.stdout, 'out\n');
+      assert.match(err.message, /exited with code 3\nerr\nout$/);
+      return true;
+    });
+    await assert.rejects(runCommand('tagpilot-no-such-command', []), /tagpilot-no-such-command : could not start: .*ENOENT/);
+    // Its 'close' comes only once the killed command has gone.
+    await assert.rejects(runCommand('sleep', ['30'], { timeoutMs: 200 }), /sleep 30: timed out after 200 ms/);
   });
 });
 

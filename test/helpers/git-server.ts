@@ -1,14 +1,13 @@
 // A real smart-HTTP git server on 127.0.0.1: node's http in front of `git http-backend` (CGI).
-import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { trackChild } from './exit-cleanup.js';
 import type { GitIdentity } from './git-scripts.js';
 import { runCommand } from './run-command.js';
+import { spawnLight, type LightChild } from './spawn-light.js';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 export interface StartGitServerOptions {
@@ -81,7 +80,7 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
   await mkdir(home);
   const env = gitEnv(home);
   const requests: GitRequestRecord[] = [];
-  const children = new Set<ReturnType<typeof spawn>>();
+  const children = new Set<LightChild>();
   let output = '';
   const log = (text: string): void => {
     output = (output + text).slice(-OUTPUT_LIMIT);
@@ -154,9 +153,9 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
     const protocol = req.headers['git-protocol'];
     if (typeof protocol === 'string') cgiEnv.GIT_PROTOCOL = protocol;
 
-    const child = spawn('git', ['http-backend'], { env: cgiEnv, stdio: 'pipe' });
+    // One process per request: from the spawn server, as starting it from this process costs more.
+    const child = spawnLight('git', ['http-backend'], { env: cgiEnv });
     children.add(child);
-    trackChild(child);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

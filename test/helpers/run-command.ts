@@ -1,6 +1,5 @@
 // One-shot commands (git, openssl, perl) whose failure must show what the command printed.
-import { spawn } from 'node:child_process';
-import { trackChild } from './exit-cleanup.js';
+import { spawnLight } from './spawn-light.js';
 
 export interface RunCommandOptions {
   cwd?: string;
@@ -34,8 +33,8 @@ export class CommandError extends Error {
 export function runCommand(command: string, args: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: 'pipe' });
-    trackChild(child);
+    // Killed with the test process by the spawn server, if still running then.
+    const child = spawnLight(command, args, { cwd: options.cwd, env: options.env });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -6,7 +6,7 @@
 // on the same folder for creating repositories, reading them and installing hooks.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { DaemonStartError, startDaemon, type Daemon } from './daemon-process.js';
@@ -27,6 +27,20 @@ const START_ATTEMPTS = 3;
 export const KDF_ROUNDS = ['-a', '1'];
 
 export type SshKeyType = 'ed25519' | 'rsa' | 'ecdsa';
+
+/**
+ * An RSA key pair of ssh-keygen's default size (3072 bits), made once and kept in ssh-keys/, copied
+ * to `file` and `file`.pub, encrypted with `passphrase` if given (as ssh-keygen -N would, KDF_ROUNDS).
+ * Finding RSA primes costs ssh-keygen 0.5-4.5 s of CPU a key; ed25519 and ECDSA keys cost nothing
+ * and are made fresh. Test-only: the key signs and logs in to nothing outside this suite.
+ */
+export async function keptRsaKey(file: string, passphrase = ''): Promise<string> {
+  await copyFile(new URL('./ssh-keys/rsa-3072', import.meta.url), file);
+  await chmod(file, 0o600);
+  await copyFile(new URL('./ssh-keys/rsa-3072.pub', import.meta.url), `${file}.pub`);
+  if (passphrase) await runCommand('ssh-keygen', ['-q', '-p', ...KDF_ROUNDS, '-P', '', '-N', passphrase, '-f', file]);
+  return file;
+}
 
 export interface TestSshServer {
   port: number;
@@ -75,7 +89,8 @@ export async function startSshGitServer(root: string): Promise<TestSshServer> {
 
     const makeClientKey: TestSshServer['makeClientKey'] = async (name, { type = 'ed25519', passphrase = '', authorize = true, command = serveGit } = {}) => {
       const file = join(dir, name);
-      await runCommand('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '3072'] : []), ...KDF_ROUNDS, '-N', passphrase, '-C', name, '-f', file]);
+      if (type === 'rsa') await keptRsaKey(file, passphrase);
+      else await runCommand('ssh-keygen', ['-q', '-t', type, ...KDF_ROUNDS, '-N', passphrase, '-C', name, '-f', file]);
       if (authorize) await appendFile(authorizedKeys, `command="${command.replace(/"/g, '\\"')}",no-pty,no-port-forwarding ${await readFile(`${file}.pub`, 'utf8')}`);
       return file;
     };

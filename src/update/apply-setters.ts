@@ -110,10 +110,16 @@ export function applySetters(
     line: lineOf(token.offset),
     policy,
     field,
-    value: CST.resolveAsScalar(token)?.value ?? token.source,
+    value: scalarValue(token),
   }));
   const values = new Map(stream.values.map((value) => [value.token, value]));
-  const edits = uniqueByToken([...markers.targets, ...(auto?.targets ?? [])])
+  const targets = uniqueByToken([...markers.targets, ...(auto?.targets ?? [])]);
+  // A marked value YAML cannot read as a scalar (`*a,`) is left as it is, with a problem that says so.
+  for (const { token } of targets.filter((t) => !readableScalar(t.token))) {
+    problems.push({ file, line: lineOf(token.offset), message: `skipped: ${JSON.stringify(token.source)} is not a value YAML can read, so it is not rewritten` });
+  }
+  const edits = targets
+    .filter((target) => readableScalar(target.token))
     .map((target) => toEdit(file, target, values.get(target.token), stream, lineOf))
     // Compared as text: a plain `1.10` already says tag 1.10, and re-quoting it would be a change nobody asked for.
     .filter((edit) => edit.change.from !== edit.change.to)
@@ -124,6 +130,19 @@ export function applySetters(
   const misread = findMisreadScalar(output, written);
   if (misread) return { text, changes: [], problems: [...problems, { file, line: misread.scalar.line, message: misread.message }], fields };
   return { text: output, changes: edits.map((edit) => edit.change), problems, fields };
+}
+
+/** A marked field's value as YAML reads it, or its source when YAML cannot read it as a scalar (`*a,`). */
+function scalarValue(token: EditableScalar): string {
+  let readable = true;
+  const scalar = CST.resolveAsScalar(token, true, () => (readable = false));
+  return readable && scalar ? scalar.value : token.source;
+}
+
+function readableScalar(token: EditableScalar): boolean {
+  let readable = true;
+  CST.resolveAsScalar(token, true, () => (readable = false));
+  return readable;
 }
 
 /**

@@ -64,6 +64,15 @@ describe('applySetters', () => {
     assert.equal(applySetters('x.yaml', text, picks, { mode: 'auto' }).text, text);
   });
 
+  it('reports a marked field YAML cannot read as a scalar with its source, without throwing', () => {
+    // Found by the property below (seed 1857894946): an alias followed by a flow indicator.
+    const text = '? *a, # {"$imagepolicy": "app:tag"}';
+    const result = applySetters('x.yaml', text, picks, { mode: 'markers' });
+    assert.equal(result.text, text);
+    assert.deepEqual(result.changes, []);
+    assert.match(result.problems.map((p) => p.message).join('\n'), /"," is not a value YAML can read/);
+  });
+
   it('never throws, and either returns the input or text that still parses', () => {
     const piece = fc.constantFrom(
       'image: ', 'ghcr.io/acme/app:1.3.0', ' # {"$imagepolicy": "app"}', ' # {"$imagepolicy": "app:tag"}', '\n', '\r\n', '  ', '- ', ': ',

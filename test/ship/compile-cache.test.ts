@@ -29,7 +29,8 @@ function cacheReport(stderr: string): Map<string, { size: number; verdict: strin
   for (const [, url, size] of stderr.matchAll(/reading cache from \S+ for ESM (file:\S+?)\.\.\.\[[^\]]*\]\.\.\. success, size=(\d+)/g)) {
     report.set(url!, { size: Number(size), verdict: 'unknown' });
   }
-  for (const [, url, verdict] of stderr.matchAll(/V8 code cache for ESM (file:\S+) was (\w+)/g)) {
+  // Node 24: "V8 code cache for ESM URL was accepted"; Node 22: "cache for URL was accepted".
+  for (const [, url, verdict] of stderr.matchAll(/(?:V8 code cache for ESM|\] cache for) (file:\S+) was (\w+)/g)) {
     const entry = report.get(url!);
     if (entry) entry.verdict = verdict!;
   }

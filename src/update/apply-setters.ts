@@ -101,7 +101,14 @@ export function applySetters(
 
   const markers = findMarkerTargets(text, stream, picks, options.knownPolicies ?? new Set(picks.keys()));
   const auto = options.mode === 'auto' ? findAutoTargets(file, stream.documents, picks, markers.marked) : null;
-  const problems = [...markers.problems, ...(auto?.problems ?? [])]
+  const targets = uniqueByToken([...markers.targets, ...(auto?.targets ?? [])]);
+  // A marked value YAML cannot read as a scalar (`*a,`) is left as it is, with a problem that says so.
+  const unreadable = new Set(targets.filter((target) => readScalar(target.token) === undefined));
+  const unreadableProblems = [...unreadable].map(({ token }) => ({
+    offset: token.offset,
+    message: `skipped: ${JSON.stringify(token.source)} is not a value YAML can read, so it is not rewritten`,
+  }));
+  const problems = [...markers.problems, ...(auto?.problems ?? []), ...unreadableProblems]
     .sort((a, b) => a.offset - b.offset)
     .map((problem: SourceProblem) => ({ file, line: lineOf(problem.offset), message: problem.message }));
 
@@ -110,16 +117,11 @@ export function applySetters(
     line: lineOf(token.offset),
     policy,
     field,
-    value: scalarValue(token),
+    value: readScalar(token) ?? token.source,
   }));
   const values = new Map(stream.values.map((value) => [value.token, value]));
-  const targets = uniqueByToken([...markers.targets, ...(auto?.targets ?? [])]);
-  // A marked value YAML cannot read as a scalar (`*a,`) is left as it is, with a problem that says so.
-  for (const { token } of targets.filter((t) => !readableScalar(t.token))) {
-    problems.push({ file, line: lineOf(token.offset), message: `skipped: ${JSON.stringify(token.source)} is not a value YAML can read, so it is not rewritten` });
-  }
   const edits = targets
-    .filter((target) => readableScalar(target.token))
+    .filter((target) => !unreadable.has(target))
     .map((target) => toEdit(file, target, values.get(target.token), stream, lineOf))
     // Compared as text: a plain `1.10` already says tag 1.10, and re-quoting it would be a change nobody asked for.
     .filter((edit) => edit.change.from !== edit.change.to)
@@ -132,17 +134,11 @@ export function applySetters(
   return { text: output, changes: edits.map((edit) => edit.change), problems, fields };
 }
 
-/** A marked field's value as YAML reads it, or its source when YAML cannot read it as a scalar (`*a,`). */
-function scalarValue(token: EditableScalar): string {
+/** A scalar's value as YAML reads it; undefined when YAML cannot read it (`*a,`). */
+function readScalar(token: EditableScalar): string | undefined {
   let readable = true;
   const scalar = CST.resolveAsScalar(token, true, () => (readable = false));
-  return readable && scalar ? scalar.value : token.source;
-}
-
-function readableScalar(token: EditableScalar): boolean {
-  let readable = true;
-  CST.resolveAsScalar(token, true, () => (readable = false));
-  return readable;
+  return readable ? scalar?.value : undefined;
 }
 
 /**
@@ -172,7 +168,7 @@ function toEdit(
   lineOf: (offset: number) => number,
 ): Edit {
   const { token } = target;
-  const from = CST.resolveAsScalar(token)?.value ?? token.source;
+  const from = readScalar(token) ?? token.source;
   const documentIndex = value?.document ?? 0;
   return {
     target,

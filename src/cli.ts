@@ -82,7 +82,13 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {
     if (!loaded || !lock) return 1;
     try {
       const { Service } = await import('./serve.js');
-      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, await log());
+      const service = await Service.start(loaded, { configPath, env: io.env, watchConfig: true }, await log()).catch((err: unknown) => {
+        // A port in use, say: one line naming the setting, not a stack trace.
+        if (!(err instanceof InputError)) throw err;
+        io.err(`${err.message}\n`);
+        return null;
+      });
+      if (!service) return 1;
       const reload = () => void service.reload();
       process.on('SIGHUP', reload);
       await waitForSignal();

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Pipeline } from './automation/pipeline.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { watchConfig, type ConfigWatch } from './config/watch-config.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, InputError } from './errors.js';
 import type { GitHttpTimeouts } from './git/git-http-client.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -115,7 +115,13 @@ export class Service {
         nextScan: (image) => service.scheduler.nextRun(`scan:${image}`),
       },
     });
-    service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
+    try {
+      service.server = await listen(app, loaded.config.server.host, loaded.config.server.port);
+    } catch (err) {
+      // The queue may be connecting to a Redis that is down and would keep the process alive for ever.
+      await Promise.allSettled([queue.close(), state.close()]);
+      throw listenError(err, loaded.config.server.host, loaded.config.server.port);
+    }
     const url = serviceUrl(loaded.config.server.host, service.port);
     // The one line a person starting tagpilot looks for: where to point a browser, and which config is in force.
     log.info({ host: loaded.config.server.host, port: service.port, url, config: loaded.files }, `serving ${url} with config ${loaded.files.join(', ')}`);
@@ -298,6 +304,20 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });
+}
+
+/** Why the HTTP server cannot start, naming the address and the settings that chose it. */
+function listenError(err: unknown, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'another process listens there; stop it, or set another server.port'
+      : code === 'EACCES'
+        ? 'not allowed to listen there (ports below 1024 need privileges); set server.port to 1024 or above'
+        : code === 'EADDRNOTAVAIL'
+          ? 'no network interface of this machine has that address; set server.host to one it has, or 0.0.0.0'
+          : errorMessage(err);
+  return new InputError(`cannot serve on ${host}:${port} (server.host, server.port): ${why}`, { cause: err, code: 'LISTEN_FAILED' });
 }
 
 /** Where a browser on this machine reaches the server: a wildcard address is shown as localhost. */

@@ -10,7 +10,6 @@ import { defaultCommitMessage } from '../../src/git/commit-message.js';
 import { createLogger } from '../../src/log.js';
 import { PromotionTimers } from '../../src/promotion/promotion-timers.js';
 import { Service } from '../../src/serve.js';
-import { getFreePort } from '../helpers/free-port.js';
 import { commitScript } from '../helpers/git-scripts.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
@@ -63,8 +62,6 @@ describe('a promotion due with no registry push', () => {
     await runCommand('sh', [script], { cwd: gitServer.repoPath('fleet') });
     await rm(script);
 
-    const port = await getFreePort();
-    base = `http://127.0.0.1:${port}`;
     const configPath = join(dir, 'tagpilot.yaml');
     await writeFile(
       configPath,
@@ -76,11 +73,12 @@ automations:
   - { name: staging, git: { url: ${url} }, paths: [staging], policies: [app-staging], interval: 0 }
   - { name: prod, git: { url: ${url} }, paths: [prod], policies: [app-prod], interval: 0 }
 registries: [{ host: ${registry.host}, insecure: true }]
-server: { host: 127.0.0.1, port: ${port} }
+server: { host: 127.0.0.1, port: 0 }
 stateDir: ${join(dir, 'state')}
 `,
     );
     service = await Service.start(loadConfig(configPath, {}), { configPath, env: {} }, createLogger('silent'));
+    base = `http://127.0.0.1:${service.port}`;
 
     await waitFor('the start-up scan to report the wait', async () => {
       const status = (await (await fetch(`${base}/api/v1/status`)).json()) as { policies: Array<{ name: string; promotion: { explanations: string[] } | null }> };

@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { Service } from '../../src/serve.js';
-import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -77,7 +76,7 @@ automations:
   - { name: hung-b, git: { url: '${hung[1]!.url}' }, interval: 0 }
   - { name: healthy, git: { url: '${healthyUrl}' }, interval: 0 }
 registries: [{ host: ${registry.host}, insecure: true }]
-server: { host: 127.0.0.1, port: ${await getFreePort()} }
+server: { host: 127.0.0.1, port: 0 }
 stateDir: ${join(dir, `state-${n}`)}
 `,
     );

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -16,6 +17,7 @@ import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { CommandError, runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -40,8 +42,6 @@ describe('serve started while Redis is down', () => {
     await redis.kill().finally(() => clearInterval(hold));
     const repoUrl = await gitServer.createRepo('fleet', { 'apps/app.yaml': `image: ${registry.host}/acme/app:1.0.0 # {"$imagepolicy": "app"}\n` });
     await registry.pushImage('acme/app', '1.0.0');
-    const port = await getFreePort();
-    base = `http://127.0.0.1:${port}`;
     const configPath = join(dir, 'tagpilot.yaml');
     await writeFile(
       configPath,
@@ -51,13 +51,18 @@ automations: [{ name: fleet, git: { url: ${repoUrl} }, interval: 0 }]
 registries: [{ host: ${registry.host}, insecure: true }]
 webhooks: [{ name: registry, type: distribution, secret: ${HOOK_SECRET} }]
 queue: { redisUrl: '${redis.url}' }
-server: { host: 127.0.0.1, port: ${port}, apiToken: ${API_TOKEN} }
+server: { host: 127.0.0.1, port: 0, apiToken: ${API_TOKEN} }
 stateDir: ${join(dir, 'state')}
 `,
     );
-    // Not awaited: start() waits for the queue (up to this long), and the port must answer before that.
-    starting = Service.start(loadConfig(configPath, {}), { configPath, env: {}, queueStartWaitMs: 60_000 }, createLogger('silent'));
-    starting.catch(() => {});
+    // Port 0, read back from the "serving" line: a port picked ahead could be taken by then. Not
+    // awaited: start() waits for the queue (up to this long), and the port must answer before that.
+    const serving = new Promise<number>((resolve) => {
+      const lines = { write: (line: string) => /"msg":"serving /.test(line) && resolve((JSON.parse(line) as { port: number }).port) };
+      starting = Service.start(loadConfig(configPath, {}), { configPath, env: {}, queueStartWaitMs: 60_000 }, createLogger('info', lines));
+    });
+    starting!.catch(() => {});
+    base = `http://127.0.0.1:${await serving}`;
   });
 
   after(async () => {
@@ -108,6 +113,27 @@ describe('the serve process while Redis stays down', () => {
   });
   after(async () => {
     if (dir) await removeTempDir(dir);
+  });
+
+  it('exits 1 at once, naming the address and the setting, when the port is taken', { timeout: 30_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const configPath = join(dir, 'taken.yaml');
+      // Redis down as well: its reconnecting client must not keep the process alive after the failure.
+      await writeFile(configPath, `queue: { redisUrl: 'redis://127.0.0.1:${await getFreePort()}' }\nserver: { host: 127.0.0.1, port: ${port} }\nstateDir: ${join(dir, 'taken-state')}\n`);
+      const failed = await runCommand(process.execPath, [MAIN, 'serve', '--config', configPath], { timeoutMs: 20_000 }).then(
+        () => assert.fail('serve exited 0'),
+        (err: unknown) => err as CommandError,
+      );
+      const { exitCode, stderr } = failed;
+      assert.equal(exitCode, 1, `${failed.message}\n${stderr}`);
+      assert.match(stderr, new RegExp(`^cannot serve on 127\\.0\\.0\\.1:${port} \\(server\\.host, server\\.port\\): another process listens there; stop it, or set another server\\.port$`, 'm'));
+      assert.doesNotMatch(stderr, /\n\s+at /, 'a stack trace');
+    } finally {
+      taken.close();
+    }
   });
 
   it('answers /healthz, and on SIGTERM stops and exits 0 instead of waiting for Redis', { timeout: 30_000 }, async () => {

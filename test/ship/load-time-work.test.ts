@@ -49,6 +49,12 @@ process.on('exit', () => {
 });
 `)}`;
 
+/** Prints, at exit, the Node internals the process loaded after this preload. */
+const LIST_BUILTINS = `data:text/javascript,${encodeURIComponent(`
+const before = new Set(process.moduleLoadList);
+process.on('exit', () => process.stderr.write('builtins: ' + JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))) + '\\n'));
+`)}`;
+
 /** The relative static imports of main.js's static graph: Node links them before main.js registers its hooks. */
 function importsLinkedBeforeHooks(main: string): number {
   const seen = new Set<string>();
@@ -110,6 +116,17 @@ describe('work the bundle leaves until it is needed', () => {
     const [, count, odd] = /bundle files loaded: (\d+), by other URLs than their real paths: (.*)\n/.exec(run.stderr) ?? [];
     assert.ok(Number(count) >= 10, `chunks loaded: ${count}\n${run.stderr}`);
     assert.equal(odd, '[]');
+  });
+
+  it("check loads no Node internals that only reading every export of a built-in reaches (util.diff, worker_threads, process.report)", async () => {
+    const config = join(dir, 'builtins.yaml');
+    writeFileSync(config, `images:\n  - name: app\n    repository: ghcr.io/acme/app\npolicies:\n  - name: app\n    image: app\n    semver: '>=1.0.0'\n`);
+    const run = spawnSync(process.execPath, ['--import', LIST_BUILTINS, await builtMain(), 'check', '--config', config], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const loaded = JSON.parse(/builtins: (.*)\n/.exec(run.stderr)?.[1] ?? 'null') as string[] | null;
+    assert.ok(loaded && loaded.some((m) => m.endsWith(' internal/util/parse_args/parse_args')), `check parsed its arguments: ${run.stderr}`);
+    const unwanted = ['internal/util/diff', 'internal/util/trace_sigint', 'internal/util/debounce', 'internal/process/report', 'internal/process/finalization', 'worker_threads'];
+    assert.deepEqual(loaded.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
   });
 
   it('Handlebars compiles commit templates without source-map, and the same templates pass check', async () => {

@@ -42,7 +42,9 @@ const zodEnglishOnly = {
  * Node's built-ins reached by `require()` instead of `import`. An ES module import of a built-in
  * makes Node copy every export into a module facade, reading every lazy getter on the way:
  * `node:http` then loads undici for its WebSocket export (~100 ms on a busy machine), `node:tls`
- * parses the root certificates, `node:crypto` sets up WebCrypto, `node:fs` warns about F_OK. Each
+ * parses the root certificates, `node:crypto` sets up WebCrypto, `node:fs` warns about F_OK,
+ * `node:process` opens stdin and `node:util` loads worker_threads (`setTraceSigInt`) and assert's diff
+ * (13 of Node's internal modules for `check`, which got's `node:process` import paid). Each
  * built-in becomes a small module that requires it and re-exports its properties, except the
  * costly or deprecated getters named here (importing one from src/ fails the build, so none goes
  * unnoticed: read it from the default export when used instead, as `tls.rootCertificates`).
@@ -55,7 +57,8 @@ const SKIPPED_GETTERS = {
   tls: ['rootCertificates'],
   crypto: ['webcrypto', 'subtle', 'getRandomValues', 'fips', 'prng', 'pseudoRandomBytes', 'rng'],
   fs: ['F_OK', 'R_OK', 'W_OK', 'X_OK'],
-  process: ['domain'],
+  process: ['domain', 'stdin', 'stdout', 'stderr', 'report', 'finalization'],
+  util: ['diff', 'setTraceSigInt', 'debounce', 'throttle'],
 };
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 

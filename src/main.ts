@@ -5,7 +5,8 @@
 //   second run skips parsing and compiling the bundle — most of a short command's start-up;
 // - source maps (dist/*.js.map), so stack traces name src/ files and lines;
 // - for every command but `serve`, the bundle's functions compiled when their chunk is, so that the
-//   compile cache holds them too (compileBundleEagerly).
+//   compile cache holds them too (compileBundleEagerly), and the chunks' imports of one another
+//   resolved without asking the file system (resolveBundleImports).
 import nodeModule from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
@@ -35,6 +36,7 @@ function compileBundleEagerly(): void {
     setFlagsFromString(on ? '--no-lazy' : '--lazy');
   };
   registerHooks({
+    resolve: resolveBundleImports(bundle),
     load(url, context, nextLoad) {
       const loaded = nextLoad(url, context);
       // The flag is read when the module is compiled, right after this hook returns, in the same task.
@@ -43,6 +45,24 @@ function compileBundleEagerly(): void {
       return loaded;
     },
   });
+}
+
+/**
+ * The bundle's chunks import one another by relative path (`./chunk-X.js`), about 200 imports for a
+ * `reconcile`. Node resolves each as it would any specifier: it parses a URL, stats the file, takes
+ * its real path and looks up the package scope for its format; the answer inside the bundle is known
+ * beforehand: the file beside the importer, an ES module (scripts/build.mjs writes dist/package.json
+ * saying so). The importer's URL is already a real path (Node resolves the entry point's), so the
+ * URL is the one Node would give. Anything else (built-ins, bullmq, ioredis, ssh2) is resolved by Node.
+ * `tagpilot check` runs ~10% fewer CPU milliseconds.
+ */
+function resolveBundleImports(bundle: string): nodeModule.ResolveHookSync {
+  return (specifier, context, nextResolve) => {
+    if (specifier.startsWith('./') && context.parentURL?.startsWith(bundle)) {
+      return { url: new URL(specifier, context.parentURL).href, format: 'module', shortCircuit: true };
+    }
+    return nextResolve(specifier, context);
+  };
 }
 
 // Optional: Node 20 (this repository's older machines) has no compile cache.

@@ -115,6 +115,27 @@ describe('isomorphic-git patch', () => {
     });
   }
 
+  it('refuses a damaged pack (bad signature, cut short, corrupt deflate stream) instead of indexing it', async () => {
+    const [pack] = fs.readdirSync(join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+    const bytes = fs.readFileSync(join(gitdir, 'objects', 'pack', pack!));
+    const damaged = join(dir, 'damaged');
+    fs.mkdirSync(damaged);
+    const corrupt = Buffer.from(bytes);
+    // The first object's deflate stream starts right after its header; garbage there is no zlib header.
+    corrupt.fill(0xff, 14, 40);
+    const cases: [string, Buffer, RegExp][] = [
+      ['signature', Buffer.concat([Buffer.from('KCAP'), bytes.subarray(4)]), /Invalid PACK header/],
+      ['cut short', bytes.subarray(0, Math.floor(bytes.length / 2)), /zlib error|Inflated object size/],
+      ['deflate', corrupt, /zlib error|Inflated object size/],
+    ];
+    for (const [name, content, error] of cases) {
+      const file = `pack-${name.replace(' ', '-')}.pack`;
+      fs.writeFileSync(join(damaged, file), content);
+      await assert.rejects(git.indexPack({ fs, dir: damaged, gitdir: damaged, filepath: file }), error, name);
+      assert.equal(fs.existsSync(join(damaged, file.replace(/\.pack$/, '.idx'))), false, `${name}: no index written`);
+    }
+  });
+
   it('writes a pack git accepts: objects and trailing SHA-1 checksum', async () => {
     const oids = blobs.slice(0, 20);
     const { filename, packfile } = await git.packObjects({ fs, gitdir, oids });

@@ -19,6 +19,58 @@ Intl.ListFormat = class extends ListFormat { constructor(...args) { super(...arg
 process.on('exit', () => process.stderr.write('list formats built: ' + built + '\\n'));
 `)}`;
 
+/**
+ * Watches resolution and loading behind tagpilot's own hooks (registered later, so they run first):
+ * counts the bundle's relative imports that reached Node's resolver, and at exit lists every file
+ * loaded whose URL is not the canonical one (its real path), which would load a module twice.
+ */
+const watchResolution = (bundle: string) =>
+  `data:text/javascript,${encodeURIComponent(`
+import { registerHooks } from 'node:module';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+const bundle = ${JSON.stringify(bundle)};
+let resolvedByNode = 0;
+const loaded = [];
+registerHooks({
+  resolve(specifier, context, next) {
+    if (specifier.startsWith('./') && context.parentURL?.startsWith(bundle)) resolvedByNode += 1;
+    return next(specifier, context);
+  },
+  load(url, context, next) {
+    if (url.startsWith(bundle)) loaded.push(url);
+    return next(url, context);
+  },
+});
+process.on('exit', () => {
+  const odd = loaded.filter((url) => pathToFileURL(realpathSync(fileURLToPath(url))).href !== url);
+  process.stderr.write('bundle imports resolved by node: ' + resolvedByNode + '\\n');
+  process.stderr.write('bundle files loaded: ' + loaded.length + ', by other URLs than their real paths: ' + JSON.stringify(odd) + '\\n');
+});
+`)}`;
+
+/** Prints, at exit, the Node internals the process loaded after this preload. */
+const LIST_BUILTINS = `data:text/javascript,${encodeURIComponent(`
+const before = new Set(process.moduleLoadList);
+process.on('exit', () => process.stderr.write('builtins: ' + JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))) + '\\n'));
+`)}`;
+
+/** The relative static imports of main.js's static graph: Node links them before main.js registers its hooks. */
+function importsLinkedBeforeHooks(main: string): number {
+  const seen = new Set<string>();
+  let imports = 0;
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*"(\.\/[^"]+)"/g)) {
+      imports += 1;
+      visit(join(dirname(file), specifier!));
+    }
+  };
+  visit(main);
+  return imports;
+}
+
 describe('work the bundle leaves until it is needed', () => {
   let dir: string;
   before(async () => {
@@ -45,6 +97,36 @@ describe('work the bundle leaves until it is needed', () => {
       (JSON.parse(readFileSync(join(chunks, `${name}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('got/dist/source/index.js'));
     const got = readdirSync(chunks).find((name) => name.endsWith('.js') && holdsGot(name));
     assert.ok(got && loaded.has(pathToFileURL(join(chunks, got)).href), `got's chunk (${got}) was not loaded:\n${run.stderr}`);
+  });
+
+  it("a reconcile resolves the bundle's imports of its own chunks itself, each to the chunk's real path", async () => {
+    const config = join(dir, 'resolve.yaml');
+    writeFileSync(config, `stateDir: ${join(dir, 'state-resolve')}\n`);
+    const main = await builtMain();
+    const bundle = pathToFileURL(`${dirname(main)}/`).href;
+    const run = spawnSync(process.execPath, ['--import', watchResolution(bundle), main, 'reconcile', '--config', config], {
+      encoding: 'utf8',
+      env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent' },
+    });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    // Only those linked before tagpilot's hooks existed: every later one was answered by its hook.
+    const before = importsLinkedBeforeHooks(main);
+    assert.ok(before > 0 && before < 10, `main.js links ${before} imports of its own`);
+    assert.match(run.stderr, new RegExp(`bundle imports resolved by node: ${before}\n`));
+    const [, count, odd] = /bundle files loaded: (\d+), by other URLs than their real paths: (.*)\n/.exec(run.stderr) ?? [];
+    assert.ok(Number(count) >= 10, `chunks loaded: ${count}\n${run.stderr}`);
+    assert.equal(odd, '[]');
+  });
+
+  it("check loads no Node internals that only reading every export of a built-in reaches (util.diff, worker_threads, process.report)", async () => {
+    const config = join(dir, 'builtins.yaml');
+    writeFileSync(config, `images:\n  - name: app\n    repository: ghcr.io/acme/app\npolicies:\n  - name: app\n    image: app\n    semver: '>=1.0.0'\n`);
+    const run = spawnSync(process.execPath, ['--import', LIST_BUILTINS, await builtMain(), 'check', '--config', config], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const loaded = JSON.parse(/builtins: (.*)\n/.exec(run.stderr)?.[1] ?? 'null') as string[] | null;
+    assert.ok(loaded && loaded.some((m) => m.endsWith(' internal/util/parse_args/parse_args')), `check parsed its arguments: ${run.stderr}`);
+    const unwanted = ['internal/util/diff', 'internal/util/trace_sigint', 'internal/util/debounce', 'internal/process/report', 'internal/process/finalization', 'worker_threads'];
+    assert.deepEqual(loaded.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
   });
 
   it('Handlebars compiles commit templates without source-map, and the same templates pass check', async () => {

@@ -106,7 +106,9 @@ export class BullmqQueue implements JobQueue {
   constructor(private readonly options: BullmqQueueOptions) {
     this.prefix = options.prefix ?? 'tagpilot';
     this.queues = { scan: this.createQueue('scan'), write: this.createQueue('write') };
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: reconnectDelay });
+    // Assigned through a const: see RedisStateStore's constructor (tsc's cost of a contextually typed `new Redis`).
+    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: reconnectDelay });
+    this.redis = redis;
     // Connection trouble is logged once per reconnect attempt, here; see reportError.
     this.redis.on('error', (err: Error) => this.options.log?.warn({ err: err.message }, 'redis connection error'));
   }

@@ -5,7 +5,8 @@
 // the suite's time): esbuild strips the types of every .ts under src/, test/, bench/ and scripts/
 // into a mirror of the tree inside node_modules/.cache (so packages resolve as from the checkout),
 // other files there are symlinked, and `import.meta.url` keeps naming the original file, so tests
-// that find fixtures or spawn a .ts helper (`node --import tsx …`) beside themselves still do.
+// find fixtures beside themselves; a test that runs a .ts file in a child node runs its compiled
+// copy (TAGPILOT_TEST_COMPILED names the mirror; test/helpers/compiled-script.ts), not tsx.
 // Any new *.test.ts anywhere under test/ is picked up; typecheck (npm test runs it first) is what
 // checks the types.
 //
@@ -236,6 +237,7 @@ units.sort((a, b) => b.ms - a.ms || b.weight - a.weight || a.file.localeCompare(
 // something behind that keeps it alive (scripts/test-file-watchdog.mjs). `timeout` is per test on
 // Node 24, per file on Node 22 (as `node --test --test-timeout` is on each).
 process.env.TAGPILOT_TEST_DIST = dist;
+process.env.TAGPILOT_TEST_COMPILED = out;
 // TAGPILOT_TEST_CPU=1: where the CPU goes, each test process's own and its children's, printed last.
 const cpuLog = process.env.TAGPILOT_TEST_CPU ? join(out, 'cpu.jsonl') : undefined;
 if (cpuLog) process.env.TAGPILOT_TEST_CPU_LOG = cpuLog;

@@ -114,18 +114,20 @@ describe('pull requests for an SSH remote', () => {
 describe('loading', () => {
   it('ssh2 is loaded only once an SSH remote or SSH signing key is used', async () => {
     const { runCommand } = await import('../helpers/run-command.js');
+    const { compiledScript } = await import('../helpers/compiled-script.js');
+    const [repository, signer, config] = ['src/git/git-repository.ts', 'src/git/commit-signer.ts', 'src/config/load-config.ts'].map(compiledScript);
     const script = `
       import { createRequire } from 'node:module';
-      const { GitRepository } = await import('./src/git/git-repository.ts');
-      await import('./src/git/commit-signer.ts');
-      await import('./src/config/load-config.ts');
+      const { GitRepository } = await import(${JSON.stringify(repository!.url)});
+      await import(${JSON.stringify(signer!.url)});
+      await import(${JSON.stringify(config!.url)});
       const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/ssh2/'));
       new GitRepository('/tmp/unused', 'https://git.example.com/x.git');
       const before = loaded();
       const repo = new GitRepository('/tmp/unused', 'ssh://git@127.0.0.1:1/x.git', { ssh: { sshKeyFile: '/dev/null', knownHostsFile: '/dev/null' } });
       await repo.remoteBranchHead('main').catch(() => {});
       console.log(JSON.stringify({ before, after: loaded() }));`;
-    const { stdout } = await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    const { stdout } = await runCommand(process.execPath, [...repository!.execArgv, '--input-type=module', '-e', script]);
     assert.deepEqual(JSON.parse(stdout), { before: false, after: true });
   });
 });

@@ -1,6 +1,6 @@
 // A replica for bullmq-crash.test.ts, run as its own process so the test can SIGKILL it mid-job:
 // it takes write jobs, prints `started <key>` when one begins, and never finishes it.
-// Usage: node --import tsx bullmq-crash-replica.ts <redisUrl> <prefix> <stalledIntervalMs>
+// Usage: node bullmq-crash-replica.js <redisUrl> <prefix> <stalledIntervalMs> (compiled; see test/helpers/compiled-script.ts)
 import { BullmqQueue } from '../../src/queue/bullmq-queue.js';
 
 const [redisUrl, prefix, stalledIntervalMs] = process.argv.slice(2);

@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as wait } from 'node:timers/promises';
 import { BullmqQueue } from '../../src/queue/bullmq-queue.js';
+import { compiledScript } from '../helpers/compiled-script.js';
 import { trackChild } from '../helpers/exit-cleanup.js';
 import { killIfOrphaned } from '../helpers/orphan-watchdog.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 /** Lock duration and stalled-check interval: a dead replica's job moves on within about two of these. */
 const STALLED_MS = 500;
-const REPLICA_SCRIPT = fileURLToPath(new URL('./bullmq-crash-replica.ts', import.meta.url));
+const REPLICA_SCRIPT = compiledScript(fileURLToPath(new URL('./bullmq-crash-replica.ts', import.meta.url)));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A replica in its own process, and what it has printed. */
@@ -24,7 +25,7 @@ interface ChildReplica {
 }
 
 function startChildReplica(redisUrl: string, prefix: string): ChildReplica {
-  const child = spawn(process.execPath, ['--import', 'tsx', REPLICA_SCRIPT, redisUrl, prefix, String(STALLED_MS)], {
+  const child = spawn(process.execPath, [...REPLICA_SCRIPT.execArgv, REPLICA_SCRIPT.file, redisUrl, prefix, String(STALLED_MS)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RegistryConfig } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/registry-client.js';
+import { compiledScript } from '../helpers/compiled-script.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -37,11 +38,11 @@ async function makeCertificates(dir: string): Promise<{ caFile: string; certFile
  * NODE_EXTRA_CA_CERTS is read at start-up.
  */
 async function pushOverTls(url: string, caFile: string, repo: string, tag: string): Promise<string> {
-  const helper = fileURLToPath(new URL('../helpers/registry-push.ts', import.meta.url));
-  const script = `const { pushImage } = await import(${JSON.stringify(helper)});
+  const helper = compiledScript(fileURLToPath(new URL('../helpers/registry-push.ts', import.meta.url)));
+  const script = `const { pushImage } = await import(${JSON.stringify(helper.url)});
 const pushed = await pushImage(${JSON.stringify(url)}, async () => undefined, ${JSON.stringify(repo)}, ${JSON.stringify(tag)});
 process.stdout.write(pushed.digest);`;
-  const { stdout } = await runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+  const { stdout } = await runCommand(process.execPath, [...helper.execArgv, '--input-type=module', '-e', script], {
     env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
   });
   return stdout;

@@ -13,6 +13,12 @@ import {
 
 const JOB_KINDS: readonly JobKind[] = ['scan', 'write'];
 
+/** What times a retry's backoff: Node's timers, or a test's that can end a backoff at once. */
+export interface QueueTimers {
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+}
+
 interface Slot {
   running: boolean;
   /** Another run was asked for while this one was waiting or running. */
@@ -34,10 +40,19 @@ export class InProcessQueue implements JobQueue {
   private readonly idleWaiters: Array<() => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly clock: QueueTimers;
 
   constructor(
-    private readonly options: { concurrency?: Partial<Record<JobKind, number>>; retry?: RetryPolicy; log?: QueueLogger } = {},
-  ) {}
+    private readonly options: {
+      concurrency?: Partial<Record<JobKind, number>>;
+      retry?: RetryPolicy;
+      log?: QueueLogger;
+      /** Tests only: the timers retries wait on (default Node's). */
+      timers?: QueueTimers;
+    } = {},
+  ) {
+    this.clock = options.timers ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (timer) => clearTimeout(timer) };
+  }
 
   async start(handlers: JobHandlers): Promise<void> {
     this.handlers = handlers;
@@ -79,7 +94,7 @@ export class InProcessQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     for (const kind of JOB_KINDS) this.waiting[kind].length = 0;
     for (const [id, slot] of this.slots) if (!slot.running) this.slots.delete(id);
@@ -125,7 +140,7 @@ export class InProcessQueue implements JobQueue {
     }
     if (retryIn !== null && !slot.again) {
       // Through `waiting`, not straight to run(): a retry takes a slot of its kind like any job.
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.timers.delete(timer);
         if (this.closed) return this.finish(id);
         this.waiting[kind].push({ key, attempt: attempt + 1 });

@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { TransientError } from '../../src/errors.js';
 import { BullmqQueue, type BullmqQueueOptions } from '../../src/queue/bullmq-queue.js';
-import type { JobHandlers } from '../../src/queue/job-queue.js';
+import type { JobHandlers, JobQueue } from '../../src/queue/job-queue.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { gate, within } from './gate.js';
 import { queueContract, SHORT_RETRY } from './queue-contract.js';
@@ -24,8 +24,26 @@ after(async () => {
   await redis?.stop();
 });
 
-queueContract('bullmq', async (options) =>
-  new BullmqQueue({ redisUrl: redis.url, prefix: freshPrefix('contract'), retry: SHORT_RETRY, ...options }),
+const prefixOf = new WeakMap<JobQueue, string>();
+queueContract(
+  'bullmq',
+  async (options) => {
+    const prefix = freshPrefix('contract');
+    const queue = new BullmqQueue({ redisUrl: redis.url, prefix, retry: SHORT_RETRY, ...options });
+    prefixOf.set(queue, prefix);
+    return queue;
+  },
+  // A retry waits in BullMQ's `delayed` set; promoting it is what its delay's end does.
+  async (queue) => {
+    for (const kind of ['scan', 'write']) {
+      const jobs = new Queue(kind, { connection: { url: redis.url }, prefix: prefixOf.get(queue)! });
+      try {
+        await jobs.promoteJobs();
+      } finally {
+        await jobs.close();
+      }
+    }
+  },
 );
 
 const noop = async (): Promise<void> => {};
@@ -107,12 +125,15 @@ describe('BullmqQueue replicas on one Redis', () => {
 
   it('shares different keys between the replicas', async () => {
     const ranOn = new Map<string, number[]>();
+    const working = [gate(), gate()];
     const [a] = await replicas(
       2,
       (replica) => ({
         write: async (key) => {
           ranOn.set(key, [...(ranOn.get(key) ?? []), replica]);
-          await wait(40);
+          working[replica]!.open();
+          // A run lasts until the other replica has one too: a replica taking every job waits here in vain.
+          await within(working[1 - replica]!.opened, 5000, 'the other replica took no job');
         },
       }),
       { concurrency: { write: 1 } },

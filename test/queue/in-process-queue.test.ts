@@ -1,9 +1,45 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InProcessQueue } from '../../src/queue/in-process-queue.js';
+import { InProcessQueue, type QueueTimers } from '../../src/queue/in-process-queue.js';
+import type { JobQueue } from '../../src/queue/job-queue.js';
 import { queueContract, SHORT_RETRY } from './queue-contract.js';
 
-queueContract('in-process', async (options) => new InProcessQueue({ retry: SHORT_RETRY, ...options }));
+/** Node's timers, and a way to fire the pending ones now: a backoff the test ends. */
+function skippableTimers(): QueueTimers & { fireNow(): void } {
+  const pending = new Map<NodeJS.Timeout, () => void>();
+  return {
+    setTimeout(callback, ms) {
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        callback();
+      }, ms);
+      pending.set(timer, callback);
+      return timer;
+    },
+    clearTimeout(timer) {
+      pending.delete(timer);
+      clearTimeout(timer);
+    },
+    fireNow() {
+      for (const [timer, callback] of [...pending]) {
+        this.clearTimeout(timer);
+        callback();
+      }
+    },
+  };
+}
+
+const timersOf = new WeakMap<JobQueue, ReturnType<typeof skippableTimers>>();
+queueContract(
+  'in-process',
+  async (options) => {
+    const timers = skippableTimers();
+    const queue = new InProcessQueue({ retry: SHORT_RETRY, timers, ...options });
+    timersOf.set(queue, timers);
+    return queue;
+  },
+  async (queue) => timersOf.get(queue)!.fireNow(),
+);
 
 describe('InProcessQueue order', () => {
   it('runs the jobs of a kind in the order asked for, and a write never waits behind scans', async () => {

@@ -2,21 +2,32 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { InputError, TransientError } from '../../src/errors.js';
-import { DEFAULT_JOB_RETRY, type JobHandlers, type JobKind, type JobQueue, type RetryPolicy } from '../../src/queue/job-queue.js';
+import { DEFAULT_JOB_RETRY, type JobHandlers, type JobKind, type JobQueue, type QueueLogger, type RetryPolicy } from '../../src/queue/job-queue.js';
 import { gate, within } from './gate.js';
 
 /**
- * Makes a fresh, not yet started queue with these jobs-at-once per kind. Its retries must back off
- * in a few milliseconds and otherwise follow DEFAULT_JOB_RETRY (see SHORT_RETRY).
+ * Makes a fresh, not yet started queue with these jobs-at-once per kind and this logger. Its retries
+ * must back off in a few milliseconds and otherwise follow DEFAULT_JOB_RETRY (see SHORT_RETRY).
  */
-export type QueueFactory = (options?: { concurrency?: Partial<Record<JobKind, number>> }) => Promise<JobQueue>;
+export type QueueFactory = (options?: { concurrency?: Partial<Record<JobKind, number>>; log?: QueueLogger }) => Promise<JobQueue>;
+
+/**
+ * Ends the backoff of every job of `queue` that waits for its retry, as if its delay had passed:
+ * resolves once those jobs wait for a slot like any other. The cases that depend on what happens
+ * during a backoff ask for a long one and end it with this, instead of racing a short one.
+ */
+export type RetryNow = (queue: JobQueue) => Promise<void>;
+
+/** A logger for the contract: resolves `retrying` at the first "job failed; retrying" (the job is then in its backoff). */
+function retryLog(): { log: QueueLogger; retrying: Promise<void> } {
+  const logged = gate();
+  return { log: { warn: (_fields, msg) => void (msg === 'job failed; retrying' && logged.open()), error: () => {} }, retrying: logged.opened };
+}
 
 /** The production retry policy with its delays cut to milliseconds, for every backend's contract run. */
 export const SHORT_RETRY: RetryPolicy = { ...DEFAULT_JOB_RETRY, baseDelayMs: 5, maxDelayMs: 20 };
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function queueContract(name: string, makeQueue: QueueFactory): void {
+export function queueContract(name: string, makeQueue: QueueFactory, retryNow: RetryNow): void {
   describe(`JobQueue contract: ${name}`, () => {
     let queue: JobQueue | null = null;
     afterEach(async () => {
@@ -154,9 +165,9 @@ export function queueContract(name: string, makeQueue: QueueFactory): void {
             try {
               if (key === 'flaky') {
                 if (++flakyRuns > 1) return;
-                // Fails only once the second holder waits for its slot, which it takes before the retry is due.
+                // Fails only once the second holder waits for its slot, which it takes: the retry backs off until the test ends it.
                 await secondQueued.opened;
-                throw new TransientError('git server answered HTTP 500', { retryAfterMs: 1 });
+                throw new TransientError('git server answered HTTP 500', { retryAfterMs: 60_000 });
               }
               const name = key as keyof typeof holders;
               holding[name].open();
@@ -175,8 +186,8 @@ export function queueContract(name: string, makeQueue: QueueFactory): void {
       secondQueued.open();
       await within(holding.second.opened, 5000, 'the second holder did not take the slot the failure freed');
       try {
-        // Both slots are held and the retry has long been due: it must wait for a slot.
-        await wait(300);
+        // Both slots are held when the retry becomes due: it must wait for a slot.
+        await retryNow(q);
         assert.equal(flakyRuns, 1, 'the retry ran past the concurrency limit');
       } finally {
         holders.first.open();
@@ -281,20 +292,23 @@ export function queueContract(name: string, makeQueue: QueueFactory): void {
     });
 
     it('absorbs requests while a job waits to be retried', async () => {
-      const failed = gate();
+      const { log, retrying } = retryLog();
       let runs = 0;
-      const q = await started({
-        scan: async () => {
-          if (++runs > 1) return;
-          failed.open();
-          throw new TransientError('registry answered HTTP 503', { retryAfterMs: 600 });
+      const q = await started(
+        {
+          scan: async () => {
+            if (++runs > 1) return;
+            throw new TransientError('registry answered HTTP 503', { retryAfterMs: 60_000 });
+          },
         },
-      });
+        { log },
+      );
       await q.add('scan', 'app');
-      await within(failed.opened, 5000, 'the job did not start');
-      // Past the failure, well inside the 600 ms backoff.
-      await wait(100);
+      await within(retrying, 5000, 'the job did not fail into its backoff');
+      // In the backoff, which lasts until the test ends it.
       for (let i = 0; i < 3; i++) await q.add('scan', 'app');
+      assert.equal(runs, 1, 'a request cut the backoff short');
+      await retryNow(q);
       await q.idle();
       assert.equal(runs, 2, 'the retry is the run the requests asked for');
     });

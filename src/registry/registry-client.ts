@@ -55,6 +55,8 @@ export interface RegistryClientOptions {
   credentialsTtlMs: number;
   /** The largest body read of each kind of answer; a larger one fails that image (ResponseTooLargeError). */
   maxBodyBytes: Record<BodyKind, number>;
+  /** The clock tokens and credentials expire by (tests move their own forward instead of waiting). */
+  now: () => number;
 }
 
 /** The answers whose size we cap, each with its own limit. */
@@ -72,6 +74,7 @@ export const DEFAULT_CLIENT_OPTIONS: RegistryClientOptions = {
   // A page of 1000 tags is ~50 KB, and a registry that ignores `n` and sends 100,000 tags ~5 MB;
   // 4 MiB is the manifest size registries accept (OCI distribution spec); tokens are a few KB.
   maxBodyBytes: { tagsList: 16 * 1024 * 1024, manifest: 4 * 1024 * 1024, token: 1024 * 1024, blob: 4 * 1024 * 1024 },
+  now: Date.now,
 };
 
 /** Where the client logs; a subset of pino's logger. */
@@ -116,8 +119,8 @@ const DIGEST_RE = /^sha256:[0-9a-f]{64}$|^sha512:[0-9a-f]{128}$/;
 export class RegistryClient {
   private readonly settings: Map<string, RegistryConfig>;
   private readonly hosts = new Map<string, HostState>();
-  private readonly tokens = new TokenCache();
-  private readonly cloud = new CloudCredentials();
+  private readonly tokens: TokenCache;
+  private readonly cloud: CloudCredentials;
   private readonly options: RegistryClientOptions;
 
   constructor(
@@ -127,6 +130,8 @@ export class RegistryClient {
   ) {
     this.settings = new Map(registries.map((r) => [registryHost(r.host), r]));
     this.options = { ...DEFAULT_CLIENT_OPTIONS, ...options };
+    this.tokens = new TokenCache(this.options.now);
+    this.cloud = new CloudCredentials(this.options.now);
   }
 
   /** Every tag of `repository` in the registry's order, following `Link` pages up to the page cap. */
@@ -413,9 +418,9 @@ export class RegistryClient {
     const auth = host.settings?.auth;
     if (auth && 'provider' in auth) return this.cloud.get(auth.provider, this.cloudRequest(host, challenge));
     const cached = host.credentials;
-    if (cached && Date.now() - cached.readAt < this.options.credentialsTtlMs) return cached.promise;
+    if (cached && this.options.now() - cached.readAt < this.options.credentialsTtlMs) return cached.promise;
     const promise = credentialsFor(host.host, host.settings);
-    host.credentials = { promise, readAt: Date.now() };
+    host.credentials = { promise, readAt: this.options.now() };
     // A failed read is not remembered: the next request tries again.
     promise.catch(() => {
       if (host.credentials?.promise === promise) host.credentials = null;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { TransientError } from '../../src/errors.js';
-import { RegistryClient } from '../../src/registry/registry-client.js';
+import { RegistryClient, type RegistryClientOptions } from '../../src/registry/registry-client.js';
 import { ACR_SCOPE } from '../../src/registry/cloud-credentials/azure-acr.js';
 import { startEcrStandIn, startEntraStandIn, startMetadataStandIn, testSecret } from '../helpers/cloud-token-services.js';
 import { builtMain } from '../helpers/built-dist.js';
@@ -246,14 +246,17 @@ describe('cloud credentials in a long-lived client (aws)', () => {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     await Promise.all([ecr?.stop(), registry?.stop()]);
   });
-  const client = () => new RegistryClient([{ host: registry.host, insecure: true, auth: { provider: 'aws' }, concurrency: 4 }], undefined);
+  const client = (options: Partial<RegistryClientOptions> = {}) =>
+    new RegistryClient([{ host: registry.host, insecure: true, auth: { provider: 'aws' }, concurrency: 4 }], undefined, options);
 
   it('reuses the password while fresh and mints a new one before it expires', async () => {
-    const registryClient = client();
+    // The client's clock, moved on instead of waiting.
+    let skipped = 0;
+    const registryClient = client({ now: () => Date.now() + skipped });
     assert.deepEqual((await registryClient.listTags(`${registry.host}/acme/app`)).sort(), TAGS);
     assert.deepEqual((await registryClient.getDigest(`${registry.host}/acme/app`, '1.0.0')).slice(0, 7), 'sha256:');
     assert.equal(ecr.calls.length, 1, 'a fresh password is reused');
-    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    skipped = 1_700;
     assert.deepEqual((await registryClient.listTags(`${registry.host}/acme/app`)).sort(), TAGS);
     assert.equal(ecr.calls.length, 2, 'a password past half its life is replaced before use');
     assert.deepEqual(ecr.calls.filter((c) => c.refusal), []);

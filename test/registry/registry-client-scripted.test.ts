@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RegistryConfig } from '../../src/config/schema.js';
 import { InputError, NotFoundError, TransientError, UnauthorizedError } from '../../src/errors.js';
 import { MANIFEST_ACCEPT, RegistryClient, type RegistryClientOptions } from '../../src/registry/registry-client.js';
+import { gate } from '../queue/gate.js';
 import { RecordingLogger } from './recording-logger.js';
 import { reply, startScriptedRegistry, type Handler, type ScriptedRegistry } from './scripted-registry.js';
 
@@ -240,7 +241,14 @@ describe('RegistryClient against a scripted server', () => {
     ];
     for (const c of limits) {
       it(`keeps at most ${c.label} requests in flight to one host`, async () => {
+        // The first requests wait until the limit's worth has arrived, so the count reaches it however
+        // slowly the client sends them (a client allowing fewer times out); each is then held 40 ms,
+        // for a request past the limit to arrive while they are.
+        let arrived = 0;
+        const limitReached = gate();
         server.script(async (_req, res) => {
+          if (++arrived === c.expected) limitReached.open();
+          await limitReached.opened;
           await sleep(40);
           reply(res, 200, { tags: ['x'] });
         });

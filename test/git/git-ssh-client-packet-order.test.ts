@@ -23,6 +23,8 @@ describe('git over SSH: exit status in the same read as the exec reply', () => {
   let port: number;
   let keyFile: string;
   let knownHostsFile: string;
+  /** The server's side of every connection: the client keeps an idle one open for SSH_IDLE_MS (5 s), which close() would wait out. */
+  const connections: ssh2.Connection[] = [];
 
   before(async () => {
     dir = await makeTempDir('ssh-packet-order');
@@ -31,6 +33,7 @@ describe('git over SSH: exit status in the same read as the exec reply', () => {
     keyFile = join(dir, 'id_ed25519');
     await writeFile(keyFile, user.private, { mode: 0o600 });
     server = new ssh2.Server({ hostKeys: [host.private] }, (client) => {
+      connections.push(client);
       client.on('authentication', (ctx) => (ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey'])));
       client.on('session', (accept) => {
         accept().once('exec', (acceptExec) => {
@@ -52,7 +55,9 @@ describe('git over SSH: exit status in the same read as the exec reply', () => {
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${host.public.trim()}\n`);
   });
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const connection of connections) connection.end();
+    await closed;
     if (dir) await removeTempDir(dir);
   });
 

@@ -103,7 +103,7 @@ function runCheck([name, ...args]) {
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('close', (code) => done({ name, code, output }));
+    child.on('close', (code) => done({ name, code, output, seconds: (performance.now() / 1000).toFixed(1) }));
   });
 }
 
@@ -267,7 +267,7 @@ if (cpuLog) reportCpu(cpuLog);
 writeDurations(named.length === 0 ? durations : Object.fromEntries(Object.entries(durations).filter(([path]) => took[path] === undefined)));
 let failed = result !== 0;
 for (const check of await checks) {
-  process.stderr.write(`${check.name}: ${check.code === 0 ? 'ok' : `FAILED (exit ${check.code})`}\n${check.output}`);
+  process.stderr.write(`${check.name}: ${check.code === 0 ? 'ok' : `FAILED (exit ${check.code})`} (done ${check.seconds} s into the run)\n${check.output}`);
   failed ||= check.code !== 0;
 }
 process.exit(failed ? 1 : 0);
@@ -282,8 +282,10 @@ function reportCpu(log) {
   }
   const named = new Map(units.map((u) => [u.file, u.files.length === 1 ? u.files[0] : `${u.files.length} files: ${u.files.join(' ')}`]));
   const total = (l) => l.self + l.children;
-  process.stderr.write(`CPU s (own + children) of ${lines.length} test processes: ${lines.reduce((s, l) => s + total(l), 0).toFixed(1)}\n`);
+  process.stderr.write(`CPU s (own + children) of ${lines.length} test processes: ${lines.reduce((s, l) => s + total(l), 0).toFixed(1)}; wall s from the suite's start\n`);
+  const at = (ms) => ((ms - performance.timeOrigin) / 1000).toFixed(1).padStart(5);
   for (const l of lines.sort((a, b) => total(b) - total(a))) {
-    process.stderr.write(`${total(l).toFixed(2).padStart(7)} ${l.self.toFixed(2).padStart(6)} + ${l.children.toFixed(2).padStart(6)}  ${named.get(l.file) ?? l.file}\n`);
+    const span = `${at(l.start)}-${at(l.end)}`;
+    process.stderr.write(`${total(l).toFixed(2).padStart(7)} ${l.self.toFixed(2).padStart(6)} + ${l.children.toFixed(2).padStart(6)} ${span}  ${named.get(l.file) ?? l.file}\n`);
   }
 }

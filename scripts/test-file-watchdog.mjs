@@ -5,6 +5,7 @@
 // after it started, whichever comes first. --test-force-exit would end it too, but on Node 24 it
 // drops results of files that finish normally. test/ship/test-file-watchdog.test.ts tries both.
 import { appendFileSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { after } from 'node:test';
 import { setTimeout } from 'node:timers';
 
@@ -32,12 +33,14 @@ if (process.env.NODE_TEST_CONTEXT) {
 }
 
 // With TAGPILOT_TEST_CPU_LOG (scripts/run-tests.mjs sets it under TAGPILOT_TEST_CPU=1), each test
-// process appends the CPU time it used, and that of the children it waited for, when it exits.
+// process appends the CPU time it used, and that of the children it waited for, when it exits, with
+// when it started and ended (ms since the epoch), to show which processes ran side by side.
 if (process.env.NODE_TEST_CONTEXT && process.env.TAGPILOT_TEST_CPU_LOG) {
   const log = process.env.TAGPILOT_TEST_CPU_LOG;
   process.on('exit', () => {
     // Linux's /proc/self/stat: utime, stime, cutime and cstime are its fields 14-17, in 1/100 s.
     const [utime, stime, cutime, cstime] = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(11, 15).map(Number);
-    appendFileSync(log, `${JSON.stringify({ file: process.argv[1], self: (utime + stime) / 100, children: (cutime + cstime) / 100 })}\n`);
+    const times = { start: Math.round(performance.timeOrigin), end: Date.now() };
+    appendFileSync(log, `${JSON.stringify({ file: process.argv[1], self: (utime + stime) / 100, children: (cutime + cstime) / 100, ...times })}\n`);
   });
 }

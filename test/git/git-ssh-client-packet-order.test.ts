@@ -34,6 +34,8 @@ describe('git over SSH: exit status in the same read as the exec reply', () => {
     await writeFile(keyFile, user.private, { mode: 0o600 });
     server = new ssh2.Server({ hostKeys: [host.private] }, (client) => {
       connections.push(client);
+      // As the client does: each handshake packet otherwise waits ~90 ms for a delayed ACK (the cork above still makes one write).
+      (client as unknown as { _sock: Socket })._sock.setNoDelay(true);
       client.on('authentication', (ctx) => (ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey'])));
       client.on('session', (accept) => {
         accept().once('exec', (acceptExec) => {

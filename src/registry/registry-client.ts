@@ -55,7 +55,7 @@ export interface RegistryClientOptions {
   credentialsTtlMs: number;
   /** The largest body read of each kind of answer; a larger one fails that image (ResponseTooLargeError). */
   maxBodyBytes: Record<BodyKind, number>;
-  /** The clock tokens and credentials expire by (tests move their own forward instead of waiting). */
+  /** The clock tokens and credentials expire by, and a Retry-After date is read against (tests give their own). */
   now: () => number;
 }
 
@@ -351,7 +351,7 @@ export class RegistryClient {
     }
     if (status !== 200) {
       throw statusError(status, `${name}: token service ${realmName} answered HTTP ${status}`, {
-        retryAfterMs: retryAfterMs(header(response, 'retry-after')),
+        retryAfterMs: retryAfterMs(header(response, 'retry-after'), this.options.now()),
       });
     }
     return parseTokenResponse(response.body.toString('utf8'), `${name}: token service ${realmName}`);
@@ -388,7 +388,7 @@ export class RegistryClient {
       throw new NotFoundError(`${name}: ${what} not found (HTTP 404 from ${target.ref.apiHost})`);
     }
     if (classifyStatus(status) === 'transient') {
-      const wait = retryAfterMs(header(response, 'retry-after'));
+      const wait = retryAfterMs(header(response, 'retry-after'), this.options.now());
       const asked = wait === undefined ? '' : `; it asks us to wait ${Math.ceil(wait / 1000)} s`;
       const what = status === 429 ? 'rate limited by' : 'unavailable at';
       throw statusError(status, `${name}: ${what} ${target.ref.apiHost} (HTTP ${status}${asked})`, { retryAfterMs: wait });

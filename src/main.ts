@@ -79,11 +79,14 @@ const SERVE_V8_FLAGS = ['--max-semi-space-size=16'];
  * flags: process.execve (Node >= 22.15) keeps the pid, standard streams and environment, so signals
  * and supervisors see one process. Done first, before anything is loaded or opened; it costs one
  * bare node start-up, once. Not when the flags are already set (the container, or the process this
- * made), under a debugger (it would stop twice), or with TAGPILOT_SERVE_REEXEC=0.
+ * made), under a debugger (it would stop twice), with an IPC channel to a parent, or with
+ * TAGPILOT_SERVE_REEXEC=0.
  */
 function serveWithV8Flags(): void {
   const execve = process.execve as typeof process.execve | undefined;
   if (process.argv[2] !== 'serve' || !execve || process.env.TAGPILOT_SERVE_REEXEC === '0') return;
+  // A parent's IPC channel (fork()) does not survive an exec.
+  if (process.channel) return;
   // V8 reads `--max_semi_space_size` as `--max-semi-space-size`.
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.replace(/_/g, '-'));
   if (given.some((arg) => arg.startsWith('--inspect'))) return;

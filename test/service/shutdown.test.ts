@@ -71,23 +71,24 @@ async function v8FlagsOf(pid: number): Promise<string[]> {
 }
 
 /** Starts `tagpilot serve` (after `nodeArgs`, with `env` added), waits until it serves, and returns its V8 flags; then stops it. */
-async function serveFlags(dir: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<string[]> {
+async function serveFlags(dir: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = [], ipc = false): Promise<string[]> {
   const configPath = join(dir, 'tagpilot.yaml');
   await writeFile(configPath, `server: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
   const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--config', configPath], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
     env: { ...process.env, ...env },
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   try {
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
+      child.stderr!.on('data', (d: Buffer) => {
         stderr += d.toString();
         if (stderr.includes('"msg":"serving ')) resolve();
       });
       child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
     });
+    if (ipc) assert.ok(child.connected, 'the IPC channel is still open');
     return await v8FlagsOf(child.pid!);
   } finally {
     child.kill('SIGKILL');
@@ -111,6 +112,11 @@ describe("serve's V8 flags", () => {
 
   it('keeps those given on the command line, and adds none', async () => {
     assert.deepEqual(await serveFlags(dir, {}, ['--max-semi-space-size=4']), ['--max-semi-space-size=4']);
+  });
+
+  // An exec would close the channel the parent talks to it on.
+  it('adds none when started with an IPC channel', async () => {
+    assert.deepEqual(await serveFlags(dir, {}, [], true), []);
   });
 
   it('adds none with TAGPILOT_SERVE_REEXEC=0', async () => {

@@ -178,7 +178,7 @@ async function serveOneInterval(main: string, registry: TestRegistry, dir: strin
 // made before the interval (its start-up pass), 8 at a time, then the interval's, measuring their CPU
 // itself (process.cpuUsage), so node's start-up is left out of it as serve's is. It makes the
 // interval's twice: in one burst, 8 at a time, and at random times over 60 s as serve's schedule
-// spreads its scans. The same fetches cost about twice the CPU spread out (each wakes an idle process
+// spreads its scans. The same fetches cost 3-4x the CPU spread out (each wakes an idle process
 // on its own) as in a burst. Serve's scheduler ticks once a second and fires the scans due then
 // together, so a second baseline process (beside the first) makes the interval's fetches that way:
 // the like-for-like row, between the burst and the spread.

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The `tagpilot` executable (the bundle's entry: scripts/build.mjs). It turns on, before anything
-// else loads, what the runtime offers a short-lived CLI:
+// else loads, what the runtime offers a short-lived CLI and a long-lived service:
 // - the module compile cache (Node ≥ 22.1): V8's compiled code kept in the OS temp folder, so a
 //   second run skips parsing and compiling the bundle — most of a short command's start-up;
 // - source maps (dist/*.js.map), so stack traces name src/ files and lines;
 // - for every command but `serve`, the bundle's functions compiled when their chunk is, so that the
 //   compile cache holds them too (compileBundleEagerly), and the chunks' imports of one another
-//   resolved without asking the file system (resolveBundleImports).
+//   resolved without asking the file system (resolveBundleImports);
+// - for `serve`, the V8 flags of a long-lived process (serveWithV8Flags).
 import nodeModule from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 
@@ -65,6 +66,36 @@ function resolveBundleImports(bundle: string): nodeModule.ResolveHookSync {
   };
 }
 
+/**
+ * V8 flags `serve` runs with: left alone, V8 grows a busy process's young generation to 2 × 64 MB,
+ * and a serve scanning 1,000 images gets there and stays (issue 18: its peak RSS). The container
+ * passes them in NODE_OPTIONS (the Dockerfile); keep the two the same.
+ */
+const SERVE_V8_FLAGS = ['--max-semi-space-size=16'];
+
+/**
+ * Started without SERVE_V8_FLAGS (the npm bin: a shebang cannot pass a V8 flag portably, and V8
+ * reads these only when the process starts), `serve` replaces itself with the same command plus the
+ * flags: process.execve (Node >= 22.15) keeps the pid, standard streams and environment, so signals
+ * and supervisors see one process. Done first, before anything is loaded or opened; it costs one
+ * bare node start-up, once. Not when the flags are already set (the container, or the process this
+ * made), under a debugger (it would stop twice), with an IPC channel to a parent, or with
+ * TAGPILOT_SERVE_REEXEC=0.
+ */
+function serveWithV8Flags(): void {
+  const execve = process.execve as typeof process.execve | undefined;
+  if (process.argv[2] !== 'serve' || !execve || process.env.TAGPILOT_SERVE_REEXEC === '0') return;
+  // A parent's IPC channel (fork()) does not survive an exec.
+  if (process.channel) return;
+  // V8 reads `--max_semi_space_size` as `--max-semi-space-size`.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.replace(/_/g, '-'));
+  if (given.some((arg) => arg.startsWith('--inspect'))) return;
+  const missing = SERVE_V8_FLAGS.filter((flag) => !given.some((arg) => arg.startsWith(flag.split('=')[0]!)));
+  if (missing.length === 0) return;
+  execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+}
+
+serveWithV8Flags();
 // Optional: Node 20 (this repository's older machines) has no compile cache.
 (nodeModule.enableCompileCache as typeof nodeModule.enableCompileCache | undefined)?.();
 if (process.argv[2] !== 'serve') compileBundleEagerly();

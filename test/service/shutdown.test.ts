@@ -1,7 +1,7 @@
 // The real executable: `tagpilot serve` answers, then SIGTERM drains and exits 0; SIGHUP reloads.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serviceUrl } from '../../src/serve.js';
@@ -40,6 +40,9 @@ describe('tagpilot serve process', () => {
         child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
       });
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      // Started as the npm bin starts it, it runs with serve's V8 flags, as the same process (the
+      // signals below reach it); see v8FlagsOf for the Node versions without process.execve.
+      assert.deepEqual(await v8FlagsOf(child.pid!), REEXEC ? ['--max-semi-space-size=16'] : []);
       // What `npm start` shows a person: where to browse, and which config is in force.
       assert.match(stderr, new RegExp(`"msg":"serving http://127\\.0\\.0\\.1:${port}/ with config ${configPath.replace(/[.]/g, '\\.')}"`));
 
@@ -55,6 +58,69 @@ describe('tagpilot serve process', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+});
+
+/** Whether this Node can re-exec serve with its V8 flags (process.execve, Node >= 22.15). */
+const REEXEC = typeof process.execve === 'function';
+
+/** The node options on a live process's command line (Linux /proc), before the script. */
+async function v8FlagsOf(pid: number): Promise<string[]> {
+  const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').slice(1);
+  return args.slice(0, args.indexOf(MAIN));
+}
+
+/** Starts `tagpilot serve` (after `nodeArgs`, with `env` added), waits until it serves, and returns its V8 flags; then stops it. */
+async function serveFlags(dir: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = [], ipc = false): Promise<string[]> {
+  const configPath = join(dir, 'tagpilot.yaml');
+  await writeFile(configPath, `server: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--config', configPath], {
+    stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  try {
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('"msg":"serving ')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
+    });
+    if (ipc) assert.ok(child.connected, 'the IPC channel is still open');
+    return await v8FlagsOf(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+describe("serve's V8 flags", () => {
+  let dir: string;
+  before(async () => {
+    dir = await makeTempDir('serve-flags');
+  });
+  after(async () => {
+    if (dir) await removeTempDir(dir);
+  });
+
+  // The container sets them in NODE_OPTIONS (the Dockerfile): serve starts as it is.
+  it('adds none when NODE_OPTIONS sets them', async () => {
+    assert.deepEqual(await serveFlags(dir, { NODE_OPTIONS: '--max_semi_space_size=8' }), []);
+  });
+
+  it('keeps those given on the command line, and adds none', async () => {
+    assert.deepEqual(await serveFlags(dir, {}, ['--max-semi-space-size=4']), ['--max-semi-space-size=4']);
+  });
+
+  // An exec would close the channel the parent talks to it on.
+  it('adds none when started with an IPC channel', async () => {
+    assert.deepEqual(await serveFlags(dir, {}, [], true), []);
+  });
+
+  it('adds none with TAGPILOT_SERVE_REEXEC=0', async () => {
+    assert.deepEqual(await serveFlags(dir, { TAGPILOT_SERVE_REEXEC: '0' }), []);
   });
 });
 

@@ -1,6 +1,6 @@
 // One HTTP exchange with a registry, following redirects by hand so credentials never leave the origin
 // they were meant for (registries redirect to blob storage with signed URLs that need no header).
-import got, { type Response } from 'got';
+import got, { Options, type CancelableRequest, type OptionsInit, type Response } from 'got';
 import { InputError, ResponseTooLargeError } from '../errors.js';
 
 /** What to send; `authorization` goes to the first origin only. */
@@ -36,24 +36,48 @@ const registryGot = got.extend({
 });
 
 /**
+ * `registryGot` called with its own defaults in place of the instance's, as got's create() passes them
+ * to each Request; the typings offer that third argument only with neither a URL nor options.
+ */
+const registryGotWith = registryGot as unknown as (url: URL, options: OptionsInit | undefined, defaults: Options) => CancelableRequest<Response<Buffer>>;
+
+/** `registryGot`'s defaults with a method and timeout set, by `${method} ${timeoutMs}`; a few per process. */
+const shapes = new Map<string, Options>();
+
+/**
+ * The options of a request of this method and timeout, merged once: each call then merges only its
+ * headers (none for an anonymous tags/list), not four validated options (issue 18).
+ */
+function requestShape(method: RegistryRequest['method'], timeoutMs: number): Options {
+  const key = `${method} ${timeoutMs}`;
+  let shape = shapes.get(key);
+  if (!shape) {
+    shape = new Options(undefined, { method, responseType: 'buffer', timeout: { request: timeoutMs } }, registryGot.defaults.options);
+    shapes.set(key, shape);
+  }
+  return shape;
+}
+
+/**
  * Sends `request` and returns the final response, whatever its status. The method (and a POST's form)
  * is kept across redirects; a redirect to another origin loses `authorization`.
  */
 export async function sendRegistryRequest(request: RegistryRequest): Promise<Response<Buffer>> {
   let url = new URL(request.url);
   let authorization = request.authorization;
+  const shape = requestShape(request.method, request.timeoutMs);
   for (let hop = 0; ; hop++) {
-    const headers: Record<string, string> = {};
-    if (request.accept) headers.accept = request.accept;
-    if (authorization) headers.authorization = authorization;
-    const pending = registryGot(url, {
-      method: request.method,
-      headers,
-      responseType: 'buffer',
-      ...(request.form ? { form: request.form } : {}),
-      timeout: { request: request.timeoutMs },
-      ...(request.certificateAuthority ? { https: { certificateAuthority: request.certificateAuthority } } : {}),
-    });
+    let headers: Record<string, string> | undefined;
+    if (request.accept) (headers ??= {}).accept = request.accept;
+    if (authorization) (headers ??= {}).authorization = authorization;
+    const options = headers || request.form || request.certificateAuthority
+      ? {
+          ...(headers ? { headers } : {}),
+          ...(request.form ? { form: request.form } : {}),
+          ...(request.certificateAuthority ? { https: { certificateAuthority: request.certificateAuthority } } : {}),
+        }
+      : undefined;
+    const pending = registryGotWith(url, options, shape);
     // got buffers the whole body; stop it at the limit (or at once, from Content-Length), so a 300 MB
     // answer costs at most the limit in memory, not 300 MB and then its decoding.
     let tooLarge = false;

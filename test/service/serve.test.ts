@@ -152,6 +152,11 @@ stateDir: ${join(dir, 'state')}
     assert.match(metrics, /tagpilot_commits_total\{automation="fleet"\} 1/);
     assert.match(metrics, /tagpilot_webhooks_total\{webhook="registry",status="401"\} 2/);
     assert.match(metrics, /tagpilot_queue_depth 0/);
+    // One duration observed per scan, ok or failed.
+    const scans = [...metrics.matchAll(/^tagpilot_scans_total\{image="app",result="\w+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    assert.ok(scans > 0);
+    assert.match(metrics, new RegExp(`^tagpilot_scan_duration_seconds_count\\{image="app"\\} ${scans}$`, 'm'));
+    assert.match(metrics, /^tagpilot_scan_duration_seconds_bucket\{le="\+Inf",image="app"\} \d+$/m);
     const status = (await (await fetch(`${base}/api/v1/status`)).json()) as {
       policies: Array<{ latest: { tag: string } }>;
       automations: Array<{ lastCommit: { subject: string } }>;

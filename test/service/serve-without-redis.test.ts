@@ -17,6 +17,7 @@ import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { watchServeLog } from '../helpers/serve-process.js';
 import { CommandError, runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -123,14 +124,13 @@ describe('the serve process while Redis stays down', () => {
       const configPath = join(dir, 'taken.yaml');
       // Redis down as well: its reconnecting client must not keep the process alive after the failure.
       await writeFile(configPath, `queue: { redisUrl: 'redis://127.0.0.1:${await getFreePort()}' }\nserver: { host: 127.0.0.1, port: ${port} }\nstateDir: ${join(dir, 'taken-state')}\n`);
-      const failed = await runCommand(process.execPath, [MAIN, 'serve', '--config', configPath], { timeoutMs: 20_000 }).then(
-        () => assert.fail('serve exited 0'),
-        (err: unknown) => err as CommandError,
-      );
-      const { exitCode, stderr } = failed;
-      assert.equal(exitCode, 1, `${failed.message}\n${stderr}`);
-      assert.match(stderr, new RegExp(`^cannot serve on 127\\.0\\.0\\.1:${port} \\(server\\.host, server\\.port\\): another process listens there; stop it, or set another server\\.port$`, 'm'));
-      assert.doesNotMatch(stderr, /\n\s+at /, 'a stack trace');
+      await assert.rejects(runCommand(process.execPath, [MAIN, 'serve', '--config', configPath], { timeoutMs: 20_000 }), (err: unknown) => {
+        assert.ok(err instanceof CommandError, String(err));
+        assert.equal(err.exitCode, 1, `${err.message}\n${err.stderr}`);
+        assert.match(err.stderr, new RegExp(`^cannot serve on 127\\.0\\.0\\.1:${port} \\(server\\.host, server\\.port\\): another process listens there; stop it, or set another server\\.port$`, 'm'));
+        assert.doesNotMatch(err.stderr, /\n\s+at /, 'a stack trace');
+        return true;
+      });
     } finally {
       taken.close();
     }
@@ -141,24 +141,17 @@ describe('the serve process while Redis stays down', () => {
     // A port with nothing behind it, for the whole test.
     await writeFile(configPath, `queue: { redisUrl: 'redis://127.0.0.1:${await getFreePort()}' }\nserver: { host: 127.0.0.1, port: 0 }\nstateDir: ${join(dir, 'state')}\n`);
     const child = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
+    const log = watchServeLog(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const match = /"port":(\d+),[^\n]*"msg":"serving/.exec(stderr);
-          if (match) resolve(Number(match[1]));
-        });
-        child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
-      });
+      const port = await log.port;
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);
       // start() returns (and the SIGTERM handler is in place) once it stops waiting for the queue.
-      await waitFor('start() to give up waiting for the queue', async () => stderr.includes('job queue unreachable'), 10_000);
+      await waitFor('start() to give up waiting for the queue', async () => log.text().includes('job queue unreachable'), 10_000);
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
-      assert.match(stderr, /"msg":"stopped"/);
+      assert.equal(await exited, 0, log.text());
+      assert.match(log.text(), /"msg":"stopped"/);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

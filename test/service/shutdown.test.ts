@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serviceUrl } from '../../src/serve.js';
 import { builtMain } from '../helpers/built-dist.js';
+import { watchServeLog } from '../helpers/serve-process.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 /** The built program (dist/main.js), what the package and the container run. */
@@ -27,33 +28,26 @@ describe('tagpilot serve process', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
-    let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const log = watchServeLog(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-          const match = /"port":(\d+),.*"msg":"serving /.exec(stderr);
-          if (match) resolve(Number(match[1]));
-        });
-        child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
-      });
+      const port = await log.port;
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       // Started as the npm bin starts it, it runs with serve's V8 flags, as the same process (the
       // signals below reach it); see v8FlagsOf for the Node versions without process.execve.
       assert.deepEqual(await v8FlagsOf(child.pid!), REEXEC ? ['--max-semi-space-size=16'] : []);
       // What `npm start` shows a person: where to browse, and which config is in force.
-      assert.match(stderr, new RegExp(`"msg":"serving http://127\\.0\\.0\\.1:${port}/ with config ${configPath.replace(/[.]/g, '\\.')}"`));
+      assert.match(log.text(), new RegExp(`"msg":"serving http://127\\.0\\.0\\.1:${port}/ with config ${configPath.replace(/[.]/g, '\\.')}"`));
 
       child.kill('SIGHUP');
       const deadline = Date.now() + 10_000;
-      while (!stderr.includes('config reloaded') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.match(stderr, /config reloaded/);
+      while (!log.text().includes('config reloaded') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(log.text(), /config reloaded/);
 
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
-      assert.match(stderr, /"msg":"stopped"/);
+      assert.equal(await exited, 0, log.text());
+      assert.match(log.text(), /"msg":"stopped"/);
       assert.equal(stdout, '', 'logs go to stderr only');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -78,16 +72,10 @@ async function serveFlags(dir: string, env: NodeJS.ProcessEnv, nodeArgs: string[
     stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
     env: { ...process.env, ...env },
   });
+  const log = watchServeLog(child);
   const exited = new Promise((resolve) => child.on('exit', resolve));
   try {
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('"msg":"serving ')) resolve();
-      });
-      child.on('exit', () => reject(new Error(`exited early:\n${stderr}`)));
-    });
+    await log.port;
     if (ipc) assert.ok(child.connected, 'the IPC channel is still open');
     return await v8FlagsOf(child.pid!);
   } finally {

@@ -31,36 +31,38 @@ describe('the test files watchdog', () => {
     if (dir) await removeTempDir(dir);
   });
 
-  /** `node --test` on one of FILES with the watchdog loaded; its output and exit code. */
-  async function runFile(name: keyof typeof FILES, limits: Record<string, string>): Promise<CommandResult & { code: number | null }> {
+  /** `node --test` on one of FILES with the watchdog loaded, TAP on stdout; rejects with CommandError when it fails. */
+  function runFile(name: keyof typeof FILES, limits: Record<string, string>): Promise<CommandResult> {
     // This process is itself a test file's: without NODE_TEST_CONTEXT the child is a runner of its own.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
     const args = ['--test', '--test-reporter=tap', '--import', WATCHDOG, name];
-    return runCommand(process.execPath, args, { cwd: dir, env: { ...env, ...limits }, timeoutMs: 20_000 }).then(
-      (result) => ({ ...result, code: 0 }),
-      (err: unknown) => {
-        if (!(err instanceof CommandError)) throw err;
-        return { stdout: err.stdout, stderr: err.stderr, code: err.exitCode };
-      },
-    );
+    return runCommand(process.execPath, args, { cwd: dir, env: { ...env, ...limits }, timeoutMs: 20_000 });
+  }
+
+  /** Asserts that `run` failed with exit code 1 and a TAP report matching each of `reports`. */
+  async function failsWith(run: Promise<CommandResult>, ...reports: RegExp[]): Promise<void> {
+    await assert.rejects(run, (err: unknown) => {
+      assert.ok(err instanceof CommandError, String(err));
+      assert.equal(err.exitCode, 1, err.stdout);
+      for (const report of reports) assert.match(err.stdout, report);
+      return true;
+    });
   }
 
   it('fails a file whose process stays alive after its tests, naming what holds it', async () => {
-    const { code, stdout } = await runFile('lingers.test.mjs', { TAGPILOT_TEST_LINGER_MS: '200' });
-    assert.equal(code, 1, stdout);
-    assert.match(stdout, /test file's process still alive 0\.2 s after its tests ended: \S*lingers\.test\.mjs \(still open: [^)]*Timeout/);
-    assert.match(stdout, /^# fail 1$/m);
+    await failsWith(
+      runFile('lingers.test.mjs', { TAGPILOT_TEST_LINGER_MS: '200' }),
+      /test file's process still alive 0\.2 s after its tests ended: \S*lingers\.test\.mjs \(still open: [^)]*Timeout/,
+      /^# fail 1$/m,
+    );
   });
 
   it("passes a file that exits by itself, its own after hooks inside the limit", async () => {
-    const { code, stdout } = await runFile('slow-after.test.mjs', { TAGPILOT_TEST_LINGER_MS: '5000' });
-    assert.equal(code, 0, stdout);
+    const { stdout } = await runFile('slow-after.test.mjs', { TAGPILOT_TEST_LINGER_MS: '5000' });
     assert.match(stdout, /^# pass 1\n# fail 0$/m);
   });
 
   it('fails a file still running at the file limit', async () => {
-    const { code, stdout } = await runFile('hangs.test.mjs', { TAGPILOT_TEST_FILE_TIMEOUT_MS: '500' });
-    assert.equal(code, 1, stdout);
-    assert.match(stdout, /test file still running after 0\.5 s: \S*hangs\.test\.mjs/);
+    await failsWith(runFile('hangs.test.mjs', { TAGPILOT_TEST_FILE_TIMEOUT_MS: '500' }), /test file still running after 0\.5 s: \S*hangs\.test\.mjs/);
   });
 });

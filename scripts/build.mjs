@@ -51,7 +51,15 @@ const zodEnglishOnly = {
  * A bundled package that imports one (the AWS SDK's `getRandomValues`, the GitHub App client's
  * `subtle`) gets the built-in as CommonJS instead, whose properties esbuild reads where they are
  * used, so nothing costly is read before that code runs.
+ *
+ * The built-ins in LOADED_ON_FIRST_USE_BUILTINS are not loaded with their importer at all, but when
+ * code first reads one of their exports: `node:tls` (which `node:https` loads) costs ~12-15 ms of CPU
+ * as it loads, after crypto and http, and got and the registry client import them while only an
+ * https:// registry or git remote uses them. Their importers get a CommonJS stand-in whose
+ * properties load the built-in when read (the names are the built-in's, taken at build time, so
+ * esbuild's interop copies them without loading it).
  */
+const LOADED_ON_FIRST_USE_BUILTINS = new Set(['tls', 'https', 'child_process']);
 const SKIPPED_GETTERS = {
   http: ['WebSocket', 'CloseEvent', 'MessageEvent'],
   tls: ['rootCertificates'],
@@ -77,12 +85,39 @@ const builtinsByRequire = {
     build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind, importer, namespace }) => {
       const name = path.replace(/^node:/, '');
       if (kind !== 'import-statement' || !builtins.has(name)) return undefined;
+      if (LOADED_ON_FIRST_USE_BUILTINS.has(name)) return { path: name, namespace: 'builtin-on-first-use' };
       return { path: name, namespace: namespace === 'file' && namesSkippedGetter(name, importer) ? 'builtin-commonjs' : 'builtin' };
     });
     build.onLoad({ filter: /.*/, namespace: 'builtin-commonjs' }, ({ path: name }) => ({
       contents: `module.exports = require('node:${name}');`,
       loader: 'js',
     }));
+    build.onLoad({ filter: /.*/, namespace: 'builtin-on-first-use' }, ({ path: name }) => {
+      const builtin = nodeRequire(name);
+      const names = Object.keys(builtin);
+      // Its functions (not classes, which are capitalised) are handed out as stand-ins that load it
+      // when called: got reads tls.checkServerIdentity into the options of every request, http ones too.
+      const functions = names.filter((key) => typeof builtin[key] === 'function' && /^[a-z]/.test(key));
+      return {
+        contents: `let loaded;
+const load = () => (loaded ??= require('node:${name}'));
+const names = ${JSON.stringify(names)};
+const functions = new Set(${JSON.stringify(functions)});
+const standIns = new Map();
+const standIn = (key) => {
+  if (!standIns.has(key)) standIns.set(key, function (...args) { return load()[key].apply(this, args); });
+  return standIns.get(key);
+};
+const read = (key) => (loaded === undefined && functions.has(key) ? standIn(key) : load()[key]);
+module.exports = new Proxy({}, {
+  get: (_, key) => read(key),
+  has: (_, key) => key in load(),
+  ownKeys: () => [...names],
+  getOwnPropertyDescriptor: (_, key) => (names.includes(key) ? { configurable: true, enumerable: true, get: () => read(key) } : undefined),
+});`,
+        loader: 'js',
+      };
+    });
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path: name }) => {
       const skipped = new Set(SKIPPED_GETTERS[name] ?? []);
       const names = Object.keys(nodeRequire(name)).filter((key) => IDENTIFIER.test(key) && key !== 'default' && !skipped.has(key));

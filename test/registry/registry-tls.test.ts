@@ -8,9 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import type { RegistryConfig } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/registry-client.js';
+import { builtMain } from '../helpers/built-dist.js';
 import { compiledScript } from '../helpers/compiled-script.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { runCommand } from '../helpers/run-command.js';
+import { CommandError, runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { reply, startScriptedRegistry, type ScriptedRegistry } from './scripted-registry.js';
 
@@ -119,6 +120,36 @@ describe('RegistryClient over TLS', () => {
     await assert.rejects(client.listTags(`${secure.host}/acme/app`), /acme\/app: token realm http:\/\/127\.0\.0\.1:\d+\/token is plain HTTP; refusing/);
     assert.equal(plain.requests.length, 0);
   });
+
+  // The bundle loads node:tls and node:https when a request first needs them (scripts/build.mjs):
+  // the same listing and refusal from the shipped program, whose got reaches them through stand-ins.
+  const bundled: Array<{ label: string; caFile: () => string | undefined; exit: number; output: RegExp }> = [
+    { label: 'the bundle lists the tags over TLS with caFile', caFile: () => certs.caFile, exit: 0, output: /1\.0\.0/ },
+    {
+      label: 'the bundle refuses the certificate without caFile',
+      caFile: () => undefined,
+      exit: 1,
+      output: /TLS connection to 127\.0\.0\.1:\d+ failed \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/,
+    },
+  ];
+  for (const b of bundled) {
+    it(b.label, async () => {
+      const config = join(dir, `bundle-${b.exit}.yaml`);
+      const caFile = b.caFile();
+      await writeFile(config, `registries:\n  - host: ${registry.host}\n${caFile ? `    caFile: ${caFile}\n` : ''}`);
+      const run = await runCommand(process.execPath, [await builtMain(), 'scan', `${registry.host}/acme/app`, '--config', config], {
+        env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent' },
+      }).then(
+        (result) => ({ ...result, exitCode: 0 }),
+        (err: unknown) => {
+          if (!(err instanceof CommandError)) throw err;
+          return err;
+        },
+      );
+      assert.equal(run.exitCode, b.exit, run.stdout + run.stderr);
+      assert.match(run.stdout + run.stderr, b.output);
+    });
+  }
 
   it('refuses a redirect from HTTPS to plain HTTP', async () => {
     plain.script((_req, res) => reply(res, 200, { tags: ['downgraded'] }));

@@ -106,6 +106,21 @@ describe('work the bundle leaves until it is needed', () => {
     assert.ok(got && loaded.has(pathToFileURL(join(chunks, got)).href), `got's chunk (${got}) was not loaded:\n${stderr}`);
   });
 
+  it('a reconcile against plain-HTTP peers loads neither TLS nor child_process (loaded when first used)', async () => {
+    const config = join(dir, 'plain-http.yaml');
+    writeFileSync(config, `stateDir: ${join(dir, 'state-plain')}\nregistries:\n  - host: 127.0.0.1:9\n    insecure: true\n`);
+    const run = spawnSync(process.execPath, ['--import', LIST_BUILTINS, await builtMain(), 'reconcile', '--config', config], {
+      encoding: 'utf8',
+      env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent' },
+    });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const loaded = JSON.parse(/builtins: (.*)\n/.exec(run.stderr)?.[1] ?? 'null') as string[] | null;
+    // got's request code and our http client were loaded: http is there, https and tls are not.
+    assert.ok(loaded && loaded.some((m) => m.endsWith(' http')), `reconcile loaded http: ${run.stderr}`);
+    const unwanted = ['tls', 'https', '_tls_wrap', 'internal/tls/wrap', 'child_process'];
+    assert.deepEqual(loaded.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
+  });
+
   it("a reconcile resolves the bundle's imports of its own chunks itself, each to the chunk's real path", async () => {
     const config = join(dir, 'resolve.yaml');
     writeFileSync(config, `stateDir: ${join(dir, 'state-resolve')}\n`);

@@ -65,6 +65,8 @@ describe('isomorphic-git patch', () => {
           fs.writeFileSync(join(dir, `team-${folder}`, `svc-${i}.yaml`), `image: app:1.0.${commit} # ${'x'.repeat(300)} ${folder}-${i}\n`);
         }
       }
+      // Larger than the buffer objectId hashes small objects in (64 KiB): hashed in one of its own.
+      fs.writeFileSync(join(dir, 'bundle.txt'), `${commit}\n${'generated line\n'.repeat(6_000)}`);
       gitCli(dir, 'add', '.');
       gitCli(dir, 'commit', '-qm', `c${commit}`);
     }

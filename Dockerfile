@@ -30,8 +30,9 @@ FROM ${NODE_IMAGE} AS runtime
 # --max-semi-space-size: left alone, V8 grows a busy process's young generation to 128 MB (two
 # semi-spaces of 64), and a serve scanning 1,000 images gets there and stays; capped at 2 × 16 MB its
 # peak RSS is 30-40 MB lower at no CPU cost measured (bench/service.bench.ts runs a serve with this
-# NODE_OPTIONS beside the npm bin's). The same flags as SERVE_V8_FLAGS in src/main.ts: given here,
-# serve starts with them at once instead of re-executing itself to add them.
+# NODE_OPTIONS beside the npm bin's). The flags of SERVE_V8_FLAGS in src/main.ts that NODE_OPTIONS may
+# carry: serve re-executes itself once to add the other (--no-concurrent-recompilation, which Node
+# refuses in NODE_OPTIONS), as the npm bin does.
 ENV NODE_ENV=production \
     TAGPILOT_CONFIG=/config \
     NODE_OPTIONS=--max-semi-space-size=16

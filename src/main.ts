@@ -67,32 +67,44 @@ function resolveBundleImports(bundle: string): nodeModule.ResolveHookSync {
 }
 
 /**
- * V8 flags `serve` runs with: left alone, V8 grows a busy process's young generation to 2 × 64 MB,
- * and a serve scanning 1,000 images gets there and stays (issue 18: its peak RSS). The container
- * passes them in NODE_OPTIONS (the Dockerfile); keep the two the same.
+ * V8 flags `serve` runs with (issue 18: its peak RSS):
+ * - `--max-semi-space-size=16`: left alone, V8 grows a busy process's young generation to 2 × 64 MB,
+ *   and a serve scanning 1,000 images gets there and stays.
+ * - `--no-concurrent-recompilation`: V8 optimizes hot functions on background threads, and the
+ *   start-up pass makes the whole scan path hot at once: ~100 compile jobs queued together, each
+ *   holding its compiler's memory until the main thread installs the code, 15-25 MB of malloc at
+ *   once that then stays in the threads' arenas. Compiled on the main thread, one at a time, the
+ *   same work costs no more CPU (paired runs, bench/service.bench.ts) and the peak is 25-35 MB lower.
+ * The container passes what NODE_OPTIONS may carry (the Dockerfile: V8 refuses the second there);
+ * keep the two the same.
  */
-const SERVE_V8_FLAGS = ['--max-semi-space-size=16'];
+const SERVE_V8_FLAGS = ['--max-semi-space-size=16', '--no-concurrent-recompilation'];
 
 /**
  * Started without SERVE_V8_FLAGS (the npm bin: a shebang cannot pass a V8 flag portably, and V8
  * reads these only when the process starts), `serve` replaces itself with the same command plus the
  * flags: process.execve (Node >= 22.15) keeps the pid, standard streams and environment, so signals
  * and supervisors see one process. Done first, before anything is loaded or opened; it costs one
- * bare node start-up, once. Not when the flags are already set (the container, or the process this
- * made), under a debugger (it would stop twice), with an IPC channel to a parent, or with
- * TAGPILOT_SERVE_REEXEC=0.
+ * bare node start-up, once. Only the flags not already set, either way (`--concurrent-recompilation`
+ * given keeps it on); none with all set (the process this made), under a debugger (it would stop
+ * twice), with an IPC channel to a parent, or with TAGPILOT_SERVE_REEXEC=0.
  */
 function serveWithV8Flags(): void {
   const execve = process.execve as typeof process.execve | undefined;
   if (process.argv[2] !== 'serve' || !execve || process.env.TAGPILOT_SERVE_REEXEC === '0') return;
   // A parent's IPC channel (fork()) does not survive an exec.
   if (process.channel) return;
-  // V8 reads `--max_semi_space_size` as `--max-semi-space-size`.
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.replace(/_/g, '-'));
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   if (given.some((arg) => arg.startsWith('--inspect'))) return;
-  const missing = SERVE_V8_FLAGS.filter((flag) => !given.some((arg) => arg.startsWith(flag.split('=')[0]!)));
+  const givenNames = new Set(given.map(v8FlagName));
+  const missing = SERVE_V8_FLAGS.filter((flag) => !givenNames.has(v8FlagName(flag)));
   if (missing.length === 0) return;
   execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
+}
+
+/** What V8 reads a flag as: `--max_semi_space_size=8` and `--no-concurrent-recompilation` name `--max-semi-space-size` and `--concurrent-recompilation`. */
+function v8FlagName(arg: string): string {
+  return arg.split('=')[0]!.replace(/_/g, '-').replace(/^--no-/, '--');
 }
 
 serveWithV8Flags();

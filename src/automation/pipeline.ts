@@ -134,6 +134,13 @@ export class Pipeline {
   private readonly gitHttp: GitHttpClientOptions | undefined;
   /** Where picks, scans, runs and branch records live for every replica. */
   readonly state: StateStore;
+  /**
+   * A plain policy's last evaluation (no promotion, signature or digest: nothing but the tags decides
+   * its pick) and the tag list it was made on. policy.evaluate() is pure, so a scan that lists the same
+   * tags again reuses it instead of filtering and ranking every tag anew (issue 18: most scans of a
+   * 1,000-image serve find nothing new). Per pipeline: a reload compiles the policies again.
+   */
+  private readonly evaluations = new Map<string, { tags: readonly string[]; evaluation: Evaluation }>();
   /** Images scanned at least once by this pipeline: the first scan runs their automations whatever changed. */
   private readonly scannedHere = new Set<string>();
   /** Told of every scan and run outcome (notifications); null for dry runs and tests. */
@@ -190,7 +197,10 @@ export class Pipeline {
     const startedAt = Date.now();
     const policies = this.policiesByImage.get(name) ?? [];
     try {
-      const { tags, excluded } = await scanRepository(this.registry, image.repository, image.exclude);
+      const scanned = await scanRepository(this.registry, image.repository, image.exclude);
+      // The same list as last time is kept as the same array: evaluations made on it are known to still hold.
+      const tags = sameTags(status.tags, scanned.tags) ? status.tags : scanned.tags;
+      const { excluded } = scanned;
       Object.assign(status, { lastScan: new Date(), tags, excluded: excluded.length, error: null });
       trackFailure(status);
       // Fields, not log.child(): a child logger costs more than the scan's own work when nothing is logged.
@@ -253,10 +263,13 @@ export class Pipeline {
     const status = this.policies.get(policy.name)!;
     const verifier = this.verifiers.get(policy.name);
     // Promotion: the candidates are what the source kept for the soak; its history is read here (SPEC §2).
-    const promotion = await this.evaluatePromotion(policy, image, tags).catch((err: unknown) => {
-      Object.assign(status, { error: errorMessage(err) });
-      throw err;
-    });
+    // Any other policy skips the call (a promise and a closure per scan for nothing).
+    const promotion = this.policyConfigs.get(policy.name)?.promotion
+      ? await this.evaluatePromotion(policy, image, tags).catch((err: unknown) => {
+          Object.assign(status, { error: errorMessage(err) });
+          throw err;
+        })
+      : null;
     if (promotion) {
       status.promotion = promotion.status;
       const now = Date.now();
@@ -276,18 +289,24 @@ export class Pipeline {
     let evaluation: Evaluation;
     let pick: RankedPick | null = null;
     try {
-      // Drops candidates whose cosign signature is missing or bad, best first, until one verifies.
-      const verified = await pickVerified(policy, promotion ? promotion.tags : tags, {
-        digest: (tag) => this.registry.getDigest(image.repository, tag),
-        verify: verifier && ((digest) => verifier.verify(image.repository, digest)),
-        needDigest: policy.digest,
-        onVerdict: (v) => this.metrics?.signatureChecks.inc({ policy: policy.name, result: v.verified ? 'verified' : v.kind }),
-      });
-      evaluation = verified.evaluation;
-      if (promotion && !evaluation.pick && verified.evaluation.skipped === undefined) evaluation.reason = promotion.evaluation.reason;
+      let digest: string | null = null;
+      if (!promotion && !verifier && !policy.digest) {
+        evaluation = this.plainEvaluation(policy, tags);
+      } else {
+        // Drops candidates whose cosign signature is missing or bad, best first, until one verifies.
+        const verified = await pickVerified(policy, promotion ? promotion.tags : tags, {
+          digest: (tag) => this.registry.getDigest(image.repository, tag),
+          verify: verifier && ((digest) => verifier.verify(image.repository, digest)),
+          needDigest: policy.digest,
+          onVerdict: (v) => this.metrics?.signatureChecks.inc({ policy: policy.name, result: v.verified ? 'verified' : v.kind }),
+        });
+        evaluation = verified.evaluation;
+        digest = verified.digest;
+        if (promotion && !evaluation.pick && verified.evaluation.skipped === undefined) evaluation.reason = promotion.evaluation.reason;
+      }
       if (evaluation.pick) {
         pick = { policy: policy.name, repository: image.repository, tag: evaluation.pick.tag, ...(promotion ? { promotion: promotion.origins } : {}) };
-        if (policy.digest) pick.digest = verified.digest!;
+        if (policy.digest) pick.digest = digest!;
       }
       Object.assign(status, { pick, evaluation, error: evaluation.reason });
       trackFailure(status);
@@ -318,9 +337,20 @@ export class Pipeline {
     return changed;
   }
 
-  /** A promotion policy's evaluation (null for any other policy). */
+  /**
+   * A plain policy's evaluation of `tags`: the one made on this very list when the last scan found
+   * the same tags (scanImage keeps the array), else made now and remembered.
+   */
+  private plainEvaluation(policy: Policy, tags: readonly string[]): Evaluation {
+    const last = this.evaluations.get(policy.name);
+    if (last?.tags === tags) return last.evaluation;
+    const evaluation = policy.evaluate(tags);
+    this.evaluations.set(policy.name, { tags, evaluation });
+    return evaluation;
+  }
+
+  /** A promotion policy's evaluation (null when its config names none). */
   private async evaluatePromotion(policy: Policy, image: ImageConfig, tags: string[]): Promise<PromotionEvaluation | null> {
-    if (!this.policyConfigs.get(policy.name)?.promotion) return null;
     const { evaluatePromotion } = await promotions();
     return evaluatePromotion(this.config, policy, image.repository, tags, { stateDir: this.config.stateDir, http: this.gitHttp, env: this.env, state: this.state });
   }
@@ -525,6 +555,13 @@ const runKey = (automation: string): string => `run/${automation}`;
 
 function emptyPick(repository: string): StoredPick {
   return { repository, tag: null, digest: null, candidates: [], policyKey: '', error: null };
+}
+
+/** Whether two tag lists are the same, in the same order. */
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Keeps `failingSince` in step with `error`: set when a failure starts, kept while it lasts, cleared on success. */

@@ -68,6 +68,81 @@ describe('Pipeline.scanImage', () => {
   });
 });
 
+describe('Pipeline.scanImage: a tag list the last scan saw already', () => {
+  const plainInput = {
+    images: [{ name: 'app', repository: 'registry.example.com/acme/app' }],
+    policies: [
+      { name: 'by-tag', image: 'app', semver: '>=1.0.0' },
+      { name: 'pinned', image: 'app', semver: '>=1.0.0', digest: true },
+    ],
+  };
+  const plain = Config.parse(plainInput);
+  /** A registry that answers each listing with a fresh array, as a real one does, and digests from a table. */
+  function answering(tags: string[]) {
+    const state = { tags, digests: new Map<string, string>() };
+    const client = {
+      listTags: async () => [...state.tags],
+      getDigest: async (_repo: string, tag: string) => state.digests.get(tag) ?? `sha256:${tag.replace(/\D/g, '').padEnd(64, '0')}`,
+    } as unknown as RegistryClient;
+    return { state, client };
+  }
+
+  // Each step lists `tags` and expects the plain policy's pick and which policies changed; every list
+  // is also evaluated by a fresh pipeline, whose pick the reused evaluation must equal.
+  const steps: Array<{ label: string; tags: string[]; pick: string | null; changed: string[]; reused: boolean }> = [
+    { label: 'first scan', tags: ['1.0.0', '1.1.0'], pick: '1.1.0', changed: ['by-tag', 'pinned'], reused: false },
+    { label: 'same tags', tags: ['1.0.0', '1.1.0'], pick: '1.1.0', changed: [], reused: true },
+    { label: 'a new tag', tags: ['1.0.0', '1.1.0', '1.2.0'], pick: '1.2.0', changed: ['by-tag', 'pinned'], reused: false },
+    { label: 'the same three', tags: ['1.0.0', '1.1.0', '1.2.0'], pick: '1.2.0', changed: [], reused: true },
+    { label: 'listed in another order', tags: ['1.2.0', '1.0.0', '1.1.0'], pick: '1.2.0', changed: [], reused: false },
+    { label: 'the best tag deleted', tags: ['1.0.0', '1.1.0'], pick: '1.1.0', changed: ['by-tag', 'pinned'], reused: false },
+    { label: 'nothing in range', tags: ['0.9.0'], pick: null, changed: ['by-tag', 'pinned'], reused: false },
+    { label: 'still nothing', tags: ['0.9.0'], pick: null, changed: [], reused: true },
+  ];
+
+  it('gives the pick a fresh evaluation gives, reusing the evaluation only for the same list', async () => {
+    const { state, client } = answering([]);
+    const pipeline = new Pipeline(plain, createLogger('silent'), { registry: client, state: await store() });
+    for (const step of steps) {
+      state.tags = step.tags;
+      const before = pipeline.policies.get('by-tag')!.evaluation;
+      const outcome = await pipeline.scanImage('app');
+      const after = pipeline.policies.get('by-tag')!;
+      assert.deepEqual(outcome.changed, step.changed, step.label);
+      assert.equal(after.pick?.tag ?? null, step.pick, step.label);
+      assert.equal(after.evaluation === before, step.reused, `${step.label}: evaluation reused`);
+      const fresh = new Pipeline(plain, createLogger('silent'), { registry: client, state: await store() });
+      await fresh.scanImage('app');
+      assert.deepEqual(after.evaluation, fresh.policies.get('by-tag')!.evaluation, `${step.label}: as a fresh evaluation`);
+      assert.deepEqual((await pipeline.state.get(['pick/by-tag'])).get('pick/by-tag')!.value, (await fresh.state.get(['pick/by-tag'])).get('pick/by-tag')!.value, step.label);
+    }
+  });
+
+  it('resolves a digest policy on every scan: a tag pushed again changes its pick under the same tag list', async () => {
+    const { state, client } = answering(['1.0.0']);
+    const pipeline = new Pipeline(plain, createLogger('silent'), { registry: client, state: await store() });
+    await pipeline.scanImage('app');
+    state.digests.set('1.0.0', `sha256:${'f'.repeat(64)}`);
+    const outcome = await pipeline.scanImage('app');
+    assert.deepEqual(outcome.changed, ['pinned']);
+    assert.equal(pipeline.policies.get('pinned')!.pick!.digest, `sha256:${'f'.repeat(64)}`);
+  });
+
+  it('evaluates again after a reload, though the image keeps its last tag list', async () => {
+    const { client } = answering(['1.0.0', '2.0.0']);
+    const dir = await store();
+    const first = new Pipeline(plain, createLogger('silent'), { registry: client, state: dir });
+    await first.scanImage('app');
+    assert.equal(first.policies.get('by-tag')!.pick!.tag, '2.0.0');
+    const narrower = Config.parse({ ...plainInput, policies: [{ name: 'by-tag', image: 'app', semver: '~1.0' }] });
+    const reloaded = new Pipeline(narrower, createLogger('silent'), { registry: client, state: dir });
+    reloaded.adoptStatus(first);
+    const outcome = await reloaded.scanImage('app');
+    assert.equal(reloaded.policies.get('by-tag')!.pick!.tag, '1.0.0');
+    assert.deepEqual(outcome.changed, ['by-tag']);
+  });
+});
+
 describe('Pipeline: policies that share a name in two namespaces', () => {
   const namespacedInput = {
     images: [

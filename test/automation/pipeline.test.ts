@@ -77,11 +77,19 @@ describe('Pipeline.scanImage: a tag list the last scan saw already', () => {
     ],
   };
   const plain = Config.parse(plainInput);
-  /** A registry that answers each listing with a fresh array, as a real one does, and digests from a table. */
+  /**
+   * A registry that answers each listing with a fresh array, as a real one does, and digests from a
+   * table. It answers once the clock has moved on, as a real one takes time: a pick's version is its
+   * scan's start in ms, and of two scans started in the same millisecond the store keeps the first.
+   */
   function answering(tags: string[]) {
     const state = { tags, digests: new Map<string, string>() };
     const client = {
-      listTags: async () => [...state.tags],
+      listTags: async () => {
+        const asked = Date.now();
+        while (Date.now() <= asked) await new Promise((resolve) => setTimeout(resolve, 1));
+        return [...state.tags];
+      },
       getDigest: async (_repo: string, tag: string) => state.digests.get(tag) ?? `sha256:${tag.replace(/\D/g, '').padEnd(64, '0')}`,
     } as unknown as RegistryClient;
     return { state, client };

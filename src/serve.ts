@@ -32,6 +32,8 @@ export interface ServiceOptions {
   gitTimeouts?: Partial<GitHttpTimeouts>;
   /** How long stop() lets running jobs finish before it abandons their git requests; default DRAIN_GRACE_MS. */
   drainGraceMs?: number;
+  /** How long a tag a push notification named is waited for; default NOTIFIED_TAG_WAIT_MS (pipeline.ts). */
+  notifiedTagWaitMs?: number;
 }
 
 /**
@@ -158,6 +160,7 @@ export class Service {
       gitHttp: { timeouts: this.options.gitTimeouts, signal: this.abandonGit.signal },
       state: this.state,
       events: this.notifications,
+      ...(this.options.notifiedTagWaitMs === undefined ? {} : { notifiedTagWaitMs: this.options.notifiedTagWaitMs }),
     };
   }
 

@@ -16,7 +16,7 @@ import { RegistryClient } from '../registry/registry-client.js';
 import { scanRepository } from '../registry/scan-repository.js';
 import type { ImagePick, SetterChange } from '../update/apply-setters.js';
 import { FileStateStore } from '../state/file-state-store.js';
-import type { StateStore } from '../state/state-store.js';
+import type { StateStore, Versioned } from '../state/state-store.js';
 import { createHash } from 'node:crypto';
 import { TransientError } from '../errors.js';
 import { policyId, resolvePolicyText } from '../update/policy-id.js';
@@ -145,6 +145,7 @@ export class Pipeline {
   private readonly scannedHere = new Set<string>();
   /** Told of every scan and run outcome (notifications); null for dry runs and tests. */
   readonly events: PipelineEvents | null;
+  private readonly notifiedTagWaitMs: number;
 
   constructor(
     readonly config: Config,
@@ -156,9 +157,12 @@ export class Pipeline {
       gitHttp?: GitHttpClientOptions;
       state?: StateStore;
       events?: PipelineEvents;
+      /** How long a tag a push notification named is waited for (NOTIFIED_TAG_WAIT_MS). */
+      notifiedTagWaitMs?: number;
     } = {},
   ) {
     this.state = options.state ?? new FileStateStore(config.stateDir);
+    this.notifiedTagWaitMs = options.notifiedTagWaitMs ?? NOTIFIED_TAG_WAIT_MS;
     this.metrics = options.metrics;
     this.gitHttp = options.gitHttp;
     this.events = options.events ?? null;
@@ -196,11 +200,12 @@ export class Pipeline {
     // The scan's start orders it against other replicas' scans: a slower, older one never overwrites.
     const startedAt = Date.now();
     const policies = this.policiesByImage.get(name) ?? [];
+    let excluded: readonly string[] = [];
     try {
       const scanned = await scanRepository(this.registry, image.repository, image.exclude);
       // The same list as last time is kept as the same array: evaluations made on it are known to still hold.
       const tags = sameTags(status.tags, scanned.tags) ? status.tags : scanned.tags;
-      const { excluded } = scanned;
+      ({ excluded } = scanned);
       Object.assign(status, { lastScan: new Date(), tags, excluded: excluded.length, error: null });
       trackFailure(status);
       // Fields, not log.child(): a child logger costs more than the scan's own work when nothing is logged.
@@ -223,7 +228,8 @@ export class Pipeline {
       this.metrics?.scanDuration.observe({ image: name }, (performance.now() - timerStart) / 1000);
     }
     const outcome: ScanOutcome = { changed: [], writesDue: [], failure: null };
-    const stored = await this.state.get<StoredPick>(policies.map((p) => pickKey(p.name)));
+    // The tags push notifications named come with the picks: one read of the store per scan.
+    const stored = await this.state.get<StoredPick>([...policies.map((p) => pickKey(p.name)), awaitedKey(name)]);
     for (const policy of policies) {
       const before = stored.get(pickKey(policy.name))?.value;
       try {
@@ -234,6 +240,17 @@ export class Pipeline {
         outcome.failure ??= err;
         const failed: StoredPick = { ...(before ?? emptyPick(image.repository)), policyKey: this.policyKey(policy.name), error: errorMessage(err) };
         await this.state.put(pickKey(policy.name), failed, startedAt);
+      }
+    }
+    const awaited = stored.get(awaitedKey(name)) as Versioned<AwaitedTags> | undefined;
+    if (awaited && awaited.value.tags.length > 0) {
+      const unlisted = await this.settleAwaitedTags(name, awaited, status.tags, excluded);
+      // Not "nothing new": the registry has not caught up with its own notification. The queue
+      // scans again with backoff, and the picks stored above stand.
+      if (unlisted.length > 0) {
+        outcome.failure ??= new TransientError(
+          `image ${name}: the registry does not list ${unlisted.map((t) => `${t.tag} (named by webhook ${t.webhook})`).join(', ')} yet; scanning again`,
+        );
       }
     }
     await this.recordScan(name, startedAt, null);
@@ -505,6 +522,46 @@ export class Pipeline {
     for (const [name, status] of previous.automations) if (this.automations.has(name)) this.automations.set(name, status);
   }
 
+  /**
+   * Remembers the tags a push notification named for `image` until a scan finds them listed, in the
+   * store every replica reads (SPEC §6: the tag is a hint; the registry must confirm it). A registry
+   * may send the notification before it lists the tag, and a scan that ran in between would
+   * otherwise leave the push unseen until the next one.
+   */
+  async awaitTags(image: string, tags: readonly string[], webhook: string): Promise<void> {
+    if (tags.length === 0) return;
+    const key = awaitedKey(image);
+    // The record's version counts its writes, so a put made from a record another writer has
+    // replaced since is refused (a compare-and-set), and this one reads again.
+    for (let attempt = 0; attempt < AWAIT_PUT_ATTEMPTS; attempt++) {
+      const now = Date.now();
+      const stored = (await this.state.get<AwaitedTags>([key])).get(key);
+      const kept = (stored?.value.tags ?? []).filter((t) => t.until > now && !tags.includes(t.tag));
+      const value: AwaitedTags = { tags: [...kept, ...tags.map((tag) => ({ tag, webhook, until: now + this.notifiedTagWaitMs }))] };
+      if (await this.state.put(key, value, (stored?.version ?? 0) + 1)) return;
+    }
+    throw new TransientError(`image ${image}: cannot record the tags webhook ${webhook} named: the state store kept refusing the write`);
+  }
+
+  /**
+   * Drops from `awaited` the tags the registry now lists (or the image's exclude filters out) and
+   * those waited for too long (a warning: the notification named a tag the registry never showed);
+   * returns the ones still waited for.
+   */
+  private async settleAwaitedTags(image: string, awaited: Versioned<AwaitedTags>, tags: readonly string[], excluded: readonly string[]): Promise<AwaitedTag[]> {
+    const now = Date.now();
+    const listed = new Set([...tags, ...excluded]);
+    const waiting = awaited.value.tags.filter((t) => !listed.has(t.tag) && t.until > now);
+    for (const t of awaited.value.tags) {
+      if (!listed.has(t.tag) && t.until <= now) {
+        this.log.warn({ image, tag: t.tag, webhook: t.webhook }, 'a push notification named a tag the registry has not listed since; no longer waiting for it');
+      }
+    }
+    // Refused when a delivery added tags since this scan read the record: the next scan settles these again.
+    if (waiting.length < awaited.value.tags.length) await this.state.put<AwaitedTags>(awaitedKey(image), { tags: waiting }, awaited.version + 1);
+    return waiting;
+  }
+
   /** Notes a webhook delivery that named `image`, for status. */
   noteWebhook(image: string, webhook: string): void {
     const status = this.images.get(image);
@@ -550,6 +607,27 @@ export class Pipeline {
 }
 
 const pickKey = (policy: string): string => `pick/${policy}`;
+const awaitedKey = (image: string): string => `awaited/${image}`;
+
+/**
+ * How long a tag named by a push notification is waited for: a registry lists it moments after it
+ * notifies, so two minutes only ends the wait for a tag deleted again, or never pushed.
+ */
+export const NOTIFIED_TAG_WAIT_MS = 120_000;
+/** Tries at recording a notification's tags when other deliveries keep writing the same record. */
+const AWAIT_PUT_ATTEMPTS = 5;
+
+/** A tag a push notification named, waited for until a scan lists it or `until` passes. */
+interface AwaitedTag {
+  tag: string;
+  webhook: string;
+  until: number;
+}
+
+/** The tags waited for for one image (the store's `awaited/<image>`). */
+interface AwaitedTags {
+  tags: AwaitedTag[];
+}
 const scanKey = (image: string): string => `scan/${image}`;
 const runKey = (automation: string): string => `run/${automation}`;
 

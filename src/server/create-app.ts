@@ -147,6 +147,8 @@ export function createApp(context: AppContext): Express {
       const queued = await queueing(async () => {
         for (const image of outcome.images) {
           pipeline.noteWebhook(image, hook.name);
+          // Before the scan is queued, so whichever replica runs it waits for the tags.
+          await pipeline.awaitTags(image, outcome.tags.get(image) ?? [], hook.name);
           await context.trigger('scan', image);
         }
         return true;

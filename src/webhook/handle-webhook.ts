@@ -16,6 +16,8 @@ export interface WebhookAccepted {
   status: 202;
   images: string[];
   events: PushEvent[];
+  /** The tags the events name for each image in `images` (an image pushed by digest only has none). */
+  tags: Map<string, string[]>;
 }
 
 /** Refused: 401 before the body is looked at, 400 when it is not what the source sends. */
@@ -50,12 +52,27 @@ export function handleWebhook(
     if (err instanceof WebhookPayloadError) return { status: 400, error: err.message };
     throw err;
   }
-  return { status: 202, images: matchImages(events, images), events };
+  const tags = matchImages(events, images);
+  return { status: 202, images: [...tags.keys()], events, tags };
 }
 
-/** Names of the configured images whose repository one of the events names, in config order. */
-function matchImages(events: ReadonlyArray<PushEvent>, images: ReadonlyArray<WebhookImage>): string[] {
-  const pushed = new Set(events.map((event) => canonicalRepository(event.repository)));
-  // Filtering the images (not mapping the events) lists each image once, however many events name it.
-  return images.filter((image) => pushed.has(canonicalRepository(image.repository))).map((image) => image.name);
+/**
+ * The configured images whose repository one of the events names, in config order, each with the
+ * tags its events name (deduplicated).
+ */
+function matchImages(events: ReadonlyArray<PushEvent>, images: ReadonlyArray<WebhookImage>): Map<string, string[]> {
+  const pushed = new Map<string, Set<string>>();
+  for (const event of events) {
+    const repository = canonicalRepository(event.repository);
+    const tags = pushed.get(repository) ?? new Set<string>();
+    if (event.tag) tags.add(event.tag);
+    pushed.set(repository, tags);
+  }
+  // Walking the images (not the events) lists each image once, however many events name it.
+  const matched = new Map<string, string[]>();
+  for (const image of images) {
+    const tags = pushed.get(canonicalRepository(image.repository));
+    if (tags) matched.set(image.name, [...tags]);
+  }
+  return matched;
 }

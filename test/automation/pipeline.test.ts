@@ -197,3 +197,68 @@ describe('Pipeline: policies that share a name in two namespaces', () => {
     assert.deepEqual(promotionDueTimes(pipeline, 'app-b'), []);
   });
 });
+
+describe('Pipeline: tags a push notification named', () => {
+  const input = {
+    images: [{ name: 'app', repository: 'registry.example.com/acme/app', exclude: ['^nightly-'] }],
+    policies: [{ name: 'by-tag', image: 'app', semver: '>=1.0.0' }],
+  };
+  const config = Config.parse(input);
+  const awaited = async (pipeline: Pipeline) => (await pipeline.state.get<{ tags: Array<{ tag: string }> }>(['awaited/app'])).get('awaited/app')?.value.tags.map((t) => t.tag);
+
+  it('are waited for: a scan that does not list them fails as transient, after storing what it found', async () => {
+    const { state, client } = registry(['1.0.0']);
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store() });
+    await pipeline.awaitTags('app', ['1.1.0'], 'hub');
+    await pipeline.awaitTags('app', ['1.2.0', 'nightly-7'], 'hub');
+    assert.deepEqual(await awaited(pipeline), ['1.1.0', '1.2.0', 'nightly-7'], 'a second delivery keeps the first one’s tags');
+
+    const early = await pipeline.scanImage('app');
+    assert.ok(early.failure instanceof TransientError);
+    assert.match(early.failure.message, /does not list 1\.1\.0 \(named by webhook hub\), 1\.2\.0 \(named by webhook hub\), nightly-7 \(named by webhook hub\) yet/);
+    assert.deepEqual(early.changed, ['by-tag'], 'the pick the listing gives is stored all the same');
+
+    state.tags = ['1.0.0', '1.1.0', 'nightly-7'];
+    const partly = await pipeline.scanImage('app');
+    assert.match(String(partly.failure), /does not list 1\.2\.0 \(named by webhook hub\) yet/);
+    assert.deepEqual(await awaited(pipeline), ['1.2.0'], 'listed and excluded tags are no longer waited for');
+
+    state.tags = ['1.0.0', '1.1.0', '1.2.0'];
+    const listed = await pipeline.scanImage('app');
+    assert.equal(listed.failure, null);
+    assert.equal(pipeline.policies.get('by-tag')!.pick!.tag, '1.2.0');
+    assert.deepEqual(await awaited(pipeline), []);
+  });
+
+  it('a delivery recorded while a scan settles the list is not lost: the scan’s write is refused', async () => {
+    const digestPolicy = Config.parse({ ...input, policies: [{ name: 'pinned', image: 'app', semver: '>=1.0.0', digest: true }] });
+    const tags = ['1.0.0', '1.1.0'];
+    let delivered = false;
+    // The digest lookup runs after the scan has read the record and before it writes it back.
+    const client = {
+      listTags: async () => tags,
+      getDigest: async () => {
+        if (!delivered) await pipeline.awaitTags('app', ['1.2.0'], 'hub');
+        delivered = true;
+        return `sha256:${'1'.repeat(64)}`;
+      },
+    } as unknown as RegistryClient;
+    const pipeline = new Pipeline(digestPolicy, createLogger('silent'), { registry: client, state: await store() });
+    await pipeline.awaitTags('app', ['1.1.0'], 'hub');
+    const scan = await pipeline.scanImage('app');
+    assert.equal(scan.failure, null, 'what this scan read (1.1.0) is listed');
+    assert.deepEqual(await awaited(pipeline), ['1.1.0', '1.2.0'], 'the later delivery’s tag is still waited for');
+    const next = await pipeline.scanImage('app');
+    assert.match(String(next.failure), /does not list 1\.2\.0 \(named by webhook hub\) yet/);
+    assert.deepEqual(await awaited(pipeline), ['1.2.0']);
+  });
+
+  it('are waited for only so long: a tag never listed ends the wait, and the scan succeeds', async () => {
+    const { client } = registry(['1.0.0']);
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store(), notifiedTagWaitMs: 0 });
+    await pipeline.awaitTags('app', ['9.9.9'], 'hub');
+    const outcome = await pipeline.scanImage('app');
+    assert.equal(outcome.failure, null);
+    assert.deepEqual(await awaited(pipeline), []);
+  });
+});

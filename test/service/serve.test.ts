@@ -68,7 +68,8 @@ server: { host: 127.0.0.1, port: ${port}, apiToken: ${API_TOKEN} }
 stateDir: ${join(dir, 'state')}
 `;
     await writeFile(configPath, configText);
-    service = await Service.start(loadConfig(configPath, env), { configPath, env }, createLogger('silent'));
+    // A tag a notification names and the registry never lists (9.9.9 below) is waited for this long.
+    service = await Service.start(loadConfig(configPath, env), { configPath, env, notifiedTagWaitMs: 1_500 }, createLogger('silent'));
     await service.queue.idle();
   });
 
@@ -127,8 +128,11 @@ stateDir: ${join(dir, 'state')}
     });
     assert.equal(res.status, 202);
     assert.deepEqual(await res.json(), { images: ['app'] });
+    // The payload's tag is a hint: 9.9.9 does not exist in the registry, so it is waited for (the
+    // scan retried) until notifiedTagWaitMs has passed, then given up; it is never written.
+    assert.deepEqual((await service.pipeline.state.get<{ tags: Array<{ tag: string }> }>(['awaited/app'])).get('awaited/app')?.value.tags.map((t) => t.tag), ['9.9.9']);
     await service.queue.idle();
-    // The payload's tag is a hint: 9.9.9 does not exist in the registry, so it is never written.
+    assert.deepEqual((await service.pipeline.state.get<{ tags: unknown[] }>(['awaited/app'])).get('awaited/app')?.value.tags, []);
     assert.doesNotMatch(await gitServer.readFile('fleet', 'main', 'apps/app.yaml'), /9\.9\.9/);
   });
 

@@ -111,7 +111,7 @@ for (const c of CASES) {
 
     it('accepts the recorded sample and reports its pushes', () => {
       const outcome = handleWebhook(source, SECRET, signedRequest(c.type, body, SECRET, c.headers), []);
-      assert.deepEqual(outcome, { status: 202, images: [], events: c.events });
+      assert.deepEqual(outcome, { status: 202, images: [], events: c.events, tags: new Map() });
     });
 
     it('401 when the secret is wrong', () => {
@@ -169,6 +169,21 @@ describe('distribution envelope filtering', () => {
   for (const [label, event, expected] of cases) {
     it(label, () => assert.deepEqual(eventsOf('distribution', { events: [event] }), expected));
   }
+
+  it("matches the configured images the pushes name, in config order, each with its pushes' tags", () => {
+    const push = (repository: string, tag: string) => ({ action: 'push', target: { mediaType: MANIFEST, repository, tag }, request: host });
+    const body = { events: [push('team/app', '2.0.0'), push('team/other', '1.0.0'), push('team/app', '2.0.1'), push('team/app', '2.0.0')] };
+    const images = [
+      { name: 'other', repository: 'registry.example.com:5000/team/other' },
+      { name: 'unrelated', repository: 'registry.example.com:5000/team/unrelated' },
+      { name: 'app', repository: 'registry.example.com:5000/team/app' },
+    ];
+    const outcome = handleWebhook(webhookSources.distribution, SECRET, signedRequest('distribution', jsonBody(body), SECRET), images);
+    assert.equal(outcome.status, 202);
+    assert.ok('tags' in outcome);
+    assert.deepEqual(outcome.images, ['other', 'app']);
+    assert.deepEqual(outcome.tags, new Map([['other', ['1.0.0']], ['app', ['2.0.0', '2.0.1']]]));
+  });
 
   it('push + pull + blob push in one envelope yields only the manifest push', () => {
     const events = cases.slice(2, 5).map(([, event]) => event).concat([cases[0]![1]]);

@@ -4,16 +4,13 @@
 // a push lost until the next one. Real registry, real git server, a real delivery over HTTP; the
 // notification is sent by the test before the push, which is the race made certain.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/load-config.js';
-import { createLogger } from '../../src/log.js';
-import { Service } from '../../src/serve.js';
+import type { Service } from '../../src/serve.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startWebhookOnlyService } from '../helpers/webhook-service.js';
 
 const HOOK_SECRET = 'early-hook-secret';
 const MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -36,22 +33,7 @@ describe('a push notification that arrives before the registry lists its tag', (
     [registry, gitServer, dir] = await Promise.all([startRegistry(), startGitServer(), makeTempDir('webhook-early')]);
     await registry.pushImage('acme/app', '1.0.0');
     const repoUrl = await gitServer.createRepo('fleet', { 'app.yaml': `image: ${registry.host}/acme/app:1.0.0 # {"$imagepolicy": "app"}\n` });
-    const configPath = join(dir, 'tagpilot.yaml');
-    await writeFile(
-      configPath,
-      `images: [{ name: app, repository: ${registry.host}/acme/app, interval: 0 }]
-policies: [{ name: app, image: app, semver: '>=1.0.0' }]
-automations: [{ name: fleet, git: { url: ${repoUrl} }, interval: 0 }]
-registries: [{ host: ${registry.host}, insecure: true }]
-webhooks: [{ name: registry, type: distribution, secretEnv: HOOK_SECRET }]
-server: { host: 127.0.0.1, port: 0 }
-stateDir: ${join(dir, 'state')}
-`,
-    );
-    const env = { ...process.env, HOOK_SECRET };
-    const log = createLogger('debug', { write: (text: string) => void lines.push(JSON.parse(text) as Line) });
-    service = await Service.start(loadConfig(configPath, env), { configPath, env }, log);
-    await service.queue.idle();
+    service = await startWebhookOnlyService({ registryHost: registry.host, repoUrl, dir, port: 0, secret: HOOK_SECRET, lines });
   });
 
   after(async () => {

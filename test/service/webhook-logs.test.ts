@@ -2,17 +2,14 @@
 // uploads, mounts, the manifest), and only a delivery that names a configured image is worth an
 // info line — one per delivery; the rest are debug. Against a real registry sending real envelopes.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/load-config.js';
-import { createLogger } from '../../src/log.js';
-import { Service } from '../../src/serve.js';
+import type { Service } from '../../src/serve.js';
 import { getFreePort } from '../helpers/free-port.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startWebhookOnlyService } from '../helpers/webhook-service.js';
 
 const HOOK_SECRET = 'registry-hook-secret';
 
@@ -37,22 +34,7 @@ describe('webhook log levels', () => {
       makeTempDir('webhook-logs'),
     ]);
     const repoUrl = await gitServer.createRepo('fleet', { 'app.yaml': `image: ${registry.host}/acme/app:1.0.0 # {"$imagepolicy": "app"}\n` });
-    const configPath = join(dir, 'tagpilot.yaml');
-    await writeFile(
-      configPath,
-      `images: [{ name: app, repository: ${registry.host}/acme/app, interval: 0 }]
-policies: [{ name: app, image: app, semver: '>=1.0.0' }]
-automations: [{ name: fleet, git: { url: ${repoUrl} }, interval: 0 }]
-registries: [{ host: ${registry.host}, insecure: true }]
-webhooks: [{ name: registry, type: distribution, secretEnv: HOOK_SECRET }]
-server: { host: 127.0.0.1, port: ${port} }
-stateDir: ${join(dir, 'state')}
-`,
-    );
-    const env = { ...process.env, HOOK_SECRET };
-    const log = createLogger('debug', { write: (text: string) => void lines.push(JSON.parse(text) as Line) });
-    service = await Service.start(loadConfig(configPath, env), { configPath, env }, log);
-    await service.queue.idle();
+    service = await startWebhookOnlyService({ registryHost: registry.host, repoUrl, dir, port: port, secret: HOOK_SECRET, lines });
   });
 
   after(async () => {

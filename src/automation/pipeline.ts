@@ -190,9 +190,11 @@ export class Pipeline {
   /**
    * Lists an image's tags, re-evaluates its policies and stores the picks. Returns the policies whose
    * pick changed even when another of them failed (a digest lookup, say), so no change is lost; the
-   * first failure comes back beside them for the caller to retry.
+   * first failure comes back beside them for the caller to retry. A tag a push notification named
+   * that the registry does not list yet is such a failure, so the queue scans again; with `oneShot`
+   * (reconcile, which nothing retries) it is only logged, and left for a serve sharing the state.
    */
-  async scanImage(name: string): Promise<ScanOutcome> {
+  async scanImage(name: string, { oneShot = false }: { oneShot?: boolean } = {}): Promise<ScanOutcome> {
     const image = this.image(name);
     const status = this.images.get(name)!;
     // performance.now(), not prom-client's startTimer(): that is two closures and a merged labels object per scan.
@@ -247,11 +249,9 @@ export class Pipeline {
       const unlisted = await this.settleAwaitedTags(name, awaited, status.tags, excluded);
       // Not "nothing new": the registry has not caught up with its own notification. The queue
       // scans again with backoff, and the picks stored above stand.
-      if (unlisted.length > 0) {
-        outcome.failure ??= new TransientError(
-          `image ${name}: the registry does not list ${unlisted.map((t) => `${t.tag} (named by webhook ${t.webhook})`).join(', ')} yet; scanning again`,
-        );
-      }
+      const named = unlisted.map((t) => `${t.tag} (named by webhook ${t.webhook})`).join(', ');
+      if (unlisted.length > 0 && oneShot) this.log.info({ image: name, tags: unlisted.map((t) => t.tag) }, `the registry does not list ${named} yet`);
+      else if (unlisted.length > 0) outcome.failure ??= new TransientError(`image ${name}: the registry does not list ${named} yet; scanning again`);
     }
     await this.recordScan(name, startedAt, null);
     const firstScan = !this.scannedHere.has(name);
@@ -497,7 +497,7 @@ export class Pipeline {
     let ok = true;
     await Promise.all(
       images.map(async (image) => {
-        if ((await this.scanImage(image)).failure) ok = false;
+        if ((await this.scanImage(image, { oneShot: true })).failure) ok = false;
       }),
     );
     const results: AutomationResult[] = [];

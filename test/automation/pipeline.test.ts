@@ -253,6 +253,18 @@ describe('Pipeline: tags a push notification named', () => {
     assert.deepEqual(await awaited(pipeline), ['1.2.0']);
   });
 
+  it('do not fail a reconcile, which nothing retries: they stay waited for, for a serve sharing the state', async () => {
+    const { state, client } = registry(['1.0.0']);
+    const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store() });
+    await pipeline.awaitTags('app', ['1.1.0', '1.2.0'], 'hub');
+    state.tags = ['1.0.0', '1.1.0'];
+    const { ok } = await pipeline.reconcile();
+    assert.equal(ok, true);
+    assert.equal(pipeline.images.get('app')!.error, null);
+    assert.equal(pipeline.policies.get('by-tag')!.pick!.tag, '1.1.0');
+    assert.deepEqual(await awaited(pipeline), ['1.2.0'], 'the listed tag is settled, the other still waited for');
+  });
+
   it('are waited for only so long: a tag never listed ends the wait, and the scan succeeds', async () => {
     const { client } = registry(['1.0.0']);
     const pipeline = new Pipeline(config, createLogger('silent'), { registry: client, state: await store(), notifiedTagWaitMs: 0 });

@@ -8,13 +8,13 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only: package.json `dependencies`, the few packages the bundle leaves
 # external (bullmq, ioredis, ssh2). The final image copies these and never runs npm. --ignore-scripts:
-# `prepare` patches a dev dependency (patches/ → isomorphic-git), which this stage does not install.
+# `prepare` patches dev dependencies (patches/ → isomorphic-git, node-cron), which this stage does not install.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# The bundle (scripts/build.mjs): src/ and the patched isomorphic-git in dist/, what `npm pack` ships.
+# The bundle (scripts/build.mjs): src/ and the patched isomorphic-git and node-cron in dist/, what `npm pack` ships.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # patches/ is applied to node_modules by the prepare script (patch-package) that npm ci runs.

@@ -1,9 +1,19 @@
-// Fires each image's scan on its interval. node-cron ticks every second and we check what is due,
-// so any interval (90s, 1h30m) works, not only those a cron expression can say; each image gets a
-// random offset so hundreds of images on one interval do not all fire in the same second. What is due
-// is kept in a min-heap by time, so a tick looks only at the entries it fires, not at all of them
-// (1,000 images: a walk over every entry each second was ~4% of serve's CPU in an interval, issue 18).
+// Fires each image's scan on its interval. Due entries fire on whole-second ticks and we check what
+// is due, so any interval (90s, 1h30m) works, not only those a cron expression can say; each image
+// gets a random offset so hundreds of images on one interval do not all fire in the same second. What
+// is due is kept in a min-heap by time, so a tick looks only at the entries it fires, not at all of
+// them (1,000 images: a walk over every entry each second was ~4% of serve's CPU in an interval, issue 18).
+//
+// node-cron beats once a minute, and a timer set for the first whole second at which the earliest
+// entry is due ticks in between: the same ticks a once-a-second beat makes, less the ones that find
+// nothing due. A node-cron beat each second cost 8-14% of serve's CPU in an interval with 1,000
+// images (its Intl date formatting, about 11 formatToParts calls, and a random UUID per beat; a timer
+// costs a sixth of that). The minute beat ticks too and sets the timer again, so a wall-clock change
+// (timers run on a monotonic clock) moves the ticks by at most a minute.
 import { schedule, type ScheduledTask } from 'node-cron';
+
+/** The longest the timer waits: the minute beat sets it again by then. */
+const MAX_TIMER_MS = 60_000;
 
 /** Something to run every `intervalMs`; 0 means never (webhooks only). */
 export interface ScheduleEntry {
@@ -14,6 +24,8 @@ export interface ScheduleEntry {
 /** Calls `fire(key)` for each entry on its interval, first after a random part of it. */
 export class Scheduler {
   private task: ScheduledTask | null = null;
+  /** The tick between beats, at the first whole second at which the earliest entry is due. */
+  private timer: NodeJS.Timeout | undefined;
   /** When each scheduled entry fires next, by its index in `entries`. */
   private readonly dueAt: number[] = [];
   /** Indexes of the scheduled entries (one per key), ordered as a binary min-heap by `dueAt`. */
@@ -36,7 +48,8 @@ export class Scheduler {
 
   /** Starts ticking. */
   start(): void {
-    this.task = schedule('* * * * * *', () => this.tick(), { noOverlap: true });
+    this.task = schedule('0 * * * * *', () => this.tickAndArm(), { noOverlap: true });
+    this.arm();
   }
 
   /** Fires every entry that is due, in the entries' order; exposed so tests can drive time. */
@@ -67,8 +80,39 @@ export class Scheduler {
 
   /** Stops ticking. */
   async stop(): Promise<void> {
-    await this.task?.destroy();
+    const task = this.task;
     this.task = null;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await task?.destroy();
+  }
+
+  private tickAndArm(): void {
+    try {
+      this.tick();
+    } finally {
+      this.arm();
+    }
+  }
+
+  /** Sets the timer for the first whole second at which the earliest entry is due (none: the beat). */
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.task === null || this.heap.length === 0) return;
+    const now = this.now();
+    // An entry still due (a tick cut short by an error) waits for the next second, as with a beat.
+    const tickAt = Math.ceil(Math.max(this.dueAt[this.heap[0]!]!, now + 1) / 1000) * 1000;
+    const delay = Math.min(tickAt - now, MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.tickAndArm();
+      } catch (err) {
+        // As node-cron does with a beat's error: reported, and the rest fire on the next tick.
+        console.error('scheduler tick failed:', err);
+      }
+    }, delay);
   }
 
   private push(index: number): void {

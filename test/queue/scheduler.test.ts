@@ -70,6 +70,29 @@ describe('Scheduler', () => {
     });
   }
 
+  it('fires due entries on its own once started, between node-cron\'s minute beats', async () => {
+    const fired: string[] = [];
+    let firedTwice!: () => void;
+    const twice = new Promise<void>((resolve) => (firedTwice = resolve));
+    const scheduler = new Scheduler(
+      [
+        { key: 'scan:a', intervalMs: 1000 },
+        { key: 'scan:hooks-only', intervalMs: 0 },
+      ],
+      (key) => {
+        fired.push(key);
+        if (fired.length === 2) firedTwice();
+      },
+    );
+    scheduler.start();
+    try {
+      await twice;
+    } finally {
+      await scheduler.stop();
+    }
+    assert.deepEqual(fired, ['scan:a', 'scan:a']);
+  });
+
   it('says when a key fires next, and null for one without an interval or unknown', () => {
     let now = 1_000_000;
     const fired: string[] = [];

@@ -1,6 +1,8 @@
 // One HTTP exchange with a registry, following redirects by hand so credentials never leave the origin
 // they were meant for (registries redirect to blob storage with signed URLs that need no header).
 import got, { Options, type CancelableRequest, type OptionsInit, type Response } from 'got';
+import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import https from 'node:https';
 import { InputError, ResponseTooLargeError } from '../errors.js';
 
 /** What to send; `authorization` goes to the first origin only. */
@@ -33,7 +35,24 @@ const registryGot = got.extend({
   throwHttpErrors: false,
   followRedirect: false,
   retry: { limit: 0 },
+  request: requestWithSetOptions,
 });
+
+/**
+ * What got does without a `request` option (http.request or https.request by the URL's protocol),
+ * given only the options got set. got hands node:http ~35 options, most of them undefined, and Node
+ * copies the object whole more than once per request (Agent.addRequest, ClientRequest): 1,000
+ * tags/list requests through got cost ~15% less CPU given the set ones only (issue 18: serve's
+ * interval). An undefined option and an absent one mean the same to node:http and node:tls.
+ */
+function requestWithSetOptions(url: URL, options: RequestOptions, callback?: (response: IncomingMessage) => void): ClientRequest {
+  const set: RequestOptions = {};
+  for (const key in options) {
+    const value = options[key as keyof RequestOptions];
+    if (value !== undefined) (set as Record<string, unknown>)[key] = value;
+  }
+  return (url.protocol === 'https:' ? https : http).request(url, set, callback);
+}
 
 /**
  * `registryGot` called with its own defaults in place of the instance's, as got's create() passes them

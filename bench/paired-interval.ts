@@ -8,68 +8,34 @@
 // node flags to serve (e.g. `--cpu-prof --cpu-prof-dir=DIR`), SERVE_STDOUT=1 passes its stdout
 // through (`--trace-gc`), INTERVAL_MS shortens the interval. Not a *.bench.ts: `npm run bench` skips it.
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JOURNAL_FILE } from '../src/state/file-state-store.js';
-import { getFreePort } from '../test/helpers/free-port.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { IMAGES, imagesScanned, processUsage, scansMade, writeManyImagesConfig } from './many-images-serve.js';
 
-const IMAGES = 1000;
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 60_000);
-
-async function usage(pid: number): Promise<{ cpuMs: number; peakRssMiB: number; rssMiB: number }> {
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  const cpuMs = (Number(stat[11]) + Number(stat[12])) * 10;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return {
-    cpuMs,
-    peakRssMiB: Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) / 1024,
-    rssMiB: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024,
-  };
-}
-
-async function scanned(stateDir: string): Promise<number> {
-  const journal = await readFile(join(stateDir, 'state', JOURNAL_FILE), 'utf8').catch(() => '');
-  return new Set(journal.match(/^\{"key":"scan\/[^"]*"/gm) ?? []).size;
-}
-
-async function scans(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('tagpilot_scans_total{') || line.startsWith('tagpilot_scans_total '))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
 
 async function once(main: string, registry: TestRegistry, dir: string, extraArgs: string[]) {
   await mkdir(dir);
-  const images = Array.from({ length: IMAGES }, (_, i) => `  - { name: img${i}, repository: ${registry.host}/team/app${i % 10}, interval: 1m }`);
-  const policies = Array.from({ length: IMAGES }, (_, i) => `  - { name: p${i}, image: img${i}, semver: '>=1.0.0' }`);
-  const configPath = join(dir, 'tagpilot.yaml');
-  const stateDir = join(dir, 'state');
-  const port = await getFreePort();
-  await writeFile(
-    configPath,
-    `images:\n${images.join('\n')}\npolicies:\n${policies.join('\n')}\nregistries: [{ host: ${registry.host}, insecure: true, concurrency: 8 }]\nserver: { host: 127.0.0.1, port: ${port} }\nstateDir: ${stateDir}\n`,
-  );
+  const { configPath, stateDir, port } = await writeManyImagesConfig(dir, registry);
   const wallStart = performance.now();
   const serve = spawn(process.execPath, [...extraArgs, main, 'serve', '--config', configPath], {
     env: { ...process.env, TAGPILOT_LOG_LEVEL: 'warn' },
-    stdio: ["ignore", process.env.SERVE_STDOUT ? "inherit" : "ignore", "inherit"],
+    stdio: ['ignore', process.env.SERVE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
     cwd: dir,
   });
   try {
-    while ((await scanned(stateDir)) < IMAGES) {
+    while ((await imagesScanned(stateDir)) < IMAGES) {
       if (serve.exitCode !== null) throw new Error(`serve exited with ${serve.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const startupWall = performance.now() - wallStart;
-    const scansBefore = await scans(port);
-    const before = await usage(serve.pid!);
+    const scansBefore = await scansMade(port);
+    const before = await processUsage(serve.pid!);
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
-    const after = await usage(serve.pid!);
-    const inInterval = (await scans(port)) - scansBefore;
+    const after = await processUsage(serve.pid!);
+    const inInterval = (await scansMade(port)) - scansBefore;
     return { interval: after.cpuMs - before.cpuMs, startup: before.cpuMs, startupWall, peak: after.peakRssMiB, rss: after.rssMiB, scans: inInterval };
   } finally {
     serve.kill('SIGTERM');

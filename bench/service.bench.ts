@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../src/config/load-config.js';
 import { createLogger } from '../src/log.js';
-import { JOURNAL_FILE } from '../src/state/file-state-store.js';
 import { Service } from '../src/serve.js';
 import { getFreePort } from '../test/helpers/free-port.js';
 import { startGitServer } from '../test/helpers/git-server.js';
@@ -20,6 +19,7 @@ import { startRedis } from '../test/helpers/redis-server.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
 import type { BenchResult } from './bench-result.js';
+import { IMAGES, imagesScanned, processUsage, scansMade, writeManyImagesConfig } from './many-images-serve.js';
 
 const run$ = promisify(execFile);
 const PUSHES = 20;
@@ -99,30 +99,6 @@ ${redis ? `queue: { redisUrl: '${redis.url}' }` : ''}
   }
 }
 
-/** CPU time (ms) and peak RSS (MiB) of a live process, from /proc. */
-async function processUsage(pid: number): Promise<{ cpuMs: number; peakRssMiB: number }> {
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s; after "pid (comm) " they are 11 and 12.
-  const cpuMs = (Number(stat[11]) + Number(stat[12])) * 10;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const peakKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]);
-  return { cpuMs, peakRssMiB: peakKiB / 1024 };
-}
-
-/** The sum of a counter's samples in a Prometheus text exposition. */
-function counterTotal(metrics: string, name: string): number {
-  return metrics
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
-
-/** How many images have a stored scan, read from the state journal: watching costs the service nothing. */
-async function imagesScanned(stateDir: string): Promise<number> {
-  const journal = await readFile(join(stateDir, 'state', JOURNAL_FILE), 'utf8').catch(() => '');
-  return new Set(journal.match(/^\{"key":"scan\/[^"]*"/gm) ?? []).size;
-}
-
 /** NODE_OPTIONS as the container sets it (the Dockerfile's ENV), so the bench measures what the image runs. */
 async function containerNodeOptions(): Promise<string> {
   const match = /^\s*NODE_OPTIONS=(\S+)/m.exec(await readFile('Dockerfile', 'utf8'));
@@ -139,7 +115,6 @@ interface ServeUsage {
   scansAfter: number;
 }
 
-const IMAGES = 1000;
 const INTERVAL_MS = 60_000;
 
 // `tagpilot serve` from the bundle, as its own process, with 1,000 images on a 1-minute interval.
@@ -147,32 +122,22 @@ const INTERVAL_MS = 60_000;
 // later: that difference is one interval, every image scanned once more by its schedule.
 async function serveOneInterval(main: string, registry: TestRegistry, dir: string, env: NodeJS.ProcessEnv): Promise<ServeUsage> {
   await mkdir(dir);
-  // 1,000 images over 10 real repositories: the registry work is real, the scheduling is what we measure.
-  const images = Array.from({ length: IMAGES }, (_, i) => `  - { name: img${i}, repository: ${registry.host}/team/app${i % 10}, interval: 1m }`);
-  const policies = Array.from({ length: IMAGES }, (_, i) => `  - { name: p${i}, image: img${i}, semver: '>=1.0.0' }`);
-  const configPath = join(dir, 'tagpilot.yaml');
-  const stateDir = join(dir, 'state');
-  const port = await getFreePort();
-  await writeFile(
-    configPath,
-    `images:\n${images.join('\n')}\npolicies:\n${policies.join('\n')}\nregistries: [{ host: ${registry.host}, insecure: true, concurrency: 8 }]\nserver: { host: 127.0.0.1, port: ${port} }\nstateDir: ${stateDir}\n`,
-  );
+  const { configPath, stateDir, port } = await writeManyImagesConfig(dir, registry);
   const serve = spawn(process.execPath, [main, 'serve', '--config', configPath], {
     env: { ...process.env, ...env, TAGPILOT_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const scans = async () => counterTotal(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), 'tagpilot_scans_total');
   try {
     while ((await imagesScanned(stateDir)) < IMAGES) {
       if (serve.exitCode !== null) throw new Error(`serve exited with ${serve.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     // Each scrape outside the interval: counted before its start, and after its end.
-    const scansBefore = await scans();
+    const scansBefore = await scansMade(port);
     const startup = await processUsage(serve.pid!);
     await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
     const whole = await processUsage(serve.pid!);
-    return { startup, whole, scansBefore, scansAfter: await scans() };
+    return { startup, whole, scansBefore, scansAfter: await scansMade(port) };
   } finally {
     serve.kill('SIGTERM');
     await new Promise((resolve) => serve.once('exit', resolve));
@@ -186,7 +151,7 @@ async function serveOneInterval(main: string, registry: TestRegistry, dir: strin
 // itself (process.cpuUsage), so node's start-up is left out of it as serve's is. It makes the
 // interval's twice: in one burst, 8 at a time, and at random times over 60 s as serve's schedule
 // spreads its scans. The same fetches cost 3-4x the CPU spread out (each wakes an idle process
-// on its own) as in a burst. Serve's scheduler ticks once a second and fires the scans due then
+// on its own) as in a burst. Serve's scheduler fires the scans due on whole-second ticks,
 // together, so a second baseline process (beside the first) makes the interval's fetches that way:
 // the like-for-like row, between the burst and the spread.
 async function manyImages(): Promise<BenchResult[]> {

@@ -3,6 +3,7 @@
 // npm applied it, and that what the patched code writes, reads and reports is exactly what git has.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -136,6 +137,49 @@ describe('isomorphic-git patch', () => {
       await assert.rejects(git.indexPack({ fs, dir: damaged, gitdir: damaged, filepath: file }), error, name);
       assert.equal(fs.existsSync(join(damaged, file.replace(/\.pack$/, '.idx'))), false, `${name}: no index written`);
     }
+    // Objects are inflated by one zlib context, reset for each; a stream that failed replaces it, and
+    // the next pack indexes as git's does.
+    const intact = join(damaged, pack!);
+    fs.writeFileSync(intact, bytes);
+    await git.indexPack({ fs, dir: damaged, gitdir: damaged, filepath: pack! });
+    const theirs = join(dir, 'after-damaged.idx');
+    execFileSync('git', ['index-pack', '-o', theirs, intact]);
+    assert.ok(fs.readFileSync(intact.replace(/\.pack$/, '.idx')).equals(fs.readFileSync(theirs)), 'the .idx written after a failure differs from git index-pack\'s');
+  });
+
+  it('refuses a packed object whose deflate stream is corrupt, and reads the others', async () => {
+    const copy = join(dir, 'corrupt-object.git');
+    execFileSync('git', ['clone', '-q', '--bare', '--no-local', dir, copy]);
+    const [pack] = fs.readdirSync(join(copy, 'objects', 'pack')).filter((f) => f.endsWith('.pack'));
+    const packPath = join(copy, 'objects', 'pack', pack!);
+    // `git verify-pack -v`: oid, type, size, size in the pack, offset, and for a delta its depth and base.
+    const listed = execFileSync('git', ['verify-pack', '-v', packPath.replace(/\.pack$/, '.idx')], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.split(/\s+/))
+      .filter(([oid, type, , , , depth]) => /^[0-9a-f]{40}$/.test(oid!) && depth === undefined && type !== undefined);
+    const victim = listed.find(([, type]) => type === 'blob');
+    const other = listed.find(([oid, type]) => type === 'tree' && oid !== victim?.[0]);
+    assert.ok(victim && other, 'the pack holds a whole (undeltified) blob and tree');
+    const [oid, , , packed, offset] = victim;
+    const packBytes = fs.readFileSync(packPath);
+    // Past the object's header (2 bytes for these sizes) and the zlib header: the deflate data itself.
+    packBytes.fill(0xff, Number(offset) + 4, Number(offset) + Number(packed) - 4);
+    // The checksums made again (the pack's trailer, and the .idx's copy of it and its own), so that
+    // only the object is damaged: isomorphic-git checks the pack's when it first loads it.
+    const sha1 = (bytes: Buffer): Buffer => createHash('sha1').update(bytes).digest();
+    sha1(packBytes.subarray(0, -20)).copy(packBytes, packBytes.length - 20);
+    const idxPath = packPath.replace(/\.pack$/, '.idx');
+    const idxBytes = fs.readFileSync(idxPath);
+    packBytes.copy(idxBytes, idxBytes.length - 40, packBytes.length - 20);
+    sha1(idxBytes.subarray(0, -20)).copy(idxBytes, idxBytes.length - 20);
+    for (const [path, bytes] of [[packPath, packBytes], [idxPath, idxBytes]] as const) {
+      fs.chmodSync(path, 0o644);
+      fs.writeFileSync(path, bytes);
+    }
+    const cache = {};
+    await assert.rejects(git.readBlob({ fs, gitdir: copy, oid: oid!, cache }), /zlib|[Dd]ecompress|length/);
+    const { object } = await git.readObject({ fs, gitdir: copy, oid: other[0]!, cache, format: 'content' });
+    assert.ok(Buffer.from(object as Uint8Array).equals(execFileSync('git', ['--git-dir', copy, 'cat-file', 'tree', other[0]!])));
   });
 
   it('writes a pack git accepts: objects and trailing SHA-1 checksum', async () => {

@@ -141,7 +141,9 @@ export function fetchAhead(automation: AutomationConfig, options: CloneOptions &
   const askedForPack = new Promise<void>((resolve) => (asked = resolve));
   setTimeout(asked, FETCH_AHEAD_HEAD_START_MS).unref();
   const onRequest = (method: string): void => {
-    if (method === 'POST') asked();
+    // A turn of the event loop later: the client writes the request on the next tick, and the
+    // caller's module loading, once it starts, would hold that write back until it is done.
+    if (method === 'POST') setImmediate(asked);
   };
   const ahead = withGitdirLock(gitdir, async (): Promise<FetchAhead> => {
     const memo = await loadMemo(gitdir, screen);

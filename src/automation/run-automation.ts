@@ -375,11 +375,14 @@ function commitMessage(automation: string, changes: CommitChange[], template: Co
 async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>, fallbacks: ReadonlyMap<string, ReadonlySet<string>>): Promise<Edit> {
   const { repo, automation, memo, screen } = run;
   const edit: Edit = { files: new Map(), before: new Map(), changes: [], problems: [], fields: [] };
-  const files = await repo.listFiles(head, automation.paths, isManifestPath, (path) =>
-    edit.problems.push({ file: path, line: 0, message: 'skipped: a symlink (tagpilot does not follow symlinks)' }),
-  );
+  const listing = await repo.listFiles(head, automation.paths, isManifestPath, {
+    onSymlink: (path) => edit.problems.push({ file: path, line: 0, message: 'skipped: a symlink (tagpilot does not follow symlinks)' }),
+    memo,
+    // Folders of nothing but irrelevant files are passed over, unless the memo is due a pruning.
+    passOver: !memo.outgrown,
+  });
   const options = { mode: automation.update, knownPolicies: run.options.knownPolicies };
-  const unread = files.filter((file) => !memo.isIrrelevant(file.oid));
+  const unread = listing.files.filter((file) => !memo.isIrrelevant(file.oid));
   await forEachLimited(unread, READ_CONCURRENCY, async (file: TreeFile) => {
     const bytes = await repo.readBlob(file.oid);
     if (screen.ignores(bytes)) {
@@ -402,7 +405,7 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
     edit.before.set(file.path, text);
     edit.changes.push(...result.changes);
   });
-  await memo.save(new Set(files.map((f) => f.oid)));
+  await memo.save(listing.complete ? listing.seen : undefined);
   edit.changes.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   edit.problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   edit.fields.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));

@@ -33,6 +33,24 @@ export interface TreeFile {
   mode: number;
 }
 
+/**
+ * What listFiles may pass over and what it learns, kept between runs (ScreenedBlobs): ids of blobs
+ * that hold nothing the caller looks for, and of trees that hold only such blobs and such trees.
+ */
+export interface TreeMemo {
+  isIrrelevant(oid: string): boolean;
+  markIrrelevant(oid: string): void;
+}
+
+/** What listFiles found. */
+export interface TreeListing {
+  files: TreeFile[];
+  /** The id of every blob and tree named in the trees read: what a memo built from this listing may keep. */
+  seen: Set<string>;
+  /** False when a folder the memo knew to be irrelevant was passed over, its contents unlisted. */
+  complete: boolean;
+}
+
 /** Who a commit is by. */
 export interface Signature {
   name: string;
@@ -345,36 +363,56 @@ export class GitRepository {
     }
   }
 
-  /** Regular files under `paths` (folders or files) at `commit`; symlinks (told to `onSymlink`) and submodules are skipped. */
+  /**
+   * Regular files under `paths` (folders or files) at `commit`; symlinks (told to `onSymlink`) and
+   * submodules are skipped. With a `memo`, every tree read that names only blobs and trees the memo
+   * holds irrelevant is marked irrelevant in turn, and with `passOver` a tree the memo holds is not
+   * read: a folder nobody edits costs nothing on the next run. Such a folder has no file a caller
+   * would read (its blobs are all irrelevant) and no symlink to report (it names only blobs and trees).
+   */
   async listFiles(
     commit: string,
     paths: readonly string[],
     accept: (path: string) => boolean,
-    onSymlink?: (path: string) => void,
-  ): Promise<TreeFile[]> {
+    options: { onSymlink?: (path: string) => void; memo?: TreeMemo; passOver?: boolean } = {},
+  ): Promise<TreeListing> {
+    const { onSymlink, memo, passOver = false } = options;
     const roots = paths.map(normalisePath);
     const wanted = (path: string) => roots.some((r) => r === '' || path === r || path.startsWith(`${r}/`));
     const onTheWay = (dir: string) => roots.some((r) => r.startsWith(`${dir}/`));
     const files: TreeFile[] = [];
+    const seen = new Set<string>();
+    let complete = true;
     // readTree per folder, not walk(): walk pays several awaits per entry, and most entries are files we only list.
     const visit = async (treeOid: string, prefix: string): Promise<void> => {
       const tree = await this.local(() => this.readTree(treeOid));
       const folders: Promise<void>[] = [];
+      const subtrees: string[] = [];
+      // Whether every entry is a plain file the memo holds irrelevant (the subtrees are checked below).
+      let plain = memo !== undefined;
       for (const entry of tree) {
+        seen.add(entry.oid);
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
         if (entry.type === 'tree') {
-          if (wanted(path) || onTheWay(path)) folders.push(visit(entry.oid, path));
+          subtrees.push(entry.oid);
+          if (!wanted(path) && !onTheWay(path)) continue;
+          if (passOver && memo?.isIrrelevant(entry.oid)) complete = false;
+          else folders.push(visit(entry.oid, path));
           continue;
         }
         const mode = Number.parseInt(entry.mode, 8);
+        if (plain && !(entry.type === 'blob' && FILE_MODES.has(mode) && memo?.isIrrelevant(entry.oid))) plain = false;
         if (entry.type !== 'blob' || !wanted(path) || !accept(path)) continue;
         if (FILE_MODES.has(mode)) files.push({ path, oid: entry.oid, mode });
         else if (mode === SYMLINK_MODE) onSymlink?.(path);
       }
       await Promise.all(folders);
+      // The folders below were marked by now, if they hold nothing either.
+      if (plain && prefix !== '' && subtrees.every((oid) => memo?.isIrrelevant(oid))) memo?.markIrrelevant(treeOid);
     };
     await visit(commit, '');
-    return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { files, seen, complete };
   }
 
   /** A blob's bytes. */

@@ -52,7 +52,7 @@ describe('git over SSH (sshd)', () => {
     assert.equal(logins() - before, 1, 'one SSH login for the whole clone');
     assert.deepEqual(await commandsSince(ran), ['git-upload-pack']);
     assert.equal(head, (await repos.log(name, 'main'))[0]!.sha);
-    assert.equal(new TextDecoder().decode(await repo.readBlob((await repo.listFiles(head, ['apps'], () => true))[0]!.oid)), 'image: app:1.0.0\n');
+    assert.equal(new TextDecoder().decode(await repo.readBlob((await repo.listFiles(head, ['apps'], () => true)).files[0]!.oid)), 'image: app:1.0.0\n');
 
     const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', 'image: app:1.2.0\n']]), 'Update app', { name: 'tagpilot', email: 't@example.test' });
     const beforePush = (await sshd.commands()).length;

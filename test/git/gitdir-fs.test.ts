@@ -117,7 +117,7 @@ describe('gitdir fs: objects written through it', () => {
 });
 
 describe('screened blobs memo', () => {
-  it('is kept per screen, forgets blobs no longer present, and ignores a damaged file', async () => {
+  it('is kept per screen, forgets blobs no longer present after a complete listing (only then), and ignores a damaged file', async () => {
     const dir = await makeTempDir('memo');
     try {
       const file = join(dir, 'memo.json');
@@ -135,6 +135,22 @@ describe('screened blobs memo', () => {
       const pruned = await ScreenedBlobs.load(file, 'markers');
       assert.equal(pruned.isIrrelevant(a), false);
       assert.ok(pruned.isIrrelevant(b));
+
+      // Saved after a listing that passed over folders (no ids given): nothing is forgotten.
+      const c = 'c'.repeat(40);
+      pruned.markIrrelevant(c);
+      await pruned.save();
+      const grown = await ScreenedBlobs.load(file, 'markers');
+      assert.ok(grown.isIrrelevant(b) && grown.isIrrelevant(c));
+      // Until it holds twice what it kept at its last pruning, and a few thousand more: then the next listing reads everything.
+      assert.equal(grown.outgrown, false);
+      for (let i = 0; i < 5_001; i++) grown.markIrrelevant(i.toString(16).padStart(40, '0'));
+      assert.equal(grown.outgrown, true);
+      await grown.save(new Set([b]));
+      const prunedAgain = await ScreenedBlobs.load(file, 'markers');
+      assert.equal(prunedAgain.outgrown, false);
+      assert.ok(prunedAgain.isIrrelevant(b));
+      assert.equal(prunedAgain.isIrrelevant(c), false);
 
       await writeFile(file, '{"format":1,"screen":"markers","irrelevant":["../../etc", 5');
       assert.equal((await ScreenedBlobs.load(file, 'markers')).isIrrelevant(b), false);

@@ -380,6 +380,53 @@ describe('runAutomation against a git server', () => {
     }
   });
 
+  it('passes over folders of only screened-out files on later runs, yet finds a marker added there and reports a symlink every run', async () => {
+    const files: Record<string, string> = { ...FILES };
+    for (let i = 0; i < 10; i++) files[`apps/quiet/svc-${i}.yaml`] = `kind: Service\nmetadata: { name: svc-${i} }\n`;
+    files['apps/quiet/deeper/cm.yaml'] = 'kind: ConfigMap\ndata: { a: b }\n';
+    files['apps/linked/cm.yaml'] = 'kind: ConfigMap\ndata: { c: d }\n';
+    const { name, url, options } = await fixture(files);
+    // A symlink can only come from a real commit: clone, link, push.
+    const work = join(dir, `${name}-work`);
+    await runCommand('git', ['clone', '--quiet', url, work]);
+    await fs.symlink('cm.yaml', join(work, 'apps', 'linked', 'link.yaml'));
+    await runCommand('git', ['-C', work, 'add', '-A']);
+    await runCommand('git', ['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '--quiet', '-m', 'link']);
+    await runCommand('git', ['-C', work, 'push', '--quiet', 'origin', 'main']);
+
+    const listings: { files: string[]; complete: boolean }[] = [];
+    const listFiles = GitRepository.prototype.listFiles;
+    GitRepository.prototype.listFiles = async function (this: GitRepository, ...args: Parameters<typeof listFiles>) {
+      const listing = await listFiles.apply(this, args);
+      listings.push({ files: listing.files.map((f) => f.path), complete: listing.complete });
+      return listing;
+    };
+    const symlinkProblems = (result: { problems: { file: string; message: string }[] }) =>
+      result.problems.filter((p) => p.message.includes('symlink')).map((p) => p.file);
+    try {
+      const first = await runAutomation(automation(url), picks('1.1.0'), options);
+      assert.deepEqual(first.changes.map((c) => c.file), ['apps/app.yaml']);
+      assert.deepEqual(symlinkProblems(first), ['apps/linked/link.yaml']);
+      assert.equal(listings.at(-1)?.complete, true, 'the first run reads every folder');
+
+      // The folders the first run found to hold only screened-out files are not read again.
+      const second = await runAutomation(automation(url), picks('1.2.0'), options);
+      assert.deepEqual(second.changes.map((c) => c.file), ['apps/app.yaml']);
+      assert.deepEqual(symlinkProblems(second), ['apps/linked/link.yaml'], 'a folder with a symlink is read every run');
+      const passedOver = listings.at(-1)!;
+      assert.equal(passedOver.complete, false);
+      assert.deepEqual(passedOver.files.filter((f) => f.startsWith('apps/quiet/')), []);
+      assert.ok(passedOver.files.includes('apps/linked/cm.yaml'));
+
+      // A human marks a file deep in the passed-over folder: its folders have new ids and are read.
+      await server.commitAsHuman(name, 'main', { 'apps/quiet/deeper/cm.yaml': marked('0.1.0') }, 'Mark a quiet one');
+      const third = await runAutomation(automation(url), picks('1.2.0'), options);
+      assert.deepEqual(third.changes.map((c) => c.file), ['apps/quiet/deeper/cm.yaml']);
+    } finally {
+      GitRepository.prototype.listFiles = listFiles;
+    }
+  });
+
   it('does not retry the network itself: a 503 fails the run as transient (the queue retries), naming the remote without secrets', async () => {
     const { name, url, options } = await fixture();
     server.failNextRequests(1, 503);

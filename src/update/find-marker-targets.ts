@@ -129,7 +129,7 @@ const TOKEN_PARTS = ['start', 'key', 'sep', 'value', 'items', 'props', 'end'];
 /**
  * Every comment token holding `$imagepolicy`, in source order. A plain walk into one array: the
  * generator it replaced (`yield*` at every level of the tree) made a generator per token and handed
- * each comment up through every level, a tenth of applySetters' time.
+ * each comment up through every level (~5% of a hot applySetters).
  */
 function markerComments(tokens: unknown, found: CST.SourceToken[] = []): CST.SourceToken[] {
   if (Array.isArray(tokens)) {

@@ -16,6 +16,7 @@ import { startRegistry } from '../test/helpers/registry-server.js';
 import { runCommand } from '../test/helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
 import { median, type Benchmark, type BenchResult } from './bench-result.js';
+import { reconcileConfig, tagPusher, timeReconcile, type ReconcileFixture } from './reconcile-fixture.js';
 import { cliEdit, gitEnv, MARKED, seedRepository } from './fleet-repository.js';
 
 const START_RUNS = 15;
@@ -82,49 +83,11 @@ export const run: Benchmark = async () => {
 
     const image = `${registry.host}/acme/app`;
     const env = gitEnv(scratch);
-    const url = await seedRepository(git, scratch, env, image);
-    const configFor = async (stateDir: string): Promise<string> => {
-      const path = join(scratch, `${stateDir.replaceAll('/', '_')}.yaml`);
-      await writeFile(
-        path,
-        `stateDir: ${stateDir}
-registries:
-  - host: ${registry.host}
-    insecure: true
-images:
-  - name: app
-    repository: ${image}
-policies:
-  - name: app
-    image: app
-    semver: '>=1.0.0'
-automations:
-  - name: bench
-    git:
-      url: ${url}
-      branch: main
-      author: { name: tagpilot, email: tagpilot@example.test }
-    paths: [clusters]
-`,
-      );
-      return path;
-    };
-    let version = 1;
-    const newTag = async (): Promise<string> => {
-      const tag = `1.0.${version++}`;
-      await registry.pushImage('acme/app', tag);
-      return tag;
-    };
-    const reconcile = async (config: string): Promise<number> => {
-      const start = performance.now();
-      const { stdout } = await runCommand(process.execPath, [main, 'reconcile', '--config', config], {
-        env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent' },
-        timeoutMs: 120_000,
-      });
-      const ms = performance.now() - start;
-      if (!/pushed [0-9a-f]{12}/.test(stdout)) throw new Error(`reconcile pushed nothing:\n${stdout}`);
-      return ms;
-    };
+    const fixture: ReconcileFixture = { scratch, registry, image, url: await seedRepository(git, scratch, env, image) };
+    const { url } = fixture;
+    const configFor = (stateDir: string) => reconcileConfig(fixture, stateDir);
+    const newTag = tagPusher(fixture);
+    const reconcile = (config: string) => timeReconcile(main, config);
 
     const warmConfig = await configFor(join(scratch, 'warm-state'));
     const cliWarmDir = join(scratch, 'cli-warm');

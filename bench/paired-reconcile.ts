@@ -7,15 +7,12 @@
 // build (made by one run before the rounds), cold ones start from an empty one. Prints each run's
 // wall time, then the medians and (for two builds) the paired differences. NODE_ARGS adds node flags
 // to every run (`--cpu-prof --cpu-prof-dir=DIR`). Not a *.bench.ts: `npm run bench` skips it.
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGitServer } from '../test/helpers/git-server.js';
-import { startRegistry } from '../test/helpers/registry-server.js';
-import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { removeTempDir } from '../test/helpers/temp-dir.js';
 import { median } from './bench-result.js';
 import { gitEnv, seedRepository } from './fleet-repository.js';
-import { reconcileConfig, tagPusher, timeReconcile, type ReconcileFixture } from './reconcile-fixture.js';
+import { reconcileConfig, startOnTmpfs, tagPusher, timeReconcile, type ReconcileFixture } from './reconcile-fixture.js';
 
 const [mode, roundsArg, ...dists] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -25,13 +22,7 @@ if ((mode !== 'warm' && mode !== 'cold') || !(rounds > 0) || dists.length === 0)
 }
 const nodeArgs = (process.env.NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-// tmpfs keeps disk noise out, as in the start bench (the servers' repositories live there too).
-const savedTmp = process.env.TMPDIR;
-if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
-const scratch = await makeTempDir('paired-reconcile');
-const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
-if (savedTmp === undefined) delete process.env.TMPDIR;
-else process.env.TMPDIR = savedTmp;
+const { scratch, git, registry } = await startOnTmpfs('paired-reconcile');
 const times = new Map<string, number[]>(dists.map((d) => [d, []]));
 try {
   const image = `${registry.host}/acme/app`;

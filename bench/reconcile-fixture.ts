@@ -1,11 +1,32 @@
 // What bench/start.bench.ts and bench/paired-reconcile.ts share to time whole `tagpilot reconcile`
 // processes: the config of the fleet repository's one automation, a new tag before each run, and a
 // run as a user's shell starts it (a fresh process, logs off).
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { TestRegistry } from '../test/helpers/registry-server.js';
+import { startGitServer, type TestGitServer } from '../test/helpers/git-server.js';
+import { startRegistry, type TestRegistry } from '../test/helpers/registry-server.js';
 import { runCommand } from '../test/helpers/run-command.js';
+import { makeTempDir } from '../test/helpers/temp-dir.js';
+
+/**
+ * A scratch folder and the two servers, on tmpfs where there is one: it keeps disk noise out of the
+ * git comparison (the servers' repositories live there too). Stop the servers and remove the folder
+ * when done.
+ */
+export async function startOnTmpfs(prefix: string): Promise<{ scratch: string; git: TestGitServer; registry: TestRegistry }> {
+  const savedTmp = process.env.TMPDIR;
+  if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
+  try {
+    const scratch = await makeTempDir(prefix);
+    const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
+    return { scratch, git, registry };
+  } finally {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+  }
+}
 
 /** The repository fleet-repository.ts seeds and the registry its marked files name. */
 export interface ReconcileFixture {

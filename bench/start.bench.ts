@@ -7,16 +7,13 @@
 //    cold (empty stateDir) within 2x of `git clone --depth 1` + edit + commit + push, each side a
 //    fresh process per run against the same `git http-backend`.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startGitServer } from '../test/helpers/git-server.js';
-import { startRegistry } from '../test/helpers/registry-server.js';
 import { runCommand } from '../test/helpers/run-command.js';
-import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { removeTempDir } from '../test/helpers/temp-dir.js';
 import { median, type Benchmark, type BenchResult } from './bench-result.js';
-import { reconcileConfig, tagPusher, timeReconcile, type ReconcileFixture } from './reconcile-fixture.js';
+import { reconcileConfig, startOnTmpfs, tagPusher, timeReconcile, type ReconcileFixture } from './reconcile-fixture.js';
 import { cliEdit, gitEnv, MARKED, seedRepository } from './fleet-repository.js';
 
 const START_RUNS = 15;
@@ -44,13 +41,7 @@ function row(name: string, figure: number[], baselineName: string, baseline: num
 }
 
 export const run: Benchmark = async () => {
-  const savedTmp = process.env.TMPDIR;
-  // tmpfs keeps disk noise out of the git comparison (the server's repositories live there too).
-  if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
-  const scratch = await makeTempDir('bench-start');
-  const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
+  const { scratch, git, registry } = await startOnTmpfs('bench-start');
   try {
     const dist = join(scratch, 'dist');
     const build = spawnSync(process.execPath, ['scripts/build.mjs', dist], { encoding: 'utf8' });

@@ -248,10 +248,12 @@ export class Pipeline {
     if (awaited && awaited.value.tags.length > 0) {
       const unlisted = await this.settleAwaitedTags(name, awaited, status.tags, excluded);
       // Not "nothing new": the registry has not caught up with its own notification. The queue
-      // scans again with backoff, and the picks stored above stand.
-      const named = unlisted.map((t) => `${t.tag} (named by webhook ${t.webhook})`).join(', ');
-      if (unlisted.length > 0 && oneShot) this.log.info({ image: name, tags: unlisted.map((t) => t.tag) }, `the registry does not list ${named} yet`);
-      else if (unlisted.length > 0) outcome.failure ??= new TransientError(`image ${name}: the registry does not list ${named} yet; scanning again`);
+      // scans again with backoff (a one-shot reconcile only says so), and the picks stored above stand.
+      if (unlisted.length > 0) {
+        const named = unlisted.map((t) => `${t.tag} (named by webhook ${t.webhook})`).join(', ');
+        if (oneShot) this.log.info({ image: name, tags: unlisted.map((t) => t.tag) }, `the registry does not list ${named} yet`);
+        else outcome.failure ??= new TransientError(`image ${name}: the registry does not list ${named} yet; scanning again`);
+      }
     }
     await this.recordScan(name, startedAt, null);
     const firstScan = !this.scannedHere.has(name);

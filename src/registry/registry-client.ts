@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import type { Response } from 'got';
 import type { RegistryConfig } from '../config/schema.js';
 import { InputError, NotFoundError, UnauthorizedError } from '../errors.js';
 import { classifyStatus, statusError } from '../failure-kind.js';
@@ -20,7 +19,7 @@ import { parseRepository, type RepositoryReference } from './image-reference.js'
 import { nextPageUrl } from './next-page-url.js';
 import { requestFailure } from './request-failure.js';
 import { retryAfterMs } from '../retry-timing.js';
-import { sendRegistryRequest, type RegistryRequest } from './send-registry-request.js';
+import { sendRegistryRequest, type RegistryRequest, type RegistryResponse } from './send-registry-request.js';
 import { parseTagList } from './tag-list.js';
 import { TokenCache, type IssuedToken } from './token-cache.js';
 import { parseTokenResponse } from './token-response.js';
@@ -225,7 +224,7 @@ export class RegistryClient {
   }
 
   /** send(), with a 404 as null. */
-  private async sendOrNull(target: Target): Promise<Response<Buffer> | null> {
+  private async sendOrNull(target: Target): Promise<RegistryResponse | null> {
     try {
       return await this.send(target);
     } catch (err) {
@@ -259,7 +258,7 @@ export class RegistryClient {
    * One request with auth and classified errors. A transient failure is thrown, not retried: the
    * scan job that called us is retried by the queue, honouring the registry's Retry-After.
    */
-  private async send(target: Target): Promise<Response<Buffer>> {
+  private async send(target: Target): Promise<RegistryResponse> {
     const host = this.host(target.ref);
     return host.limiter.run(() => this.sendAuthenticated(host, target));
   }
@@ -268,7 +267,7 @@ export class RegistryClient {
    * Sends with the auth the host asked for before; on a 401, answers the new challenge and sends once
    * more. A second 401 (or one after fresh credentials) is final: retrying cannot change it.
    */
-  private async sendAuthenticated(host: HostState, target: Target): Promise<Response<Buffer>> {
+  private async sendAuthenticated(host: HostState, target: Target): Promise<RegistryResponse> {
     let auth = host.challenge ? await this.authorize(host, host.challenge, target) : null;
     let response = await this.request(host, target, auth?.header);
     if (response.statusCode === 401) {
@@ -332,7 +331,7 @@ export class RegistryClient {
       throw new InputError(`${name}: token realm ${realmName} is plain HTTP; refusing to send credentials there`);
     }
     this.log?.debug({ repository: name, realm: realmName, scope, anonymous: !creds }, 'fetching a registry token');
-    let response: Response<Buffer>;
+    let response: RegistryResponse;
     try {
       response = await sendRegistryRequest({
         ...tokenRequest(realm, challenge, scope, creds),
@@ -357,7 +356,7 @@ export class RegistryClient {
     return parseTokenResponse(response.body.toString('utf8'), `${name}: token service ${realmName}`);
   }
 
-  private async request(host: HostState, target: Target, authorization: string | undefined): Promise<Response<Buffer>> {
+  private async request(host: HostState, target: Target, authorization: string | undefined): Promise<RegistryResponse> {
     try {
       const response = await sendRegistryRequest({
         url: target.url,
@@ -375,7 +374,7 @@ export class RegistryClient {
     }
   }
 
-  private classify(response: Response<Buffer>, host: HostState, target: Target, auth: SentAuth | null): Response<Buffer> {
+  private classify(response: RegistryResponse, host: HostState, target: Target, auth: SentAuth | null): RegistryResponse {
     const status = response.statusCode;
     if (status >= 200 && status < 300) return response;
     const { name } = target;
@@ -401,7 +400,7 @@ export class RegistryClient {
   }
 
   /** Docker Hub's `ratelimit-remaining: 76;w=21600`: logged, and a warning when little is left. */
-  private noteRateLimit(response: Response<Buffer>, name: string): void {
+  private noteRateLimit(response: RegistryResponse, name: string): void {
     const remaining = leadingNumber(header(response, 'ratelimit-remaining'));
     if (remaining === undefined) return;
     const limit = leadingNumber(header(response, 'ratelimit-limit'));
@@ -492,7 +491,7 @@ function credentialHint(host: HostState, sent: boolean): string {
   return describeRegistryCredentials(host.host, host.settings, sent);
 }
 
-function header(response: Response<Buffer>, name: string): string | undefined {
+function header(response: RegistryResponse, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -4,6 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Pipeline } from '../../src/automation/pipeline.js';
@@ -79,6 +80,11 @@ describe('oversized registry answers', () => {
       message: /acme\/declared: http:\/\/127\.0\.0\.1:\d+\/v2\/acme\/declared\/tags\/list sent a tags\/list page larger than the limit of 65536 bytes; refused unread$/,
     },
     {
+      label: 'a gzip-encoded tags/list far smaller than the limit on the wire, but not once decoded, is refused',
+      call: (client) => client.listTags(`${registry.host}/acme/bomb`),
+      message: /acme\/bomb: http:\/\/127\.0\.0\.1:\d+\/v2\/acme\/bomb\/tags\/list sent a tags\/list page larger than the limit of 65536 bytes; refused unread$/,
+    },
+    {
       label: 'a manifest over its limit (hashed for a digest when HEAD gives none)',
       call: (client) => client.getDigest(`${registry.host}/acme/fat`, '1.0.0'),
       message: /acme\/fat: http:\/\/127\.0\.0\.1:\d+\/v2\/acme\/fat\/manifests\/1\.0\.0 sent a manifest larger than the limit of 4096 bytes; refused unread$/,
@@ -94,6 +100,12 @@ describe('oversized registry answers', () => {
       registry.script((req, res) => {
         const url = req.url ?? '';
         if (url.startsWith('/v2/acme/declared/tags/list')) streamTagList(res, 10 * MiB, { 'content-length': String(10 * MiB) });
+        else if (url.startsWith('/v2/acme/bomb/tags/list')) {
+          const tags = Array.from({ length: 100_000 }, (_, i) => `1.0.${i % 10}`);
+          const gzipped = gzipSync(JSON.stringify({ name: 'acme/bomb', tags }));
+          assert.ok(gzipped.length < 64 * 1024, `${gzipped.length} bytes on the wire`);
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(gzipped.length) }).end(gzipped);
+        }
         else if (url.startsWith('/v2/acme/fat/manifests/')) {
           if (req.method === 'HEAD') res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end();
           else res.writeHead(200).end(JSON.stringify({ schemaVersion: 2, annotations: { pad: 'x'.repeat(64 * 1024) } }));

@@ -12,6 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { median } from './bench-result.js';
 import { IMAGES, imagesScanned, processUsage, scansMade, writeManyImagesConfig } from './many-images-serve.js';
 
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 60_000);
@@ -64,10 +65,6 @@ try {
   await registry.stop();
   await removeTempDir(dir);
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 for (const [dist, rs] of results) {
   console.log(
     `${dist}: interval median ${median(rs.map((r) => r.interval))} [${rs.map((r) => r.interval).join(', ')}]; start-up median ${median(rs.map((r) => r.startup))}; peak median ${median(rs.map((r) => r.peak)).toFixed(1)} [${rs.map((r) => r.peak.toFixed(0)).join(', ')}]`,

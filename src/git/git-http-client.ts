@@ -13,6 +13,7 @@ import { InputError, NotFoundError, TransientError, UnauthorizedError } from '..
 import { classifyConnectionError, statusError } from '../failure-kind.js';
 import { retryAfterMs } from '../retry-timing.js';
 import { networkCode } from './remote-failure.js';
+import { untilWritable } from './until-writable.js';
 
 /** How long one request to a git server may take, and how long it may stay silent. */
 export interface GitHttpTimeouts {
@@ -180,7 +181,7 @@ async function writeBody(req: http.ClientRequest, body: Buffer | AsyncIterable<U
   }
   for await (const chunk of body) {
     if (req.destroyed) return;
-    if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve).once('close', resolve));
+    if (!req.write(chunk)) await untilWritable(req);
   }
   req.end();
 }

@@ -20,6 +20,7 @@ import { DEFAULT_GIT_TIMEOUTS } from './git-http-client.js';
 import { judgeHostKey, keyBlobType, knownHostKeys, sshFingerprint, type KnownHostKey } from './known-hosts.js';
 import { networkCode } from './remote-failure.js';
 import { knownHostsName, remoteCommand, type SshRemote } from './ssh-remote.js';
+import { untilWritable } from './until-writable.js';
 
 /** git.auth for an SSH remote, with the passphrase already read from sshKeyPassphraseEnv. */
 export interface SshAuth {
@@ -91,7 +92,7 @@ export function createGitSshClient(remote: SshRemote, auth: SshAuth | undefined,
           return response(request, `application/x-${service}-advertisement`, single(body));
         }
         for await (const chunk of request.body ?? []) {
-          if (!command.channel.write(chunk)) await writable(command.channel);
+          if (!command.channel.write(chunk)) await untilWritable(command.channel);
         }
         command.channel.end();
         return response(request, `application/x-${service}-result`, rest(command.rest, command.output, command.run));
@@ -376,17 +377,6 @@ async function readAdvertisement(output: AsyncIterator<Buffer>, shownUrl: string
     if (next.done) return null;
     buffer = Buffer.concat([buffer, next.value]);
   }
-}
-
-/** Resolves when the channel takes more input, or is gone (the command's outcome then says why). */
-function writable(channel: ClientChannel): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      channel.off('drain', done).off('close', done);
-      resolve();
-    };
-    channel.on('drain', done).on('close', done);
-  });
 }
 
 /**

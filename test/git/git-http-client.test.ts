@@ -139,8 +139,8 @@ describe('git HTTP client', () => {
     async function* pack() {
       for (let i = 0; i < 64; i++) yield new Uint8Array(64 * 1024).fill(i);
     }
-    // Each 64 KB chunk fills the socket's buffer, so the push waits for it to drain 64 times: a
-    // listener left on the request by each wait would pile up (Node warns past 10).
+    // A 64 KB chunk is more than the request's buffer holds, so the push waits for a drain after each
+    // one: a listener left on the request by each wait would pile up (Node warns past 10).
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on('warning', onWarning);

@@ -22,23 +22,6 @@ const OUT_DIR = 'dist';
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
 /**
- * zod re-exports its 40-odd message locales (360 KB, a quarter of `tagpilot check`'s start-up) as
- * `z.locales`; tagpilot reports in English, so `z.locales` holds only `en`.
- */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, ({ importer }) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(importer) ? { path: join(dirname(importer), '../locales'), namespace: 'zod-locales' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, ({ path }) => ({
-      contents: "export { default as en } from './en.js';",
-      resolveDir: path,
-    }));
-  },
-};
-
-/**
  * Node's built-ins reached by `require()` instead of `import`. An ES module import of a built-in
  * makes Node copy every export into a module facade, reading every lazy getter on the way:
  * `node:http` then loads undici for its WebSocket export (~100 ms on a busy machine), `node:tls`
@@ -247,7 +230,7 @@ export async function buildDist(outdir = OUT_DIR) {
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'linked',
-    plugins: [zodEnglishOnly, builtinsByRequire, loadedOnFirstUse, listFormatsOnFirstUse, handlebarsWithoutSourceMap, commonjsDynamicImports],
+    plugins: [builtinsByRequire, loadedOnFirstUse, listFormatsOnFirstUse, handlebarsWithoutSourceMap, commonjsDynamicImports],
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,

@@ -1,7 +1,7 @@
 // `tagpilot schema`: the config's JSON Schema, derived from the zod schema the loader uses, so an
 // editor validates and completes tagpilot.yaml the way `tagpilot check` reads it. It describes the
 // input side: what a person writes ("5m"), not what the loader hands on (300000 ms).
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { Config } from './schema.js';
 
 /** The draft editors support best (VS Code's JSON service, yaml-language-server). */

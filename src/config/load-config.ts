@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { Config } from './schema.js';
 import { closestName } from './closest-name.js';

@@ -1,6 +1,6 @@
 // The part of an invalid config that is valid, so checks that need a whole config (names and
 // references, secrets, files it names) still run and `check` reports every problem in one pass.
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import { Config } from './schema.js';
 
 /** A config of the entries that pass the schema, and where each list entry stood in the input. */
@@ -15,7 +15,7 @@ export interface ValidEntries {
  * what fails is left out (or to its default), since its problems are already reported.
  */
 export function validEntries(merged: Record<string, unknown>): ValidEntries | null {
-  const shape = Config.shape as Record<string, z.ZodType>;
+  const shape = Config.shape as Record<string, z.ZodMiniType>;
   const kept: Record<string, unknown> = {};
   const indices = new Map<string, number[]>();
   for (const [key, value] of Object.entries(merged)) {
@@ -46,8 +46,8 @@ export function validEntries(merged: Record<string, unknown>): ValidEntries | nu
 }
 
 /** The element schema of a (possibly defaulted) array schema. */
-function listElement(schema: z.ZodType): z.ZodType | undefined {
-  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; element?: z.ZodType } } })._zod.def;
+function listElement(schema: z.ZodMiniType): z.ZodMiniType | undefined {
+  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodMiniType; element?: z.ZodMiniType } } })._zod.def;
   if (def.innerType) return listElement(def.innerType);
   return def.type === 'array' ? def.element : undefined;
 }

@@ -2,7 +2,7 @@
 // argocd-image-updater.argoproj.io/v1alpha1) that `tagpilot import argocd` reads, checked at the
 // edge. Shapes from argoproj-labs/argocd-image-updater api/v1alpha1/imageupdater_types.go and its
 // docs (docs/configuration/migration.md, docs/basics/update-methods.md).
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { LabelSelector } from './flux-objects.js';
 
 export const ARGOCD_GROUP = 'argoproj.io';
@@ -11,68 +11,72 @@ export const IMAGE_UPDATER_GROUP = 'argocd-image-updater.argoproj.io';
 export const ANNOTATION_PREFIX = 'argocd-image-updater.argoproj.io/';
 
 const ApplicationSource = z.object({
-  repoURL: z.string().min(1),
-  targetRevision: z.string().optional(),
-  path: z.string().optional(),
-  chart: z.string().optional(),
-  helm: z.object({ valueFiles: z.array(z.string()).optional() }).optional(),
-  kustomize: z.unknown().optional(),
+  repoURL: z.string().check(z.minLength(1)),
+  targetRevision: z.optional(z.string()),
+  path: z.optional(z.string()),
+  chart: z.optional(z.string()),
+  helm: z.optional(z.object({ valueFiles: z.optional(z.array(z.string())) })),
+  kustomize: z.optional(z.unknown()),
 });
 export type ApplicationSource = z.output<typeof ApplicationSource>;
 
 export const ArgoApplication = z.object({
-  source: ApplicationSource.optional(),
-  sources: z.array(ApplicationSource).optional(),
+  source: z.optional(ApplicationSource),
+  sources: z.optional(z.array(ApplicationSource)),
 });
 export type ArgoApplication = z.output<typeof ArgoApplication>;
 
 /** `commonUpdateSettings`, at the CR, application-ref and image level (the most specific wins). */
 export const CommonUpdateSettings = z.object({
-  updateStrategy: z.string().optional(),
-  forceUpdate: z.boolean().optional(),
-  allowTags: z.string().optional(),
-  ignoreTags: z.array(z.string()).optional(),
-  pullSecret: z.string().optional(),
-  platforms: z.array(z.string()).optional(),
+  updateStrategy: z.optional(z.string()),
+  forceUpdate: z.optional(z.boolean()),
+  allowTags: z.optional(z.string()),
+  ignoreTags: z.optional(z.array(z.string())),
+  pullSecret: z.optional(z.string()),
+  platforms: z.optional(z.array(z.string())),
 });
 export type CommonUpdateSettings = z.output<typeof CommonUpdateSettings>;
 
 export const WriteBackConfig = z.object({
-  method: z.string().optional(),
-  gitConfig: z
-    .object({ repository: z.string().optional(), branch: z.string().optional(), writeBackTarget: z.string().optional() })
-    .optional(),
+  method: z.optional(z.string()),
+  gitConfig: z.optional(
+    z.object({
+      repository: z.optional(z.string()),
+      branch: z.optional(z.string()),
+      writeBackTarget: z.optional(z.string()),
+    }),
+  ),
 });
 export type WriteBackConfig = z.output<typeof WriteBackConfig>;
 
 export const ManifestTargets = z.object({
-  helm: z.object({ name: z.string().optional(), tag: z.string().optional(), spec: z.string().optional() }).optional(),
-  kustomize: z.object({ name: z.string().optional() }).optional(),
-  plugin: z.unknown().optional(),
+  helm: z.optional(z.object({ name: z.optional(z.string()), tag: z.optional(z.string()), spec: z.optional(z.string()) })),
+  kustomize: z.optional(z.object({ name: z.optional(z.string()) })),
+  plugin: z.optional(z.unknown()),
 });
 export type ManifestTargets = z.output<typeof ManifestTargets>;
 
 export const ArgoImageConfig = z.object({
-  alias: z.string().default(''),
-  imageName: z.string().min(1),
-  commonUpdateSettings: CommonUpdateSettings.optional(),
-  manifestTargets: ManifestTargets.optional(),
+  alias: z._default(z.string(), ''),
+  imageName: z.string().check(z.minLength(1)),
+  commonUpdateSettings: z.optional(CommonUpdateSettings),
+  manifestTargets: z.optional(ManifestTargets),
 });
 export type ArgoImageConfig = z.output<typeof ArgoImageConfig>;
 
 export const ImageUpdater = z.object({
-  commonUpdateSettings: CommonUpdateSettings.optional(),
-  writeBackConfig: WriteBackConfig.optional(),
+  commonUpdateSettings: z.optional(CommonUpdateSettings),
+  writeBackConfig: z.optional(WriteBackConfig),
   applicationRefs: z.array(
     z.object({
-      namePattern: z.string().min(1),
-      labelSelectors: LabelSelector.optional(),
-      useAnnotations: z.boolean().optional(),
-      commonUpdateSettings: CommonUpdateSettings.optional(),
-      writeBackConfig: WriteBackConfig.optional(),
-      images: z.array(ArgoImageConfig).default([]),
+      namePattern: z.string().check(z.minLength(1)),
+      labelSelectors: z.optional(LabelSelector),
+      useAnnotations: z.optional(z.boolean()),
+      commonUpdateSettings: z.optional(CommonUpdateSettings),
+      writeBackConfig: z.optional(WriteBackConfig),
+      images: z._default(z.array(ArgoImageConfig), []),
     }),
   ),
-  imagesVerification: z.unknown().optional(),
+  imagesVerification: z.optional(z.unknown()),
 });
 export type ImageUpdater = z.output<typeof ImageUpdater>;

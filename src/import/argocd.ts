@@ -2,7 +2,7 @@
 // annotations on Argo CD Applications in, tagpilot config text out. Pure: the CLI reads the files.
 // Each Application becomes one automation (update: auto, its source's repository, branch and path)
 // with one image and one policy per image it tracks; what has no equivalent is a note.
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import { canonicalRepository } from '../repository-name.js';
 import { readAnnotations } from './argocd-annotations.js';
 import { convertArgoImage, globToRegexp, splitImageName } from './argocd-image.js';
@@ -177,7 +177,7 @@ function select<Spec>(
   objects: readonly KubernetesObject[],
   group: string,
   kind: string,
-  schema: z.ZodType<Spec>,
+  schema: z.ZodMiniType<Spec>,
   noteOn: (object: KubernetesObject) => (message: string) => void,
 ): Array<Parsed<Spec>> {
   return objects.flatMap((object) => {

@@ -1,6 +1,6 @@
 // What the Flux converters share: a checked object with its tagpilot name, how to warn about it,
 // and the few conventions every converted object follows.
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import type { Config } from '../config/schema.js';
 import type { KubernetesObject } from './kubernetes-objects.js';
 

@@ -2,10 +2,13 @@
 // Shapes of image.toolkit.fluxcd.io v1beta1/v1beta2/v1 (the same for these fields),
 // source.toolkit.fluxcd.io GitRepository and notification.toolkit.fluxcd.io Receiver;
 // fields not listed are ignored here and reported by the importer where they matter.
-import { z } from 'zod';
+import * as z from '../zod.js';
 
-const LocalRef = z.object({ name: z.string().min(1) });
-const NamespacedRef = z.object({ name: z.string().min(1), namespace: z.string().min(1).optional() });
+const LocalRef = z.object({ name: z.string().check(z.minLength(1)) });
+const NamespacedRef = z.object({
+  name: z.string().check(z.minLength(1)),
+  namespace: z.optional(z.string().check(z.minLength(1))),
+});
 
 export const FLUX_IMAGE_GROUP = 'image.toolkit.fluxcd.io';
 export const FLUX_SOURCE_GROUP = 'source.toolkit.fluxcd.io';
@@ -15,96 +18,107 @@ export const FLUX_NOTIFICATION_GROUP = 'notification.toolkit.fluxcd.io';
 export const SUPPORTED_VERSIONS = new Set(['v1', 'v1beta1', 'v1beta2', 'v1beta3']);
 
 export const FluxImageRepository = z.object({
-  image: z.string().min(1),
-  interval: z.string().optional(),
-  exclusionList: z.array(z.string()).optional(),
-  secretRef: LocalRef.optional(),
-  certSecretRef: LocalRef.optional(),
-  serviceAccountName: z.string().optional(),
-  provider: z.string().optional(),
-  insecure: z.boolean().optional(),
-  suspend: z.boolean().optional(),
+  image: z.string().check(z.minLength(1)),
+  interval: z.optional(z.string()),
+  exclusionList: z.optional(z.array(z.string())),
+  secretRef: z.optional(LocalRef),
+  certSecretRef: z.optional(LocalRef),
+  serviceAccountName: z.optional(z.string()),
+  provider: z.optional(z.string()),
+  insecure: z.optional(z.boolean()),
+  suspend: z.optional(z.boolean()),
 });
 export type FluxImageRepository = z.output<typeof FluxImageRepository>;
 
-const Order = z.object({ order: z.enum(['asc', 'desc']).optional() }).optional();
+const Order = z.optional(z.object({ order: z.optional(z.enum(['asc', 'desc'])) }));
 
 export const FluxImagePolicy = z.object({
   imageRepositoryRef: NamespacedRef,
   policy: z.object({
-    semver: z.object({ range: z.string().min(1) }).optional(),
+    semver: z.optional(z.object({ range: z.string().check(z.minLength(1)) })),
     alphabetical: Order,
     numerical: Order,
   }),
-  filterTags: z.object({ pattern: z.string().optional(), extract: z.string().optional() }).optional(),
-  digestReflectionPolicy: z.enum(['Never', 'IfNotPresent', 'Always']).optional(),
+  filterTags: z.optional(z.object({ pattern: z.optional(z.string()), extract: z.optional(z.string()) })),
+  digestReflectionPolicy: z.optional(z.enum(['Never', 'IfNotPresent', 'Always'])),
 });
 export type FluxImagePolicy = z.output<typeof FluxImagePolicy>;
 
 export const LabelSelector = z.object({
-  matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z
-    .array(
+  matchLabels: z.optional(z.record(z.string(), z.string())),
+  matchExpressions: z.optional(
+    z.array(
       z.object({
         key: z.string(),
         operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-        values: z.array(z.string()).optional(),
+        values: z.optional(z.array(z.string())),
       }),
-    )
-    .optional(),
+    ),
+  ),
 });
 export type LabelSelector = z.output<typeof LabelSelector>;
 
 const GitRef = z.object({
-  branch: z.string().min(1).optional(),
-  tag: z.string().optional(),
-  semver: z.string().optional(),
-  name: z.string().optional(),
-  commit: z.string().optional(),
+  branch: z.optional(z.string().check(z.minLength(1))),
+  tag: z.optional(z.string()),
+  semver: z.optional(z.string()),
+  name: z.optional(z.string()),
+  commit: z.optional(z.string()),
 });
 
 export const FluxImageUpdateAutomation = z.object({
-  sourceRef: z.object({ kind: z.string().optional(), name: z.string().min(1), namespace: z.string().min(1).optional() }),
-  interval: z.string().optional(),
-  suspend: z.boolean().optional(),
-  git: z
-    .object({
-      checkout: z.object({ ref: GitRef.optional() }).optional(),
-      commit: z
-        .object({
-          author: z.object({ name: z.string().optional(), email: z.string().min(1) }).optional(),
-          signingKey: z.object({ type: z.string().optional(), secretRef: LocalRef.optional() }).optional(),
-          messageTemplate: z.string().optional(),
-          messageTemplateValues: z.record(z.string(), z.string()).optional(),
-        })
-        .optional(),
-      push: z
-        .object({
-          branch: z.string().min(1).optional(),
-          refspec: z.string().optional(),
-          options: z.record(z.string(), z.string()).optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  update: z.object({ strategy: z.string().optional(), path: z.string().optional() }).optional(),
-  policySelector: LabelSelector.optional(),
+  sourceRef: z.object({
+    kind: z.optional(z.string()),
+    name: z.string().check(z.minLength(1)),
+    namespace: z.optional(z.string().check(z.minLength(1))),
+  }),
+  interval: z.optional(z.string()),
+  suspend: z.optional(z.boolean()),
+  git: z.optional(
+    z.object({
+      checkout: z.optional(z.object({ ref: z.optional(GitRef) })),
+      commit: z.optional(
+        z.object({
+          author: z.optional(z.object({ name: z.optional(z.string()), email: z.string().check(z.minLength(1)) })),
+          signingKey: z.optional(z.object({ type: z.optional(z.string()), secretRef: z.optional(LocalRef) })),
+          messageTemplate: z.optional(z.string()),
+          messageTemplateValues: z.optional(z.record(z.string(), z.string())),
+        }),
+      ),
+      push: z.optional(
+        z.object({
+          branch: z.optional(z.string().check(z.minLength(1))),
+          refspec: z.optional(z.string()),
+          options: z.optional(z.record(z.string(), z.string())),
+        }),
+      ),
+    }),
+  ),
+  update: z.optional(z.object({ strategy: z.optional(z.string()), path: z.optional(z.string()) })),
+  policySelector: z.optional(LabelSelector),
 });
 export type FluxImageUpdateAutomation = z.output<typeof FluxImageUpdateAutomation>;
 
 export const FluxGitRepository = z.object({
-  url: z.string().min(1),
-  ref: GitRef.optional(),
-  secretRef: LocalRef.optional(),
-  provider: z.string().optional(),
+  url: z.string().check(z.minLength(1)),
+  ref: z.optional(GitRef),
+  secretRef: z.optional(LocalRef),
+  provider: z.optional(z.string()),
 });
 export type FluxGitRepository = z.output<typeof FluxGitRepository>;
 
 export const FluxReceiver = z.object({
-  type: z.string().min(1),
-  secretRef: LocalRef.optional(),
-  resources: z
-    .array(z.object({ kind: z.string(), name: z.string().min(1), namespace: z.string().min(1).optional() }))
-    .default([]),
+  type: z.string().check(z.minLength(1)),
+  secretRef: z.optional(LocalRef),
+  resources: z._default(
+    z.array(
+      z.object({
+        kind: z.string(),
+        name: z.string().check(z.minLength(1)),
+        namespace: z.optional(z.string().check(z.minLength(1))),
+      }),
+    ),
+    [],
+  ),
 });
 export type FluxReceiver = z.output<typeof FluxReceiver>;

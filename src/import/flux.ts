@@ -3,7 +3,7 @@
 // CLI reads the files. Anything without an exact tagpilot equivalent becomes a warning, and a
 // placeholder where the config needs a value, so the output passes `tagpilot check` once the
 // environment variables it names are set.
-import type { z } from 'zod';
+import type * as z from '../zod.js';
 import type { ConfigInput, PolicyInput, RegistryInput, Typed, Warn } from './flux-context.js';
 import { convertRepository } from './flux-image-repository.js';
 import { convertPolicy } from './flux-image-policy.js';
@@ -79,7 +79,7 @@ function select<Spec>(
   objects: readonly KubernetesObject[],
   group: string,
   kind: string,
-  schema: z.ZodType<Spec>,
+  schema: z.ZodMiniType<Spec>,
   warn: Warn,
   { qualifySharedNames = true } = {},
 ): Array<Typed<Spec>> {

@@ -1,7 +1,7 @@
 // Kubernetes objects out of YAML files: several documents per file, `kind: List` (what
 // `kubectl get -o yaml` prints) flattened, each object tagged with the file and line it came from.
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from 'yaml';
-import { z } from 'zod';
+import * as z from '../zod.js';
 
 /** A file given to an importer: its name (for messages) and its text. */
 export interface ManifestFile {
@@ -11,16 +11,16 @@ export interface ManifestFile {
 
 /** The envelope every Kubernetes object has; the spec is checked by whoever reads the kind. */
 const ObjectEnvelope = z.object({
-  apiVersion: z.string().min(1),
-  kind: z.string().min(1),
+  apiVersion: z.string().check(z.minLength(1)),
+  kind: z.string().check(z.minLength(1)),
   metadata: z.object({
-    name: z.string().min(1),
-    namespace: z.string().min(1).optional(),
+    name: z.string().check(z.minLength(1)),
+    namespace: z.optional(z.string().check(z.minLength(1))),
     // Coerced: an unquoted `version: 1` label is a number to YAML, and should not hide the object.
-    labels: z.record(z.string(), z.coerce.string()).optional(),
-    annotations: z.record(z.string(), z.coerce.string()).optional(),
+    labels: z.optional(z.record(z.string(), z.coerce.string())),
+    annotations: z.optional(z.record(z.string(), z.coerce.string())),
   }),
-  spec: z.unknown().optional(),
+  spec: z.optional(z.unknown()),
 });
 
 /** One object, with `source` (`file:line`) to name it in messages. */

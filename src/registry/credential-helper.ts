@@ -1,7 +1,7 @@
 // Docker credential helpers (`docker-credential-<name> get`): the server URL on stdin, JSON on stdout.
 // Protocol: https://github.com/docker/docker-credential-helpers#development
 import { spawn } from 'node:child_process';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 

@@ -2,7 +2,7 @@
 // looked up the way the Docker CLI does (cli/config/configfile).
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 import { runCredentialHelper } from './credential-helper.js';
 import type { Credentials } from './credentials.js';
@@ -10,14 +10,11 @@ import { registryHost } from '../repository-name.js';
 
 /** The parts of config.json we read; everything else in it is ignored. */
 export const DockerConfig = z.object({
-  auths: z
-    .record(
-      z.string(),
-      z.object({ auth: z.string().optional(), username: z.string().optional(), password: z.string().optional() }),
-    )
-    .optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
-  credsStore: z.string().optional(),
+  auths: z.optional(
+    z.record(z.string(), z.object({ auth: z.optional(z.string()), username: z.optional(z.string()), password: z.optional(z.string()) })),
+  ),
+  credHelpers: z.optional(z.record(z.string(), z.string())),
+  credsStore: z.optional(z.string()),
 });
 export type DockerConfig = z.output<typeof DockerConfig>;
 

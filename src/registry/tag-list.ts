@@ -1,11 +1,11 @@
 // The body of GET /v2/<name>/tags/list, checked at the edge (STYLE rule 4).
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 
 /** One page of tags; registries send `"tags": null` for a repository with none. */
 export const TagList = z.object({
-  name: z.string().optional(),
-  tags: z.array(z.string()).nullish(),
+  name: z.optional(z.string()),
+  tags: z.nullish(z.array(z.string())),
 });
 export type TagList = z.output<typeof TagList>;
 

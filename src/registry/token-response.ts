@@ -1,12 +1,12 @@
 // The token realm's answer (distribution token spec): `token` or OAuth's `access_token`, `expires_in`.
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 
 /** What a realm may send; both token fields exist in the wild and either one is enough. */
 export const TokenResponse = z.object({
-  token: z.string().optional(),
-  access_token: z.string().optional(),
-  expires_in: z.number().optional(),
+  token: z.optional(z.string()),
+  access_token: z.optional(z.string()),
+  expires_in: z.optional(z.number()),
 });
 export type TokenResponse = z.output<typeof TokenResponse>;
 

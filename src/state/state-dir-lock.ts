@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 
 /** The holder touches its lock this often, for processes on other hosts that share the volume. */
@@ -26,7 +26,7 @@ export const LOCK_FILE = 'tagpilot.lock';
 
 /** What the lock file says about its holder. */
 export const LockHolder = z.object({
-  pid: z.number().int(),
+  pid: z.int(),
   hostname: z.string(),
   startedAt: z.string(),
   command: z.string(),

@@ -2,7 +2,7 @@
 // in both places cosign writes one: the `sha256-<hex>.sig` tag, and OCI 1.1 referrers carrying a
 // Sigstore bundle (through the referrers API, or its `sha256-<hex>` tag fallback). Registry failures
 // propagate unchanged (a network error is transient, never "unsigned"); verdicts are cached by digest.
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import type { CosignPublicKey } from './cosign-public-key.js';
@@ -23,17 +23,20 @@ const MAX_SIGNATURE_BYTES = 1024 * 1024;
 const MAX_SIGNATURES = 16;
 
 const ReferrersIndex = z.object({
-  manifests: z.array(z.object({ digest: z.string(), mediaType: z.string().optional(), artifactType: z.string().optional() })).default([]),
+  manifests: z._default(z.array(z.object({ digest: z.string(), mediaType: z.optional(z.string()), artifactType: z.optional(z.string()) })), []),
 });
 
-const RegistryJson = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'not JSON' });
-    return z.NEVER;
-  }
-});
+const RegistryJson = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'not JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
 
 /** Verifies cosign signatures of image digests with one public key. */
 export class CosignVerifier {
@@ -69,7 +72,7 @@ export class CosignVerifier {
     const tag = `${digest.replace(':', '-')}.sig`;
     const manifest = await this.registry.getManifest(repository, tag, OCI_MANIFEST);
     if (!manifest) return null;
-    const parsed = RegistryJson.pipe(SignatureManifest).safeParse(manifest.body.toString('utf8'));
+    const parsed = z.pipe(RegistryJson, SignatureManifest).safeParse(manifest.body.toString('utf8'));
     if (!parsed.success) {
       problems.push(`${tag} is not a cosign signature manifest`);
       return null;
@@ -97,7 +100,7 @@ export class CosignVerifier {
       (await this.registry.getReferrers(repository, digest, SIGSTORE_BUNDLE_MEDIA_TYPE)) ??
       (await this.registry.getManifest(repository, digest.replace(':', '-'), OCI_INDEX))?.body;
     if (!body) return null;
-    const index = RegistryJson.pipe(ReferrersIndex).safeParse(body.toString('utf8'));
+    const index = z.pipe(RegistryJson, ReferrersIndex).safeParse(body.toString('utf8'));
     if (!index.success) {
       problems.push('the referrers index is malformed');
       return null;
@@ -107,7 +110,7 @@ export class CosignVerifier {
     for (const descriptor of bundles) {
       const manifest = await this.registry.getManifest(repository, descriptor.digest, OCI_MANIFEST);
       if (!manifest) continue;
-      const parsed = RegistryJson.pipe(SignatureManifest).safeParse(manifest.body.toString('utf8'));
+      const parsed = z.pipe(RegistryJson, SignatureManifest).safeParse(manifest.body.toString('utf8'));
       const layer = parsed.success ? parsed.data.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_MEDIA_TYPE) : undefined;
       if (!layer) {
         problems.push(`referrer ${descriptor.digest} holds no Sigstore bundle`);

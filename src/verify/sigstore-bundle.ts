@@ -3,7 +3,7 @@
 // key; the DSSE payload must be an in-toto statement whose subject is the image digest.
 import type { Bundle } from '@sigstore/bundle';
 import type { TrustMaterial } from '@sigstore/verify';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import type { CosignPublicKey } from './cosign-public-key.js';
 
 export const SIGSTORE_BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -12,7 +12,7 @@ const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** The part of an in-toto statement that says what was signed. */
 export const InTotoStatement = z.object({
   _type: z.string(),
-  subject: z.array(z.object({ name: z.string().optional(), digest: z.record(z.string(), z.string()) })).min(1),
+  subject: z.array(z.object({ name: z.optional(z.string()), digest: z.record(z.string(), z.string()) })).check(z.minLength(1)),
   predicateType: z.string(),
 });
 

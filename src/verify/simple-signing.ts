@@ -2,7 +2,7 @@
 // image manifest whose layers are simple-signing payloads; each layer's annotation
 // `dev.cosignproject.cosign/signature` is the base64 signature of that payload's bytes.
 import { verify } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import type { CosignPublicKey } from './cosign-public-key.js';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -14,8 +14,8 @@ export const SignatureManifest = z.object({
     z.object({
       mediaType: z.string(),
       digest: z.string(),
-      size: z.number().int().nonnegative().optional(),
-      annotations: z.record(z.string(), z.string()).optional(),
+      size: z.optional(z.int().check(z.nonnegative())),
+      annotations: z.optional(z.record(z.string(), z.string())),
     }),
   ),
 });
@@ -24,11 +24,11 @@ export type SignatureManifest = z.output<typeof SignatureManifest>;
 /** The payload: what is signed is the digest in `critical.image`. */
 export const SimpleSigningPayload = z.object({
   critical: z.object({
-    identity: z.object({ 'docker-reference': z.string() }).optional(),
+    identity: z.optional(z.object({ 'docker-reference': z.string() })),
     image: z.object({ 'docker-manifest-digest': z.string() }),
     type: z.literal('cosign container image signature'),
   }),
-  optional: z.record(z.string(), z.unknown()).nullish(),
+  optional: z.nullish(z.record(z.string(), z.unknown())),
 });
 export type SimpleSigningPayload = z.output<typeof SimpleSigningPayload>;
 

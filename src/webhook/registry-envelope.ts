@@ -2,7 +2,7 @@
 // sends (it is a Distribution fork). Shape: https://distribution.github.io/distribution/about/notifications/
 // and github.com/distribution/distribution docs/content/about/notifications.md — `{ events: [...] }`,
 // each with `action`, `target.{mediaType,repository,tag,url}` and `request.host`.
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { fail, fieldPath, parsePayload } from './parse-payload.js';
 import { pushEvent } from './push-event.js';
 import type { PushEvent } from './webhook-source.js';
@@ -22,12 +22,12 @@ const MANIFEST_MEDIA_TYPES = new Set([
 const RegistryEvent = z.object({
   action: z.string(),
   target: z.object({
-    mediaType: z.string().optional(),
-    repository: z.string().min(1),
-    tag: z.string().optional(),
-    url: z.string().optional(),
+    mediaType: z.optional(z.string()),
+    repository: z.string().check(z.minLength(1)),
+    tag: z.optional(z.string()),
+    url: z.optional(z.string()),
   }),
-  request: z.object({ host: z.string().optional() }).optional(),
+  request: z.optional(z.object({ host: z.optional(z.string()) })),
 });
 
 /** One notification request: events the registry grouped together, with no relation implied. */

@@ -3,7 +3,7 @@
 // refresh token, which then buys bearer tokens at /oauth2/token (grant_type=refresh_token).
 // https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md
 import type { TokenCredential } from '@azure/identity';
-import { z } from 'zod';
+import * as z from '../../zod.js';
 import { InputError, TransientError, UnauthorizedError } from '../../errors.js';
 import { classifyStatus } from '../../failure-kind.js';
 import type { CloudCredentialProvider } from './cloud-provider.js';
@@ -13,7 +13,7 @@ export const ACR_SCOPE = 'https://containerregistry.azure.net/.default';
 /** The user name ACR expects beside a refresh token (what `az acr login` writes into Docker's config). */
 const REFRESH_TOKEN_USER = '00000000-0000-0000-0000-000000000000';
 
-const ExchangeResponse = z.object({ refresh_token: z.string().min(1) });
+const ExchangeResponse = z.object({ refresh_token: z.string().check(z.minLength(1)) });
 // One credential for the process: it caches and refreshes the Entra ID token itself.
 let credential: TokenCredential | undefined;
 

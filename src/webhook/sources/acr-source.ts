@@ -4,7 +4,7 @@
 // ("push", "delete", "chart_push", "chart_delete"), `target.{repository,tag,mediaType}`,
 // `request.host` ("myregistry.azurecr.io"). ACR sends only the custom headers the user sets, so the
 // secret is put in a custom `Authorization` header.
-import { z } from 'zod';
+import * as z from '../../zod.js';
 import { parsePayload } from '../parse-payload.js';
 import { pushEvent } from '../push-event.js';
 import { verifyAuthorization } from '../webhook-auth.js';
@@ -15,8 +15,8 @@ export const AcrEvent = z.object({ action: z.string() });
 export type AcrEvent = z.output<typeof AcrEvent>;
 
 export const AcrPushEvent = z.object({
-  target: z.object({ repository: z.string().min(1), tag: z.string().optional() }),
-  request: z.object({ host: z.string().min(1) }),
+  target: z.object({ repository: z.string().check(z.minLength(1)), tag: z.optional(z.string()) }),
+  request: z.object({ host: z.string().check(z.minLength(1)) }),
 });
 export type AcrPushEvent = z.output<typeof AcrPushEvent>;
 

@@ -1,14 +1,14 @@
 // tagpilot's own format for CI jobs and registries without a native hook: `{ "repository":
 // "ghcr.io/acme/app", "tag": "1.2.3" }`, signed like GitHub but in `X-Signature: sha256=<hex>` (SPEC §6).
-import { z } from 'zod';
+import * as z from '../../zod.js';
 import { parsePayload } from '../parse-payload.js';
 import { pushEvent } from '../push-event.js';
 import { verifyHmacSha256 } from '../webhook-auth.js';
 import type { WebhookSource } from '../webhook-source.js';
 
 export const GenericPush = z.object({
-  repository: z.string().min(1),
-  tag: z.string().min(1).optional(),
+  repository: z.string().check(z.minLength(1)),
+  tag: z.optional(z.string().check(z.minLength(1))),
 });
 export type GenericPush = z.output<typeof GenericPush>;
 

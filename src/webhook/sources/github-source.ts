@@ -3,22 +3,22 @@
 // octokit/webhooks payload-examples/api.github.com/package/published.docker.payload.json): the
 // package is under `package` or `registry_package`, with `name`, `owner.login`, `package_type`
 // ("CONTAINER" for ghcr.io) and `package_version.container_metadata.tag.name`.
-import { z } from 'zod';
+import * as z from '../../zod.js';
 import { parsePayload } from '../parse-payload.js';
 import { pushEvent } from '../push-event.js';
 import { verifyHmacSha256 } from '../webhook-auth.js';
 import type { PushEvent, WebhookSource } from '../webhook-source.js';
 
 const ContainerPackage = z.object({
-  name: z.string().min(1),
-  package_type: z.string().nullish(),
-  ecosystem: z.string().nullish(),
-  owner: z.object({ login: z.string().min(1) }),
-  package_version: z
-    .object({
-      container_metadata: z.object({ tag: z.object({ name: z.string().nullish() }).nullish() }).nullish(),
-    })
-    .nullish(),
+  name: z.string().check(z.minLength(1)),
+  package_type: z.nullish(z.string()),
+  ecosystem: z.nullish(z.string()),
+  owner: z.object({ login: z.string().check(z.minLength(1)) }),
+  package_version: z.nullish(
+    z.object({
+      container_metadata: z.nullish(z.object({ tag: z.nullish(z.object({ name: z.nullish(z.string()) })) })),
+    }),
+  ),
 });
 type ContainerPackage = z.output<typeof ContainerPackage>;
 

@@ -2,7 +2,7 @@
 // https://goharbor.io/docs/main/working-with-projects/project-configuration/configure-webhooks/ —
 // `type: "PUSH_ARTIFACT"`, `event_data.resources[].{tag,resource_url}` and
 // `event_data.repository.repo_full_name`. The "auth header" typed into Harbor arrives as `Authorization`.
-import { z } from 'zod';
+import * as z from '../../zod.js';
 import { fail, fieldPath, parsePayload } from '../parse-payload.js';
 import { pushEvent } from '../push-event.js';
 import { verifyAuthorization } from '../webhook-auth.js';
@@ -14,8 +14,8 @@ export type HarborEvent = z.output<typeof HarborEvent>;
 
 export const HarborPushArtifact = z.object({
   event_data: z.object({
-    resources: z.array(z.object({ tag: z.string().optional(), resource_url: z.string().min(1) })),
-    repository: z.object({ repo_full_name: z.string().min(1) }),
+    resources: z.array(z.object({ tag: z.optional(z.string()), resource_url: z.string().check(z.minLength(1)) })),
+    repository: z.object({ repo_full_name: z.string().check(z.minLength(1)) }),
   }),
 });
 export type HarborPushArtifact = z.output<typeof HarborPushArtifact>;

@@ -2,19 +2,19 @@
 // notifications → Repository Push": `docker_url` ("quay.io/ns/repo", the host included) and
 // `updated_tags` as a list of names; the original Quay.io example (gist jakedt/7533338) sends
 // `updated_tags` as a map of tag → image id, so both are read. Quay cannot sign, hence `?token=`.
-import { z } from 'zod';
+import * as z from '../../zod.js';
 import { parsePayload } from '../parse-payload.js';
 import { pushEvent } from '../push-event.js';
 import { verifyQueryToken } from '../webhook-auth.js';
 import type { WebhookSource } from '../webhook-source.js';
 
 export const QuayRepositoryPush = z.object({
-  docker_url: z.string().min(1),
-  updated_tags: z
-    .union([z.array(z.string()), z.record(z.string(), z.unknown())], {
+  docker_url: z.string().check(z.minLength(1)),
+  updated_tags: z.optional(
+    z.union([z.array(z.string()), z.record(z.string(), z.unknown())], {
       error: 'expected a list of tag names or a map of tag to image id',
-    })
-    .optional(),
+    }),
+  ),
 });
 export type QuayRepositoryPush = z.output<typeof QuayRepositoryPush>;
 

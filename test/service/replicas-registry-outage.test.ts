@@ -103,10 +103,13 @@ stateDir: ${join(dir, `state-${i}`)}
     cut();
     await waitFor('replica B to fail a scan', async () => (await status()).images[0]!.error !== null, 30_000);
     await registry.pushImage('acme/app', '1.2.0');
-    // Only replica A can pick 1.2.0, and the scan job is whichever replica's takes it first: each one
-    // B takes fails and is retried later (1 s, 2 s, 4 s …), so a busy A losing a few in a row takes
-    // a while. What this test is about comes after: nothing older is written.
-    await waitFor('1.2.0 committed', async () => (await file()).includes(':1.2.0 '), 60_000);
+    // Only replica A can pick 1.2.0. The queued scan job goes to whichever replica takes it first,
+    // and each one B takes fails and waits out a growing backoff (1 s, 2 s, 4 s … 30 s): B taking six
+    // in a row holds the scan back over a minute. So A scans here, outside the queue, as its own job
+    // would; the writes that follow are queued jobs either replica may run. What this test is about
+    // comes after: nothing older is written.
+    assert.equal((await inProcess.pipeline.scanImage('app')).failure, null);
+    await waitFor('1.2.0 committed', async () => (await file()).includes(':1.2.0 '), 30_000);
 
     // Several write intervals on both replicas; B's jobs must write nothing older.
     const seen = new Set<string>();

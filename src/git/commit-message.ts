@@ -107,6 +107,11 @@ export function withTrailers(message: string, automation: string, changes: reado
   return `${text}${endsWithTrailers ? '\n' : '\n\n'}${trailers.join('\n')}\n`;
 }
 
+/** Whether readTagpilotCommit reads `line`: the lines of a message that say what tagpilot wrote. */
+export function isTagpilotLine(line: string): boolean {
+  return AUTOMATION_TRAILER_LINE.test(line) || CHANGE_LINE.test(line) || CHANGE_TRAILER_LINE.test(line);
+}
+
 /** The automation and changes of a commit tagpilot wrote, or null when the message is not one of ours. */
 export function readTagpilotCommit(message: string): { automation: string; changes: RecordedChange[] } | null {
   let automation: string | undefined;

@@ -28,7 +28,7 @@ export interface UntracedRevert {
 
 const REVERTS = /This reverts commit ([0-9a-f]{40})/g;
 
-/** Whether `message` is a `git revert`'s (of anything). */
+/** Whether `message` is a `git revert`'s (of anything); of a line, whether it is the one findHeldBackTags reads. */
 export function isRevert(message: string): boolean {
   return /This reverts commit [0-9a-f]{40}/.test(message);
 }

@@ -7,6 +7,7 @@ import { AutomationConfig } from '../../src/config/schema.js';
 import { TransientError } from '../../src/errors.js';
 import type { BranchRecord } from '../../src/git/branch-history.js';
 import { defaultCommitMessage } from '../../src/git/commit-message.js';
+import { findHeldBackTags } from '../../src/git/held-back-tags.js';
 import { readSourceRecord } from '../../src/promotion/read-source-record.js';
 import { FileStateStore } from '../../src/state/file-state-store.js';
 import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
@@ -44,6 +45,29 @@ describe('readSourceRecord', () => {
     const fresh = await readSourceRecord(source, options);
     assert.deepEqual(tags(fresh), ['1.1.0', '1.2.0']);
     assert.equal(fresh.heads[0], (await gitServer.refs('kept'))['refs/heads/main']);
+  });
+
+  it('keeps of each message only the lines it is read for, and finds the same holds in them', async () => {
+    const url = await gitServer.createRepo('compact', { 'app.yaml': 'image: x\n', 'other.yaml': 'image: x\n' });
+    const message = defaultCommitMessage('staging', [
+      { file: 'app.yaml', policy: 'app', repository: REPO, from: '1.0.0', to: '1.1.0' },
+      { file: 'other.yaml', policy: 'app', repository: REPO, from: '1.0.0', to: '1.1.0' },
+    ]);
+    await gitServer.commitAsHuman('compact', 'main', { 'app.yaml': 'image: y\n', 'other.yaml': 'image: y\n' }, message);
+    const update = (await gitServer.refs('compact'))['refs/heads/main']!;
+    const revert = `Revert "Update ${REPO} to 1.1.0"\n\nThis reverts commit ${update}.\n\nBecause 1.1.0 broke the login page.\n`;
+    await gitServer.commitAsHuman('compact', 'main', { 'app.yaml': 'image: x\n', 'other.yaml': 'image: x\n' }, revert);
+    const source = AutomationConfig.parse({ name: 'staging', git: { url } });
+
+    const record = await readSourceRecord(source, { stateDir: join(dir, 'compact-state') });
+    const messages = new Map(record.commits.map((c) => [c.oid, c.message]));
+    assert.match(message, /app\.yaml/, 'the full message names the files');
+    assert.equal(messages.get(update), `- app: ${REPO} 1.0.0 -> 1.1.0\nTagpilot-Automation: staging`);
+    assert.equal([...messages.values()].find((m) => m !== messages.get(update)), `This reverts commit ${update}.`);
+    assert.deepEqual(
+      findHeldBackTags(record.commits).held.map((h) => [h.tag, h.commit]),
+      [['1.1.0', update]],
+    );
   });
 
   it('reads a source on another repository and branch from its own clone', async () => {

@@ -111,6 +111,19 @@ describe('FileStateStore', () => {
     assert.deepEqual(reopened, { busy: { version: 300, value: `300${big}` }, quiet: { version: 1, value: 'q' } });
   });
 
+  it('keeps the journal of a small store small: what the next process reads is mostly live records', async () => {
+    const own = join(dir, 'small');
+    const store = new FileStateStore(own);
+    const record = 'r'.repeat(1_000);
+    for (let version = 1; version <= 500; version++) assert.equal(await store.put('history/fleet', `${version}${record}`, version), true);
+    await store.close();
+    const size = (await stat(join(own, 'state', JOURNAL_FILE))).size;
+    assert.ok(size < 70 * 1024, `500 KB were appended to one ~1 KB record, and the journal holds ${size} bytes`);
+    assert.deepEqual(Object.fromEntries(await new FileStateStore(own).get(['history/fleet'])), {
+      'history/fleet': { version: 500, value: `500${record}` },
+    });
+  });
+
   it('a state folder it cannot write is a transient error naming the folder, not "nothing stored"', async () => {
     const blocked = join(dir, 'blocked');
     await writeFile(blocked, 'a file where the state dir should be');

@@ -10,14 +10,13 @@ import { changedImages, defaultCommitMessage, withTrailers, type CommitChange, t
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
 import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
 import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
-import { githubAppToken } from '../git/github-app-token.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, type GitRepository, type TreeFile } from '../git/git-repository.js';
 import { describeGitCredentials } from '../git/git-credential-source.js';
 import { withGitdirLock } from '../git/gitdir-lock.js';
 import { findHeldBackTags, type HeldBackTag } from '../git/held-back-tags.js';
 import { redactUrl } from '../git/redact-url.js';
-import { upsertPullRequest, type PullRequestOutcome } from '../git/pull-request.js';
+import type { PullRequestOutcome } from '../git/pull-request.js';
 import { exponentialBackoff } from '../retry-timing.js';
 import type { StateStore } from '../state/state-store.js';
 import type { ScreenedBlobs } from '../git/screened-blobs.js';
@@ -280,6 +279,8 @@ async function refreshPullRequest(run: Run, result: AutomationResult, message: s
   const title = message.split('\n', 1)[0]!;
   const body = message.slice(title.length).replace(/^\n+/, '').trimEnd();
   const spec = { gitUrl: automation.git.url, sourceBranch: run.target, targetBranch: automation.git.branch, title, body };
+  // Imported here: a run without a pull request never loads the clients.
+  const { upsertPullRequest } = await import('../git/pull-request.js');
   result.pullRequest = await upsertPullRequest(automation.pullRequest.provider, spec, token, { env: run.env }).catch((err: unknown) => {
     // As with git: the refusal names the automation and the variable holding the token.
     if (!(err instanceof UnauthorizedError)) throw err;
@@ -294,7 +295,10 @@ async function refreshPullRequest(run: Run, result: AutomationResult, message: s
 async function pullRequestToken(automation: AutomationConfig, env: NodeJS.ProcessEnv): Promise<string> {
   const { provider, tokenEnv: name } = automation.pullRequest!;
   const auth = automation.git.auth;
-  if (name === undefined && provider === 'github' && auth && 'githubApp' in auth) return githubAppToken(auth.githubApp, automation.git.url, env);
+  if (name === undefined && provider === 'github' && auth && 'githubApp' in auth) {
+    const { githubAppToken } = await import('../git/github-app-token.js');
+    return githubAppToken(auth.githubApp, automation.git.url, env);
+  }
   if (name === undefined) throw new InputError(`automation ${automation.name}: pullRequest needs tokenEnv (or, with provider github, git.auth.githubApp)`);
   const token = env[name];
   if (!token) throw new InputError(`automation ${automation.name}: pullRequest.tokenEnv ${name} is not set`);

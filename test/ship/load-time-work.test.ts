@@ -1,14 +1,18 @@
 // Work the bundle does not do as it loads (scripts/build.mjs): got's argument checks
 // (@sindresorhus/is) build their Intl.ListFormat when an error message needs one, not at load,
 // where the first one cost ~20 ms of every command that loads got; Handlebars compiles templates
-// without source-map.
+// without source-map; a reconcile loads the pull request clients only for an automation that opens
+// pull requests (issue 18: each command loads only what its config needs).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { builtMain } from '../helpers/built-dist.js';
+import { startGitServer } from '../helpers/git-server.js';
+import { startRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 /** Counts the Intl.ListFormat built in the process and says how many at exit. */
@@ -55,6 +59,17 @@ const before = new Set(process.moduleLoadList);
 process.on('exit', () => process.stderr.write('builtins: ' + JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))) + '\\n'));
 `)}`;
 
+/** The bundle's chunks Node's compile cache says it loaded (NODE_DEBUG_NATIVE=COMPILE_CACHE on stderr). */
+const chunksLoaded = (stderr: string): Set<string> => new Set([...stderr.matchAll(/for ESM (file:\S+?\.js)/g)].map(([, url]) => url!));
+
+/** The chunk of the bundle beside `main` whose source map names `source` (a path ending). */
+function chunkHolding(main: string, source: string): string | undefined {
+  const chunks = join(dirname(main), 'chunks');
+  const holds = (name: string) => (JSON.parse(readFileSync(join(chunks, `${name}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith(source));
+  const name = readdirSync(chunks).find((n) => n.endsWith('.js') && holds(n));
+  return name && pathToFileURL(join(chunks, name)).href;
+}
+
 /** The relative static imports of main.js's static graph: Node links them before main.js registers its hooks. */
 function importsLinkedBeforeHooks(main: string): number {
   const seen = new Set<string>();
@@ -98,12 +113,53 @@ describe('work the bundle leaves until it is needed', () => {
     assert.equal(run.status, 0, run.stdout + stderr);
     assert.match(stderr, /list formats built: 0\n/);
     // Node's compile cache names each module it loads: got's chunk was among them.
-    const loaded = new Set([...stderr.matchAll(/for ESM (file:\S+?\.js)/g)].map(([, url]) => url!));
-    const chunks = join(dirname(main), 'chunks');
-    const holdsGot = (name: string) =>
-      (JSON.parse(readFileSync(join(chunks, `${name}.map`), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('got/dist/source/index.js'));
-    const got = readdirSync(chunks).find((name) => name.endsWith('.js') && holdsGot(name));
-    assert.ok(got && loaded.has(pathToFileURL(join(chunks, got)).href), `got's chunk (${got}) was not loaded:\n${stderr}`);
+    const got = chunkHolding(main, 'got/dist/source/index.js');
+    assert.ok(got && chunksLoaded(stderr).has(got), `got's chunk (${got}) was not loaded:\n${stderr}`);
+  });
+
+  it('a reconcile that pushes, for an automation without pullRequest, loads no pull request client', { timeout: 60_000 }, async () => {
+    const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
+    try {
+      const image = `${registry.host}/acme/app`;
+      const url = await git.createRepo('fleet', { 'app.yaml': `image: ${image}:1.0.0 # {"$imagepolicy": "app"}\n` });
+      await registry.pushImage('acme/app', '1.1.0');
+      const config = join(dir, 'pushes.yaml');
+      writeFileSync(
+        config,
+        `stateDir: ${join(dir, 'state-pushes')}
+registries: [{ host: '${registry.host}', insecure: true }]
+images: [{ name: app, repository: ${image} }]
+policies: [{ name: app, image: app, semver: '>=1.0.0' }]
+automations: [{ name: fleet, git: { url: ${url} } }]
+`,
+      );
+      const main = await builtMain();
+      const errFile = join(dir, 'pushes.stderr');
+      const errFd = openSync(errFile, 'w');
+      // Not spawnSync: the git server answers from this process.
+      const child = spawn(process.execPath, [main, 'reconcile', '--config', config], {
+        stdio: ['ignore', 'pipe', errFd],
+        env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+      });
+      let stdout = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      const [status] = (await once(child, 'close')) as [number | null];
+      closeSync(errFd);
+      const stderr = readFileSync(errFile, 'utf8');
+      assert.equal(status, 0, stdout + stderr);
+      assert.match(stdout, /fleet: pushed [0-9a-f]{12} to main/);
+      assert.match(await git.readFile('fleet', 'main', 'app.yaml'), /:1\.1\.0 /);
+      const loaded = chunksLoaded(stderr);
+      const automation = chunkHolding(main, 'src/automation/run-automation.ts');
+      assert.ok(automation && loaded.has(automation), `the automation's chunk (${automation}) was not loaded:\n${stderr}`);
+      for (const client of ['src/git/pull-request.ts', 'src/git/github-app-token.ts']) {
+        const chunk = chunkHolding(main, client);
+        assert.ok(chunk, `no chunk holds ${client}`);
+        assert.ok(!loaded.has(chunk), `${client} was loaded (${chunk})`);
+      }
+    } finally {
+      await Promise.all([git.stop(), registry.stop()]);
+    }
   });
 
   it('a reconcile against plain-HTTP peers loads neither TLS nor child_process (loaded when first used)', async () => {

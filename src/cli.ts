@@ -190,11 +190,9 @@ async function reconcile(
   const first = config.automations.find((a) => !automation || a.name === automation);
   const fetchAheadDone = new AbortController();
   if (first) await fetchAhead(first, { stateDir: config.stateDir, state, env, http: { signal: fetchAheadDone.signal } });
-  const [log, { Pipeline }, { renderPlan }, { renderWaitingPromotions }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
+  const [log, { Pipeline }, { formatSetterProblem }, { createNotifications, NOTIFY_DRAIN_MS }] = await Promise.all([
     makeLogger(),
     import('./automation/pipeline.js'),
-    import('./automation/render-plan.js'),
-    import('./automation/render-waiting-promotions.js'),
     import('./automation/format-setter-problem.js'),
     import('./notify/create-notifications.js'),
   ]);
@@ -207,8 +205,11 @@ async function reconcile(
     return state.close();
   });
   if (events && !(await events.notifier.idle(NOTIFY_DRAIN_MS))) log.warn('notifications still undelivered at exit');
+  // Only a plan renders diffs (and loads the diff library).
+  const plans = dryRun ? await Promise.all([import('./automation/render-plan.js'), import('./automation/render-waiting-promotions.js')]) : null;
   for (const result of results) {
-    if (dryRun) {
+    if (plans) {
+      const [{ renderPlan }, { renderWaitingPromotions }] = plans;
       out(renderPlan(result) + renderWaitingPromotions(pipeline, result.automation));
       continue;
     }

@@ -2,7 +2,8 @@
 // (@sindresorhus/is) build their Intl.ListFormat when an error message needs one, not at load,
 // where the first one cost ~20 ms of every command that loads got; Handlebars compiles templates
 // without source-map; a reconcile loads the pull request clients only for an automation that opens
-// pull requests (issue 18: each command loads only what its config needs).
+// pull requests, and the plan renderer (and its diff library) only for `plan` (issue 18: each command
+// loads only what it uses).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -117,7 +118,7 @@ describe('work the bundle leaves until it is needed', () => {
     assert.ok(got && chunksLoaded(stderr).has(got), `got's chunk (${got}) was not loaded:\n${stderr}`);
   });
 
-  it('a reconcile that pushes, for an automation without pullRequest, loads no pull request client', { timeout: 60_000 }, async () => {
+  it('a reconcile that pushes, for an automation without pullRequest, loads neither a pull request client nor the plan renderer', { timeout: 60_000 }, async () => {
     const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
     try {
       const image = `${registry.host}/acme/app`;
@@ -152,10 +153,10 @@ automations: [{ name: fleet, git: { url: ${url} } }]
       const loaded = chunksLoaded(stderr);
       const automation = chunkHolding(main, 'src/automation/run-automation.ts');
       assert.ok(automation && loaded.has(automation), `the automation's chunk (${automation}) was not loaded:\n${stderr}`);
-      for (const client of ['src/git/pull-request.ts', 'src/git/github-app-token.ts']) {
-        const chunk = chunkHolding(main, client);
-        assert.ok(chunk, `no chunk holds ${client}`);
-        assert.ok(!loaded.has(chunk), `${client} was loaded (${chunk})`);
+      for (const unused of ['src/git/pull-request.ts', 'src/git/github-app-token.ts', 'src/automation/render-plan.ts']) {
+        const chunk = chunkHolding(main, unused);
+        assert.ok(chunk, `no chunk holds ${unused}`);
+        assert.ok(!loaded.has(chunk), `${unused} was loaded (${chunk})`);
       }
     } finally {
       await Promise.all([git.stop(), registry.stop()]);

@@ -19,6 +19,7 @@ const duration = z.pipe(
   z.transform((value: 0 | string, ctx) => {
     const ms = parseDuration(value);
     if (ms === null) {
+      // zod/mini's transform has no addIssue: the issue goes on the payload, as addIssue would put it.
       ctx.issues.push({ code: 'custom', message: `expected a duration like 30s, 5m or 1h30m (or 0), got "${value}"`, input: value });
       return z.NEVER;
     }

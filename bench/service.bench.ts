@@ -54,7 +54,7 @@ stateDir: ${join(dir, 'state')}
 ${redis ? `queue: { redisUrl: '${redis.url}' }` : ''}
 `,
     );
-    const service = await Service.start(loadConfig(configPath), { configPath }, createLogger('silent'));
+    const service = await Service.start(await loadConfig(configPath), { configPath }, createLogger('silent'));
     await service.queue.idle();
     const latencies: number[] = [];
     try {

@@ -148,7 +148,7 @@ export async function runCli(
   const load = async (options: LoadOptions = {}): Promise<LoadedConfig | null> => {
     const { loadConfig } = await import('./config/load-config.js');
     try {
-      return loadConfig(configPath, io.env, options);
+      return await loadConfig(configPath, io.env, options);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.err(`${err.message}\n`);

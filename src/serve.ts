@@ -243,7 +243,7 @@ export class Service {
     if (this.stopping) return { ok: false, problems: 'the service is stopping' };
     let loaded: LoadedConfig;
     try {
-      loaded = loadConfig(this.options.configPath, this.options.env ?? process.env);
+      loaded = await loadConfig(this.options.configPath, this.options.env ?? process.env);
     } catch (err) {
       this.log.error({ problems: errorMessage(err) }, 'config reload rejected; the running config stays');
       return { ok: false, problems: errorMessage(err) };

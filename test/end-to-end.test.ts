@@ -165,7 +165,7 @@ server: { host: 127.0.0.1, port: 0 }
 
   it('serve picks up a new tag at start-up and commits it', async () => {
     await registry.pushImage('acme/app', '1.12.0');
-    const service = await Service.start(loadConfig(configPath, env()), { configPath, env: env() }, createLogger('silent'));
+    const service = await Service.start(await loadConfig(configPath, env()), { configPath, env: env() }, createLogger('silent'));
     try {
       await service.queue.idle();
       assert.match(await gitServer.readFile('fleet', 'main', 'clusters/prod/app.yaml'), /acme\/app:1\.12\.0"/);

@@ -8,7 +8,7 @@ import type { AutomationConfig } from '../config/schema.js';
 import { InputError, TransientError, UnauthorizedError } from '../errors.js';
 import { changedImages, defaultCommitMessage, withTrailers, type CommitChange, type PromotionNote } from '../git/commit-message.js';
 import { loadCommitSigner, type CommitSigner } from '../git/commit-signer.js';
-import { compileCommitTemplate, type CommitTemplate } from '../git/commit-template.js';
+import type { CommitTemplate } from '../git/commit-template.js';
 import { updateBranchRecord, type BranchRecord } from '../git/branch-history.js';
 import type { GitHttpClientOptions } from '../git/git-http-client.js';
 import { CORRUPT_CLONE, type GitRepository, type TreeFile } from '../git/git-repository.js';
@@ -215,7 +215,8 @@ async function prepare(
     memo,
     screen,
     fetchedAhead: ahead.outcome,
-    template: automation.commitMessage ? compileCommitTemplate(automation.commitMessage) : undefined,
+    // Handlebars loads only for an automation with a template.
+    template: automation.commitMessage ? (await import('../git/commit-template.js')).compileCommitTemplate(automation.commitMessage) : undefined,
     signer: git.signingKeyFile && !options.dryRun ? await loadCommitSigner(git.signingKeyFile, env) : undefined,
     pullRequestToken: automation.pullRequest && !options.dryRun ? await pullRequestToken(automation, env) : undefined,
     remote: (work) =>

@@ -1,5 +1,4 @@
 // Checks the schema cannot express: unique names, references between sections, policy validity.
-import { commitTemplateProblem } from '../git/commit-template.js';
 import { policyProblems } from '../policy/policy.js';
 import { findSharedRepositories } from '../update/find-shared-repositories.js';
 import { policyId, resolvePolicyText } from '../update/policy-id.js';
@@ -64,10 +63,6 @@ export function crossReferenceProblems(config: Config, known?: KnownNames): Loca
         });
       }
     });
-    const templateProblem = automation.commitMessage === undefined ? null : commitTemplateProblem(automation.commitMessage);
-    if (templateProblem) {
-      problems.push({ path: ['automations', i, 'commitMessage'], message: `automation ${automation.name}: commitMessage: ${templateProblem}` });
-    }
     if (automation.pullRequest && !automation.git.pushBranch) {
       problems.push({ path: ['automations', i, 'pullRequest'], message: `automation ${automation.name}: pullRequest needs git.pushBranch` });
     }

@@ -19,9 +19,9 @@ function load(text: string): ReturnType<typeof loadConfig> {
   return loadConfig(path, {});
 }
 
-function problemsOf(text: string): string {
+async function problemsOf(text: string): Promise<string> {
   try {
-    load(text);
+    await load(text);
   } catch (err) {
     assert.ok(err instanceof ConfigError, String(err));
     return err.message;
@@ -34,21 +34,21 @@ const AUTOMATION = (policies: string) =>
   `automations:\n  - name: fleet\n    git: { url: https://git.example.com/fleet.git }\n${policies ? `    policies: ${policies}\n` : ''}`;
 
 describe('config: Go regex spellings', () => {
-  it("accepts Flux's (?P<ts>…) filter and ranks by its group", () => {
-    const { config } = load(`${IMAGES}policies:\n  - name: p\n    image: app\n    numerical: asc\n    filter: { pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' }\n`);
+  it("accepts Flux's (?P<ts>…) filter and ranks by its group", async () => {
+    const { config } = await load(`${IMAGES}policies:\n  - name: p\n    image: app\n    numerical: asc\n    filter: { pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)', extract: '$ts' }\n`);
     const pick = compilePolicy(config.policies[0]!).evaluate(['main-abc-9', 'main-def-10', 'dev-x-99']).pick;
     assert.equal(pick?.tag, 'main-def-10');
   });
-  it('accepts a leading (?i) and matches case-insensitively', () => {
-    const { config } = load(`${IMAGES}policies:\n  - name: p\n    image: app\n    alphabetical: asc\n    filter: { pattern: '(?i)^rc-' }\n`);
+  it('accepts a leading (?i) and matches case-insensitively', async () => {
+    const { config } = await load(`${IMAGES}policies:\n  - name: p\n    image: app\n    alphabetical: asc\n    filter: { pattern: '(?i)^rc-' }\n`);
     assert.equal(compilePolicy(config.policies[0]!).evaluate(['RC-2', 'rc-1', 'x']).pick?.tag, 'rc-1');
   });
-  it('refuses RE2 syntax JavaScript would read differently, naming file, line and the fix', () => {
-    const message = problemsOf(`${IMAGES}policies:\n  - name: p\n    image: app\n    alphabetical: asc\n    filter: { pattern: '^main-(?i)rc' }\n`);
+  it('refuses RE2 syntax JavaScript would read differently, naming file, line and the fix', async () => {
+    const message = await problemsOf(`${IMAGES}policies:\n  - name: p\n    image: app\n    alphabetical: asc\n    filter: { pattern: '^main-(?i)rc' }\n`);
     assert.match(message, /:8:\d+: .*"\^main-\(\?i\)rc".*only at the very start/);
   });
-  it('refuses an untranslatable exclude pattern', () => {
-    assert.match(problemsOf(`images:\n  - { name: app, repository: ghcr.io/acme/app, exclude: ['\\p{L}'] }\n`), /Unicode classes/);
+  it('refuses an untranslatable exclude pattern', async () => {
+    assert.match(await problemsOf(`images:\n  - { name: app, repository: ghcr.io/acme/app, exclude: ['\\p{L}'] }\n`), /Unicode classes/);
   });
 });
 
@@ -63,33 +63,33 @@ describe('config: Masterminds ranges', () => {
     ['1.2 - 1.4, !=1.4.2', ['1.4.1', '1.4.2', '1.5.0'], '1.4.1'],
     ['<1.0.0 || >=3.0.0, <4', ['0.5.0', '2.0.0', '3.9.0', '4.0.0'], '3.9.0'],
   ] as const) {
-    it(`semver: '${range}' picks ${pick}`, () => {
-      const { config } = load(`${IMAGES}policies:\n  - name: p\n    image: app\n    semver: '${range}'\n`);
+    it(`semver: '${range}' picks ${pick}`, async () => {
+      const { config } = await load(`${IMAGES}policies:\n  - name: p\n    image: app\n    semver: '${range}'\n`);
       assert.equal(compilePolicy(config.policies[0]!).evaluate([...tags]).pick?.tag, pick);
     });
   }
-  it('refuses a range neither dialect reads, at load', () => {
-    assert.match(problemsOf(`${IMAGES}policies:\n  - name: p\n    image: app\n    semver: '>=1.0.0, nope'\n`), /:7:\d+: .*invalid semver range/);
+  it('refuses a range neither dialect reads, at load', async () => {
+    assert.match(await problemsOf(`${IMAGES}policies:\n  - name: p\n    image: app\n    semver: '>=1.0.0, nope'\n`), /:7:\d+: .*invalid semver range/);
   });
 });
 
 describe('config: policies in namespaces', () => {
   const TWO = `${IMAGES}policies:\n  - { name: app, namespace: team-a, image: app, semver: '*' }\n  - { name: app, namespace: team-b, image: web, semver: '*' }\n`;
-  it('two namespaces may each have a policy "app"', () => {
-    const { config } = load(TWO + AUTOMATION('[team-a:app]'));
+  it('two namespaces may each have a policy "app"', async () => {
+    const { config } = await load(TWO + AUTOMATION('[team-a:app]'));
     assert.deepEqual(config.policies.map((p) => [p.namespace, p.name]), [['team-a', 'app'], ['team-b', 'app']]);
   });
-  it('a name twice in one namespace is an error', () => {
+  it('a name twice in one namespace is an error', async () => {
     const text = `${IMAGES}policies:\n  - { name: app, namespace: team-a, image: app, semver: '*' }\n  - { name: app, namespace: team-a, image: web, semver: '*' }\n`;
-    assert.match(problemsOf(text), /name "team-a:app" is used twice/);
+    assert.match(await problemsOf(text), /name "team-a:app" is used twice/);
   });
-  it('automations[].policies must say which namespace when the name is shared', () => {
-    assert.match(problemsOf(TWO + AUTOMATION('[app]')), /names policy "app", which team-a:app and team-b:app share; write NS:app/);
+  it('automations[].policies must say which namespace when the name is shared', async () => {
+    assert.match(await problemsOf(TWO + AUTOMATION('[app]')), /names policy "app", which team-a:app and team-b:app share; write NS:app/);
   });
-  it('automations[].policies naming a namespace nobody has is an error', () => {
-    assert.match(problemsOf(TWO + AUTOMATION('[team-c:app]')), /names policy "team-c:app", which is not in policies/);
+  it('automations[].policies naming a namespace nobody has is an error', async () => {
+    assert.match(await problemsOf(TWO + AUTOMATION('[team-c:app]')), /names policy "team-c:app", which is not in policies/);
   });
-  it('update: auto tells the two apart by repository', () => {
-    assert.doesNotThrow(() => load(TWO + AUTOMATION('[team-a:app, team-b:app]').replace('policies:', 'update: auto\n    policies:')));
+  it('update: auto tells the two apart by repository', async () => {
+    await assert.doesNotReject(load(TWO + AUTOMATION('[team-a:app, team-b:app]').replace('policies:', 'update: auto\n    policies:')));
   });
 });

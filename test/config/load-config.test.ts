@@ -16,9 +16,9 @@ function write(text: string, name = `c${counter++}.yaml`, folder = dir): string 
   return path;
 }
 
-function problemsOf(path: string, env: NodeJS.ProcessEnv = {}): string[] {
+async function problemsOf(path: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   try {
-    loadConfig(path, env);
+    await loadConfig(path, env);
   } catch (err) {
     assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
     return err.message.split('\n');
@@ -42,8 +42,8 @@ automations:
 `;
 
 describe('loadConfig', () => {
-  it('loads a valid file with defaults and resolves passwordEnv', () => {
-    const { config } = loadConfig(write(VALID), { GIT_TOKEN: 's3cret' });
+  it('loads a valid file with defaults and resolves passwordEnv', async () => {
+    const { config } = await loadConfig(write(VALID), { GIT_TOKEN: 's3cret' });
     assert.equal(config.images[0]!.interval, 300_000);
     assert.deepEqual(config.images[0]!.exclude, ['\\.sig$', '\\.att$', '\\.sbom$']);
     assert.equal(config.automations[0]!.git.branch, 'main');
@@ -138,14 +138,14 @@ automations:
     },
   ];
   for (const c of cases) {
-    it(c.label, () => {
-      const problems = problemsOf(write(c.text), c.env);
+    it(c.label, async () => {
+      const problems = await problemsOf(write(c.text), c.env);
       for (const re of c.expect) assert.ok(problems.some((p) => re.test(p)), `no problem matches ${re}:\n${problems.join('\n')}`);
       assert.equal(problems.length, c.expect.length, problems.join('\n'));
     });
   }
 
-  it('leaves ${name} in filter.extract alone and honours $${ escapes', () => {
+  it('leaves ${name} in filter.extract alone and honours $${ escapes', async () => {
     const text = `images: [{name: a, repository: x/a}]
 policies:
   - name: p
@@ -154,22 +154,22 @@ policies:
     filter: { pattern: '^main-(?<build>\\d+)$', extract: '\${build}' }
 server: { apiToken: 'literal-$\${NOT_A_VAR}' }
 `;
-    const { config } = loadConfig(write(text), {});
+    const { config } = await loadConfig(write(text), {});
     assert.equal(config.policies[0]!.filter!.extract, '${build}');
     assert.equal(config.server.apiToken, 'literal-${NOT_A_VAR}');
   });
 
-  it('merges a folder: lists concatenate, errors point into the right file', () => {
+  it('merges a folder: lists concatenate, errors point into the right file', async () => {
     const folder = mkdtempSync(join(dir, 'folder-'));
     write('images: [{name: a, repository: x/a}]\n', 'a.yaml', folder);
     write('images: [{name: b, repository: x/b}]\nstateDir: /tmp/s\n', 'b.yaml', folder);
     write('ignored: not yaml ext', 'c.txt', folder);
-    const { config, files } = loadConfig(folder, {});
+    const { config, files } = await loadConfig(folder, {});
     assert.deepEqual(config.images.map((i) => i.name), ['a', 'b']);
     assert.equal(files.length, 2);
 
     write('images:\n  - name: a\n    repository: x/c\n', 'c.yaml', folder);
-    const problems = problemsOf(folder);
+    const problems = await problemsOf(folder);
     assert.equal(problems.length, 1);
     assert.match(problems[0]!, /c\.yaml:2:11: images: name "a" is used twice/);
   });

@@ -34,7 +34,7 @@ describe('notifications and verify.cosign config', () => {
 automations: [{ name: fleet, git: { url: "https://git.example.com/fleet.git" } }]
 `;
 
-  it('reads the URL and secret from the environment, defaults events to all, and loads the key', () => {
+  it('reads the URL and secret from the environment, defaults events to all, and loads the key', async () => {
     const path = write(
       'ok.yaml',
       `${head}policies: [{ name: app, image: app, semver: ">=1.0.0", verify: { cosign: { publicKeyFile: "${publicKey}" } } }]
@@ -43,14 +43,14 @@ notifications:
   - { name: hook, type: webhook, url: "https://hooks.example.com/x", secretEnv: HOOK_KEY, events: [commit], automations: [fleet] }
 `,
     );
-    const { config } = loadConfig(path, { SLACK_URL: 'https://hooks.slack.com/services/T/B/X', HOOK_KEY: 'k' });
+    const { config } = await loadConfig(path, { SLACK_URL: 'https://hooks.slack.com/services/T/B/X', HOOK_KEY: 'k' });
     assert.equal(config.notifications[0]!.url, 'https://hooks.slack.com/services/T/B/X');
     assert.deepEqual(config.notifications[0]!.events, ['commit', 'failure', 'recovered', 'held', 'promotion-waiting']);
     assert.equal(config.notifications[1]!.secret, 'k');
     assert.equal(config.policies[0]!.verify?.cosign.publicKeyFile, publicKey);
   });
 
-  it('reports every mistake at once, with line and column, without echoing a URL', () => {
+  it('reports every mistake at once, with line and column, without echoing a URL', async () => {
     const path = write(
       'bad.yaml',
       `${head}policies:
@@ -64,7 +64,7 @@ notifications:
     );
     let error: ConfigError | undefined;
     try {
-      loadConfig(path, { NOT_A_URL: 'hooks.example.com/SECRETPART' });
+      await loadConfig(path, { NOT_A_URL: 'hooks.example.com/SECRETPART' });
     } catch (err) {
       error = err as ConfigError;
     }
@@ -78,7 +78,7 @@ notifications:
     assert.doesNotMatch(text, /SECRETPART/);
   });
 
-  it('refuses a missing URL, two URL sources, and a secret on a chat type', () => {
+  it('refuses a missing URL, two URL sources, and a secret on a chat type', async () => {
     const path = write(
       'shape.yaml',
       `${head}notifications:
@@ -87,8 +87,8 @@ notifications:
   - { name: c, type: msteams, url: "https://a.example.com", secret: s }
 `,
     );
-    assert.throws(
-      () => loadConfig(path, {}),
+    await assert.rejects(
+      loadConfig(path, {}),
       (err: Error) =>
         /shape\.yaml:4:\d+: .*expected exactly one of url, urlEnv or urlFile/.test(err.message) &&
         /shape\.yaml:5:\d+: .*expected exactly one of url, urlEnv or urlFile/.test(err.message) &&

@@ -22,9 +22,9 @@ function config(url: string, auth: string): string {
   return path;
 }
 
-function problems(path: string, env: NodeJS.ProcessEnv = {}): string[] {
+async function problems(path: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   try {
-    loadConfig(path, env);
+    await loadConfig(path, env);
     return [];
   } catch (err) {
     assert.ok(err instanceof ConfigError, String(err));
@@ -33,22 +33,22 @@ function problems(path: string, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 describe('SSH auth in the config', () => {
-  it('loads when the files are readable and the server is listed', () => {
+  it('loads when the files are readable and the server is listed', async () => {
     const path = config('ssh://git@git.example.com:2222/acme/fleet.git', `{ sshKeyFile: ${key}, knownHostsFile: ${knownHosts}, sshKeyPassphraseEnv: KEY_PASS }`);
-    assert.deepEqual(problems(path, { KEY_PASS: 'x' }), []);
+    assert.deepEqual(await problems(path, { KEY_PASS: 'x' }), []);
   });
 
-  it('names each missing file, an unlisted server and an unset variable where they are written', () => {
+  it('names each missing file, an unlisted server and an unset variable where they are written', async () => {
     const path = config('git@git.example.com:acme/fleet.git', `{ sshKeyFile: ${join(dir, 'nope')}, knownHostsFile: ${knownHosts}, sshKeyPassphraseEnv: KEY_PASS }`);
-    const said = problems(path);
+    const said = await problems(path);
     assert.equal(said.length, 3, said.join('\n'));
     assert.match(said[0]!, new RegExp(`^5:27: cannot read ${join(dir, 'nope')}: ENOENT$`));
     assert.match(said[1]!, /lists no key for git\.example\.com, so the server would be refused; add its line \(ssh-keyscan git\.example\.com\)/);
     assert.match(said[2]!, /environment variable KEY_PASS is not set/);
   });
 
-  it('names a missing known_hosts file', () => {
+  it('names a missing known_hosts file', async () => {
     const path = config('ssh://git@git.example.com:2222/acme/fleet.git', `{ sshKeyFile: ${key}, knownHostsFile: ${join(dir, 'no_known_hosts')} }`);
-    assert.deepEqual(problems(path).map((p) => p.replace(/^\d+:\d+: /, '')), [`cannot read ${join(dir, 'no_known_hosts')}: ENOENT`]);
+    assert.deepEqual((await problems(path)).map((p) => p.replace(/^\d+:\d+: /, '')), [`cannot read ${join(dir, 'no_known_hosts')}: ENOENT`]);
   });
 });

@@ -175,7 +175,7 @@ stateDir: ${join(dir, 'state-built')}
     pullRequest: { provider: gitlab }
 `,
     );
-    assert.throws(() => loadConfig(path, {}), (err: unknown) => {
+    await assert.rejects(loadConfig(path, {}), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       const lines = err.message.split('\n');
       assert.equal(lines.length, 2, err.message);
@@ -184,6 +184,6 @@ stateDir: ${join(dir, 'state-built')}
       return true;
     });
     await writeFile(join(dir, 'missing.pem'), 'not a key');
-    assert.throws(() => loadConfig(path, {}), /missing\.pem is not an RSA private key/);
+    await assert.rejects(loadConfig(path, {}), /missing\.pem is not an RSA private key/);
   });
 });

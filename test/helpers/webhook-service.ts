@@ -33,7 +33,7 @@ stateDir: ${join(dir, 'state')}
   );
   const env = { ...process.env, HOOK_SECRET: secret };
   const log = createLogger('debug', { write: (text: string) => void lines.push(JSON.parse(text)) });
-  const service = await Service.start(loadConfig(configPath, env), { configPath, env }, log);
+  const service = await Service.start(await loadConfig(configPath, env), { configPath, env }, log);
   await service.queue.idle();
   return service;
 }

@@ -40,7 +40,7 @@ stateDir: ${join(dir, 'state')}
 `,
     );
     const env = { ...process.env, OPS_URL: `${receiver.url}/ops`, OPS_KEY: 'ops-key' };
-    service = await Service.start(loadConfig(configPath, env), { configPath, env }, createLogger('silent'));
+    service = await Service.start(await loadConfig(configPath, env), { configPath, env }, createLogger('silent'));
     const base = `http://127.0.0.1:${service.port}`;
 
     await waitFor('the failure notification', async () => receiver.received.length > 0);

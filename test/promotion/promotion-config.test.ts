@@ -60,15 +60,15 @@ describe('promotion config', () => {
     ],
   ];
   for (const [label, policies, automations, error] of cases) {
-    it(label, () => {
+    it(label, async () => {
       const text = config(policies, automations);
       if (error === null) {
-        const { config: loaded } = configFromText(text);
+        const { config: loaded } = await configFromText(text);
         assert.equal(loaded.policies.find((p) => p.name === 'prod')?.promotion?.soak, 24 * 3_600_000);
         assert.equal(loaded.policies.find((p) => p.name === 'staging')?.promotion?.soak, 0);
         return;
       }
-      assert.throws(() => configFromText(text), (err) => err instanceof ConfigError && error.test(err.message));
+      await assert.rejects(configFromText(text), (err) => err instanceof ConfigError && error.test(err.message));
     });
   }
 });

@@ -77,7 +77,7 @@ server: { host: 127.0.0.1, port: 0 }
 stateDir: ${join(dir, 'state')}
 `,
     );
-    service = await Service.start(loadConfig(configPath, {}), { configPath, env: {} }, createLogger('silent'));
+    service = await Service.start(await loadConfig(configPath, {}), { configPath, env: {} }, createLogger('silent'));
     base = `http://127.0.0.1:${service.port}`;
 
     await waitFor('the start-up scan to report the wait', async () => {

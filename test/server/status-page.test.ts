@@ -75,7 +75,7 @@ webhooks: [{ name: ci, type: generic, secretEnv: HOOK_SECRET }]
 stateDir: ${join(dir, `state-${name}`)}
 `,
     );
-    const service = await Service.start(loadConfig(configPath, env()), { configPath, env: env() }, createLogger('silent'));
+    const service = await Service.start(await loadConfig(configPath, env()), { configPath, env: env() }, createLogger('silent'));
     const base = `http://127.0.0.1:${service.port}`;
     return {
       service,

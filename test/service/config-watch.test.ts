@@ -35,7 +35,7 @@ async function startWatched(configPath: string, onLine: (line: LogLine) => void 
       onLine(line);
     },
   });
-  const service = await Service.start(loadConfig(configPath, {}), { configPath, env: {}, watchConfig: true }, log);
+  const service = await Service.start(await loadConfig(configPath, {}), { configPath, env: {}, watchConfig: true }, log);
   const reloads = () => lines.filter((l) => l.msg === 'config reloaded').length;
   const names = () => service.pipeline.config.images.map((i) => i.name);
   /** Waits for reload number `count` and checks it brought `expected`. */

@@ -85,7 +85,7 @@ stateDir: ${join(dir, `state-${n}`)}
 
   it('the healthy automation commits while the hung ones time out, and status says why they failed', { timeout: 30_000 }, async () => {
     const { configPath, repo } = await config();
-    const service = await Service.start(loadConfig(configPath, {}), { configPath, env: {}, gitTimeouts: { idleMs: 300 } }, createLogger('silent'));
+    const service = await Service.start(await loadConfig(configPath, {}), { configPath, env: {}, gitTimeouts: { idleMs: 300 } }, createLogger('silent'));
     try {
       const automations = service.pipeline.automations;
       await waitFor('the healthy commit', async () => automations.get('healthy')!.lastCommit !== null, 20_000);
@@ -105,7 +105,7 @@ stateDir: ${join(dir, `state-${n}`)}
     const { configPath } = await config();
     const before = hung.map((h) => h.connections());
     // The default timeouts: only stop() can end these requests soon.
-    const service = await Service.start(loadConfig(configPath, {}), { configPath, env: {}, drainGraceMs: 500 }, createLogger('silent'));
+    const service = await Service.start(await loadConfig(configPath, {}), { configPath, env: {}, drainGraceMs: 500 }, createLogger('silent'));
     await waitFor('both hung remotes holding a request', async () => hung.every((h, i) => h.connections() > before[i]!), 10_000);
     const started = Date.now();
     await service.stop();

@@ -83,7 +83,7 @@ stateDir: ${join(dir, `state-${i}`)}
     };
     const aliasB = join(dir, 'alias-b');
     await writeFile(aliasB, '127.0.0.3\n');
-    inProcess = await Service.start(loadConfig(pathA, {}), { configPath: pathA, env: {} }, createLogger('silent'));
+    inProcess = await Service.start(await loadConfig(pathA, {}), { configPath: pathA, env: {} }, createLogger('silent'));
     child = spawn(process.execPath, ['--import', DNS_ALIAS, MAIN, 'serve', '--config', pathB], {
       env: { ...process.env, TAGPILOT_TEST_DNS_ALIAS: aliasB, TAGPILOT_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -48,7 +48,7 @@ server: { host: 127.0.0.1, port: ${port} }
 stateDir: ${join(dir, `state-${i}`)}
 `,
       );
-      replicas.push(await Service.start(loadConfig(configPath, {}), { configPath, env: {} }, createLogger('silent')));
+      replicas.push(await Service.start(await loadConfig(configPath, {}), { configPath, env: {} }, createLogger('silent')));
     }
     await replicas[0]!.queue.idle();
   });

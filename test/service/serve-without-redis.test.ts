@@ -58,9 +58,10 @@ stateDir: ${join(dir, 'state')}
     );
     // Port 0, read back from the "serving" line: a port picked ahead could be taken by then. Not
     // awaited: start() waits for the queue (up to this long), and the port must answer before that.
+    const loaded = await loadConfig(configPath, {});
     const serving = new Promise<number>((resolve) => {
       const lines = { write: (line: string) => /"msg":"serving /.test(line) && resolve((JSON.parse(line) as { port: number }).port) };
-      starting = Service.start(loadConfig(configPath, {}), { configPath, env: {}, queueStartWaitMs: 60_000 }, createLogger('info', lines));
+      starting = Service.start(loaded, { configPath, env: {}, queueStartWaitMs: 60_000 }, createLogger('info', lines));
     });
     starting!.catch(() => {});
     base = `http://127.0.0.1:${await serving}`;

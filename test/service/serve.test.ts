@@ -69,7 +69,7 @@ stateDir: ${join(dir, 'state')}
 `;
     await writeFile(configPath, configText);
     // A tag a notification names and the registry never lists (9.9.9 below) is waited for this long.
-    service = await Service.start(loadConfig(configPath, env), { configPath, env, notifiedTagWaitMs: 1_500 }, createLogger('silent'));
+    service = await Service.start(await loadConfig(configPath, env), { configPath, env, notifiedTagWaitMs: 1_500 }, createLogger('silent'));
     await service.queue.idle();
   });
 

@@ -125,17 +125,17 @@ describe('importArgocd: strategies pick what Argo CD Image Updater picks', () =>
     { source: 'options_test.go: RegExp: prefix is case-insensitive; allow-tags any', annotations: { 'image-list': 'x=foo/bar', 'x.update-strategy': 'alphabetical', 'x.allow-tags': 'RegExp:^v' }, tags: ['v1', 'w2'], pick: 'v1' },
   ];
   for (const c of cases) {
-    it(c.source, () => {
+    it(c.source, async () => {
       const annotations = Object.fromEntries(Object.entries(c.annotations).map(([k, v]) => [`${P}${k}`, v]));
       const result = importArgocd([{ path: 'app.yaml', text: application('app', { ...annotations, [`${P}write-back-method`]: 'git' }) }]);
-      const { config } = configFromText(result.yaml, ENV);
+      const { config } = await configFromText(result.yaml, ENV);
       assert.equal(pickOf(config, config.policies[0]!.name, c.tags), c.pick, result.yaml);
     });
   }
 
-  it('digest pins the followed tag to its digest', () => {
+  it('digest pins the followed tag to its digest', async () => {
     const result = importArgocd([{ path: 'app.yaml', text: application('app', { [`${P}image-list`]: 'x=some/image:latest', [`${P}x.update-strategy`]: 'digest' }) }]);
-    const { config } = configFromText(result.yaml, ENV);
+    const { config } = await configFromText(result.yaml, ENV);
     assert.equal(config.policies[0]!.digest, true);
   });
 
@@ -186,10 +186,10 @@ describe('importArgocd: write-back (update-methods.md)', () => {
     },
   ];
   for (const c of cases) {
-    it(c.label, () => {
+    it(c.label, async () => {
       const annotations = { [`${P}image-list`]: 'x=some/image:1.x', ...Object.fromEntries(Object.entries(c.annotations).map(([k, v]) => [`${P}${k}`, v])) };
       const result = importArgocd([{ path: 'app.yaml', text: application('app', annotations, c.source) }]);
-      const { config } = configFromText(result.yaml, ENV);
+      const { config } = await configFromText(result.yaml, ENV);
       const automation = config.automations[0]!;
       for (const [key, value] of Object.entries(c.git)) assert.deepEqual((automation.git as Record<string, unknown>)[key], value, key);
       assert.deepEqual(automation.paths, c.paths);
@@ -255,10 +255,10 @@ spec:
 `)
     .join('');
 
-  it('selects Applications by namePattern glob and merges CR-wide and per-ref write-back settings', () => {
+  it('selects Applications by namePattern glob and merges CR-wide and per-ref write-back settings', async () => {
     const result = importArgocd([{ path: 'updater.yaml', text: updater + apps }]);
     assert.equal(result.found, 3);
-    const { config } = configFromText(result.yaml, ENV);
+    const { config } = await configFromText(result.yaml, ENV);
     assert.deepEqual(config.automations.map((a) => [a.name, a.git.branch, a.paths, a.policies]), [
       ['production-app', 'main', ['apps/production-app/values.yaml'], ['production-app-nginx', 'production-app-redis']],
       ['staging-app', 'develop', ['apps/staging-app/values.yaml'], ['staging-app-nginx']],
@@ -273,10 +273,10 @@ spec:
     assert.match(notes, /image redis: pull-secret secret:my-namespace\/redis-secret#username/);
   });
 
-  it('a ref that matches no Application among the files gets a placeholder repository', () => {
+  it('a ref that matches no Application among the files gets a placeholder repository', async () => {
     const result = importArgocd([{ path: 'updater.yaml', text: updater }]);
     assert.match(result.warnings.join('\n'), /namePattern "staging-\*" matches no Application/);
-    const { config } = configFromText(result.yaml, ENV);
+    const { config } = await configFromText(result.yaml, ENV);
     assert.equal(config.automations[0]!.git.url, 'https://github.com/myorg/myrepo.git', 'the CR names the repository');
   });
 });

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../../src/config/load-config.js';
 
-/** Loads `text` as a config file named `name`; throws the loader's ConfigError when invalid. */
-export function configFromText(text: string, env: NodeJS.ProcessEnv = {}, name = 'tagpilot.yaml'): LoadedConfig {
+/** Loads `text` as a config file named `name`; rejects with the loader's ConfigError when invalid. */
+export async function configFromText(text: string, env: NodeJS.ProcessEnv = {}, name = 'tagpilot.yaml'): Promise<LoadedConfig> {
   const dir = mkdtempSync(join(tmpdir(), 'tagpilot-ship-'));
   try {
     const path = join(dir, name);
     writeFileSync(path, text);
-    return loadConfig(path, env);
+    return await loadConfig(path, env);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

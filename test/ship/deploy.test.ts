@@ -101,7 +101,7 @@ let scratchCount = 0;
  * Everything that must line up across the rendered objects; returns the config the pod would load.
  * `stateVolume` says what backs stateDir: the PersistentVolumeClaim, or a per-pod emptyDir.
  */
-function assertConsistent(objects: K8sObject[], stateVolume: 'pvc' | 'emptyDir'): Config {
+async function assertConsistent(objects: K8sObject[], stateVolume: 'pvc' | 'emptyDir'): Promise<Config> {
   const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
   const deployment = objects.find((o) => o.kind === 'Deployment' && o.spec?.template?.spec.containers.some((c) => c.name === 'tagpilot'));
   assert.ok(deployment, 'a Deployment runs the tagpilot container');
@@ -148,7 +148,7 @@ function assertConsistent(objects: K8sObject[], stateVolume: 'pvc' | 'emptyDir')
       env[entry.name] = `from-${ref.name}-${ref.key}`;
     } else env[entry.name] = entry.value;
   }
-  const { config } = loadConfig(loadPath, env);
+  const { config } = await loadConfig(loadPath, env);
 
   // stateDir on the volume.
   const state = mountAt(config.stateDir);
@@ -191,8 +191,8 @@ function assertConsistent(objects: K8sObject[], stateVolume: 'pvc' | 'emptyDir')
 }
 
 describe('deploy/ (Kustomize)', () => {
-  it('parses, and its config, Secret keys, volumes, ports and probes line up', () => {
-    const config = assertConsistent(renderStatically(DEPLOY), 'pvc');
+  it('parses, and its config, Secret keys, volumes, ports and probes line up', async () => {
+    const config = await assertConsistent(renderStatically(DEPLOY), 'pvc');
     assert.equal(config.queue.redisUrl, undefined, 'the base runs the in-process queue');
   });
 
@@ -208,7 +208,7 @@ describe('deploy/ (Kustomize)', () => {
     assert.equal((deployment.spec as { strategy?: { type: string } }).strategy?.type, 'Recreate');
   });
 
-  it("the Redis component's queue.yaml merges with the config and points at its Service", () => {
+  it("the Redis component's queue.yaml merges with the config and points at its Service", async () => {
     const component = readYaml<Kustomization>(join(REDIS, 'kustomization.yaml'));
     assert.equal(component.kind, 'Component');
     const generator = component.configMapGenerator!.find((g) => g.name === 'tagpilot-config');
@@ -219,7 +219,7 @@ describe('deploy/ (Kustomize)', () => {
     for (const [key, path] of [...base.files.map(generatorFile).map(([k, p]) => [k, join(DEPLOY, p)]), ...generator!.files.map(generatorFile).map(([k, p]) => [k, join(REDIS, p)])]) {
       writeFileSync(join(dir, key!), readFileSync(path!, 'utf8'));
     }
-    const { config } = loadConfig(dir, { GIT_TOKEN: 'x', REGISTRY_TOKEN: 'x', WEBHOOK_SECRET: 'x', TAGPILOT_API_TOKEN: 'x' });
+    const { config } = await loadConfig(dir, { GIT_TOKEN: 'x', REGISTRY_TOKEN: 'x', WEBHOOK_SECRET: 'x', TAGPILOT_API_TOKEN: 'x' });
     const url = new URL(config.queue.redisUrl!);
     const service = readObjects(join(REDIS, 'redis.yaml')).find((o) => o.kind === 'Service' && o.metadata.name === url.hostname);
     assert.ok(service?.spec?.ports?.some((p) => p.port === Number(url.port)), `redis.yaml serves ${url.hostname}:${url.port}`);
@@ -227,15 +227,15 @@ describe('deploy/ (Kustomize)', () => {
 
   const rendered = renderWithKubectl(DEPLOY);
   // kubectl ships with this machine kind and .ci/run installs it where missing: no skipping.
-  it('renders with kubectl kustomize and still lines up', () => {
+  it('renders with kubectl kustomize and still lines up', async () => {
     assert.ok(rendered, 'kubectl kustomize must be installed (.ci/run installs it)');
-    const config = assertConsistent(rendered!, 'pvc');
+    const config = await assertConsistent(rendered!, 'pvc');
     const deployment = rendered!.find((o) => o.kind === 'Deployment')!;
     assert.ok(deployment.spec!.template!.spec.containers[0]!.image.includes(':'), 'the image is pinned by the kustomization');
     assert.equal(config.stateDir, '/state');
   });
 
-  it('renders with the Redis component: two replicas, Redis queue, per-pod stateDir', () => {
+  it('renders with the Redis component: two replicas, Redis queue, per-pod stateDir', async () => {
     assert.ok(rendered, 'kubectl kustomize must be installed (.ci/run installs it)');
     // An overlay outside the repository, as a user's fleet repository would have it.
     const overlay = join(scratch, 'overlay');
@@ -243,7 +243,7 @@ describe('deploy/ (Kustomize)', () => {
     const toRepo = (path: string) => posix.join(...relative(overlay, path).split(/[\\/]/));
     writeFileSync(join(overlay, 'kustomization.yaml'), `resources:\n  - ${toRepo(DEPLOY)}\ncomponents:\n  - ${toRepo(REDIS)}\n`);
     const objects = renderWithKubectl(overlay)!;
-    const config = assertConsistent(objects, 'emptyDir');
+    const config = await assertConsistent(objects, 'emptyDir');
     assert.match(config.queue.redisUrl!, /^redis:\/\/tagpilot-redis:6379$/);
     const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'tagpilot')!;
     assert.equal(deployment.spec!.replicas, 2);

@@ -159,22 +159,22 @@ describe('Dockerfile', () => {
     assert.deepEqual(last(runtime, 'CMD')!.args, ['serve']);
   });
 
-  it('runs as a numeric non-root user, with a HEALTHCHECK on /healthz at the served port', () => {
+  it('runs as a numeric non-root user, with a HEALTHCHECK on /healthz at the served port', async () => {
     const user = last(runtime, 'USER')!.args[0]!;
     assert.match(user, /^[1-9]\d*(:\d+)?$/, 'numeric, so Kubernetes runAsNonRoot can verify it');
     const healthcheck = last(runtime, 'HEALTHCHECK');
     assert.ok(healthcheck, 'HEALTHCHECK present');
     const url = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(healthcheck.raw);
     assert.ok(url, 'HEALTHCHECK requests /healthz');
-    const { config } = loadConfig(bakedConfig!.args[0]!, {});
+    const { config } = await loadConfig(bakedConfig!.args[0]!, {});
     assert.equal(Number(url[1]), config.server.port);
     assert.ok(all(runtime, 'EXPOSE').some((e) => e.args.includes(String(config.server.port))));
   });
 
-  it('bakes a config that serves outside the container and keeps state on the volume', () => {
+  it('bakes a config that serves outside the container and keeps state on the volume', async () => {
     assert.ok(bakedConfig, 'a config is copied to /config');
     assert.equal(env.TAGPILOT_CONFIG, dirname(bakedConfig.args.at(-1)!), 'TAGPILOT_CONFIG is the folder, so a mounted folder replaces it');
-    const { config } = loadConfig(bakedConfig.args[0]!, {});
+    const { config } = await loadConfig(bakedConfig.args[0]!, {});
     assert.equal(config.server.host, '0.0.0.0');
     const volume = last(runtime, 'VOLUME')!.args[0]!;
     assert.equal(config.stateDir, volume);

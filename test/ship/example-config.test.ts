@@ -22,17 +22,17 @@ function declaredVariables(): string[] {
 const env = Object.fromEntries(declaredVariables().map((name) => [name, name.endsWith('_URL') ? `https://example.com/value-of-${name}` : `value-of-${name}`]));
 
 describe('config/tagpilot.example.yaml', () => {
-  it('passes tagpilot check with the variables it lists', () => {
-    const { config } = loadConfig(EXAMPLE, env);
+  it('passes tagpilot check with the variables it lists', async () => {
+    const { config } = await loadConfig(EXAMPLE, env);
     assert.equal(config.server.apiToken, 'value-of-TAGPILOT_API_TOKEN');
     assert.equal(config.automations.length, 2);
     assert.equal(config.stateDir, '/state');
   });
 
   for (const name of declaredVariables()) {
-    it(`needs ${name}, as its header says`, () => {
+    it(`needs ${name}, as its header says`, async () => {
       const { [name]: _left, ...rest } = env;
-      assert.throws(() => loadConfig(EXAMPLE, rest), (err) => err instanceof ConfigError && err.message.includes(name));
+      await assert.rejects(loadConfig(EXAMPLE, rest), (err) => err instanceof ConfigError && err.message.includes(name));
     });
   }
 

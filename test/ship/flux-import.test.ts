@@ -51,9 +51,9 @@ describe('importFlux: the example fleet (examples/flux)', () => {
   const result = importFlux(exampleFiles);
   const env = { FLUX_SYSTEM_USERNAME: 'git', FLUX_SYSTEM_PASSWORD: 'token' };
 
-  it('prints a config that tagpilot check accepts', () => {
+  it('prints a config that tagpilot check accepts', async () => {
     assert.equal(result.found, 8);
-    const { config } = configFromText(result.yaml, env);
+    const { config } = await configFromText(result.yaml, env);
     assert.deepEqual(
       config.images.map((i) => [i.name, i.repository, i.interval]),
       [
@@ -74,8 +74,8 @@ describe('importFlux: the example fleet (examples/flux)', () => {
     ]);
   });
 
-  it('keeps the automation: url, branch, author, path, interval, every policy, the converted message template', () => {
-    const { config } = configFromText(result.yaml, env);
+  it('keeps the automation: url, branch, author, path, interval, every policy, the converted message template', async () => {
+    const { config } = await configFromText(result.yaml, env);
     const [automation] = config.automations;
     assert.ok(automation);
     assert.equal(automation.name, 'flux-system');
@@ -177,16 +177,16 @@ describe('importFlux: converted policies pick what Flux picks', () => {
   ];
 
   for (const { label, yaml, tags, flux } of cases) {
-    it(label, () => {
+    it(label, async () => {
       const result = importFlux([{ path: 'case.yaml', text: yaml }]);
-      const { config } = configFromText(result.yaml);
+      const { config } = await configFromText(result.yaml);
       assert.equal(pickOf(config, config.policies[0]!.name, tags), flux, result.yaml);
     });
   }
 });
 
 describe('importFlux: objects that need care', () => {
-  it('qualifies image names two namespaces share, keeps policy names with their namespace, and an automation takes only its own namespace', () => {
+  it('qualifies image names two namespaces share, keeps policy names with their namespace, and an automation takes only its own namespace', async () => {
     const text = ['apps', 'staging']
       .map(
         (ns) => `---
@@ -216,7 +216,7 @@ spec:
     push: { branch: main }
 `);
     const result = importFlux([{ path: 'tenants.yaml', text }]);
-    const { config } = configFromText(result.yaml, { FLEET_USERNAME: 'u', FLEET_PASSWORD: 'p' });
+    const { config } = await configFromText(result.yaml, { FLEET_USERNAME: 'u', FLEET_PASSWORD: 'p' });
     assert.deepEqual(config.images.map((i) => i.name), ['apps.podinfo', 'staging.podinfo']);
     // Policies keep their names, each in its namespace, so markers "apps:podinfo" and "staging:podinfo" work unchanged.
     assert.deepEqual(config.policies.map((p) => [p.namespace, p.name, p.image]), [
@@ -231,7 +231,7 @@ spec:
     assert.match(warnings, /GitRepository flux-system\/fleet is not among the files/);
   });
 
-  it('reads `kubectl get -o yaml` lists, policySelector labels and GitLab merge request push options', () => {
+  it('reads `kubectl get -o yaml` lists, policySelector labels and GitLab merge request push options', async () => {
     const text = `apiVersion: v1
 kind: List
 items:
@@ -264,7 +264,7 @@ items:
       update: { path: ./clusters/prod/, strategy: Setters }
 `;
     const result = importFlux([{ path: 'list.yaml', text }]);
-    const { config } = configFromText(result.yaml, { GITHUB_DEPLOY_USERNAME: 'x-access-token', GITHUB_DEPLOY_PASSWORD: 'p', GITLAB_API_TOKEN: 't' });
+    const { config } = await configFromText(result.yaml, { GITHUB_DEPLOY_USERNAME: 'x-access-token', GITHUB_DEPLOY_PASSWORD: 'p', GITLAB_API_TOKEN: 't' });
     assert.equal(config.images[0]!.repository, 'ghcr.io/acme/app');
     assert.equal(config.images[0]!.interval, 90_000);
     const automation = config.automations[0]!;
@@ -302,7 +302,7 @@ spec:
     });
   }
 
-  it('turns a Receiver for a converted image into a webhook', () => {
+  it('turns a Receiver for a converted image into a webhook', async () => {
     const text =
       repository('app', 'docker.io/acme/app') +
       `---
@@ -323,7 +323,7 @@ spec:
   resources: [{ kind: GitRepository, name: flux-system }]
 `;
     const result = importFlux([{ path: 'receivers.yaml', text }]);
-    const { config } = configFromText(result.yaml, { WEBHOOK_TOKEN_TOKEN: 's3cret' });
+    const { config } = await configFromText(result.yaml, { WEBHOOK_TOKEN_TOKEN: 's3cret' });
     assert.deepEqual(
       config.webhooks.map((w) => [w.name, w.type, w.secretEnv, w.secret]),
       [['dockerhub-app', 'dockerhub', 'WEBHOOK_TOKEN_TOKEN', 's3cret']],
@@ -331,7 +331,7 @@ spec:
     assert.match(result.warnings.join('\n'), /POST \/hooks\/dockerhub-app/);
   });
 
-  it('skips what it cannot convert faithfully, says why, and still converts the rest', () => {
+  it('skips what it cannot convert faithfully, says why, and still converts the rest', async () => {
     const text =
       repository('app', 'ghcr.io/acme/app') +
       policy('case-insensitive', 'app', `  filterTags:\n    pattern: '^main-(?i)rc'\n  policy:\n    alphabetical: {}\n`) +
@@ -345,7 +345,7 @@ spec: { imageRepository: { name: app } }
 this: [is not yaml
 `;
     const result = importFlux([{ path: 'mixed.yaml', text }]);
-    const { config } = configFromText(result.yaml);
+    const { config } = await configFromText(result.yaml);
     assert.deepEqual(config.images.map((i) => i.name), ['app']);
     assert.deepEqual(config.policies, []);
     const warnings = result.warnings.join('\n');

@@ -17,7 +17,7 @@ interface Job {
 }
 const ci = parse(readFileSync(CI_FILE, 'utf8')) as Record<string, unknown> & { stages: string[]; variables: Record<string, string> };
 const jobs = Object.entries(ci).filter(([name, value]) => !name.startsWith('.') && typeof value === 'object' && value !== null && 'script' in value) as Array<[string, Job]>;
-const { config } = loadConfig('deploy/tagpilot.yaml', { GIT_TOKEN: 'x', REGISTRY_TOKEN: 'x', WEBHOOK_SECRET: 'x', TAGPILOT_API_TOKEN: 'x' });
+const { config } = await loadConfig('deploy/tagpilot.yaml', { GIT_TOKEN: 'x', REGISTRY_TOKEN: 'x', WEBHOOK_SECRET: 'x', TAGPILOT_API_TOKEN: 'x' });
 
 /** GitLab's `$VAR` / `${VAR}` expansion, for the variables the example reads. */
 function expand(text: string, vars: Record<string, string>): string {

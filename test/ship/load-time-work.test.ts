@@ -2,8 +2,8 @@
 // (@sindresorhus/is) build their Intl.ListFormat when an error message needs one, not at load,
 // where the first one cost ~20 ms of every command that loads got; Handlebars compiles templates
 // without source-map; a reconcile loads the pull request clients only for an automation that opens
-// pull requests, and the plan renderer (and its diff library) only for `plan` (issue 18: each command
-// loads only what it uses).
+// pull requests, the plan renderer (and its diff library) only for `plan`, and Handlebars only for a
+// config with a commitMessage (issue 18: each command loads only what it uses).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -118,7 +118,7 @@ describe('work the bundle leaves until it is needed', () => {
     assert.ok(got && chunksLoaded(stderr).has(got), `got's chunk (${got}) was not loaded:\n${stderr}`);
   });
 
-  it('a reconcile that pushes, for an automation without pullRequest, loads neither a pull request client nor the plan renderer', { timeout: 60_000 }, async () => {
+  it('a reconcile that pushes, for an automation without pullRequest or commitMessage, loads no pull request client, plan renderer or Handlebars', { timeout: 60_000 }, async () => {
     const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
     try {
       const image = `${registry.host}/acme/app`;
@@ -153,7 +153,7 @@ automations: [{ name: fleet, git: { url: ${url} } }]
       const loaded = chunksLoaded(stderr);
       const automation = chunkHolding(main, 'src/automation/run-automation.ts');
       assert.ok(automation && loaded.has(automation), `the automation's chunk (${automation}) was not loaded:\n${stderr}`);
-      for (const unused of ['src/git/pull-request.ts', 'src/git/github-app-token.ts', 'src/automation/render-plan.ts']) {
+      for (const unused of ['src/git/pull-request.ts', 'src/git/github-app-token.ts', 'src/automation/render-plan.ts', 'src/git/commit-template.ts']) {
         const chunk = chunkHolding(main, unused);
         assert.ok(chunk, `no chunk holds ${unused}`);
         assert.ok(!loaded.has(chunk), `${unused} was loaded (${chunk})`);
@@ -195,6 +195,27 @@ automations: [{ name: fleet, git: { url: ${url} } }]
     const [, count, odd] = /bundle files loaded: (\d+), by other URLs than their real paths: (.*)\n/.exec(run.stderr) ?? [];
     assert.ok(Number(count) >= 10, `chunks loaded: ${count}\n${run.stderr}`);
     assert.equal(odd, '[]');
+  });
+
+  it('check loads Handlebars only for a config with a commitMessage to check', async () => {
+    const main = await builtMain();
+    const handlebars = chunkHolding(main, 'src/git/commit-template.ts');
+    assert.ok(handlebars, 'no chunk holds src/git/commit-template.ts');
+    const automation = (extra: string) => `automations:\n  - name: fleet\n    git: { url: 'https://git.example.test/fleet.git' }\n${extra}`;
+    for (const [name, extra, loads] of [
+      ['plain', '', false],
+      ['templated', "    commitMessage: 'Update {{#each images}}{{repository}}:{{tag}} {{/each}}'\n", true],
+    ] as const) {
+      const config = join(dir, `${name}.yaml`);
+      writeFileSync(config, automation(extra));
+      const errFile = join(dir, `${name}.stderr`);
+      const errFd = openSync(errFile, 'w');
+      const run = spawnSync(process.execPath, [main, 'check', '--config', config], { encoding: 'utf8', stdio: ['ignore', 'pipe', errFd], env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+      closeSync(errFd);
+      const stderr = readFileSync(errFile, 'utf8');
+      assert.equal(run.status, 0, run.stdout + stderr);
+      assert.equal(chunksLoaded(stderr).has(handlebars), loads, `${name}: ${stderr.slice(-2000)}`);
+    }
   });
 
   it("check loads no Node internals that only reading every export of a built-in reaches (util.diff, worker_threads, process.report)", async () => {

@@ -60,6 +60,28 @@ const before = new Set(process.moduleLoadList);
 process.on('exit', () => process.stderr.write('builtins: ' + JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))) + '\\n'));
 `)}`;
 
+/**
+ * Runs node with `args` and Node's compile cache reporting each module it loads
+ * (NODE_DEBUG_NATIVE=COMPILE_CACHE), stderr into `stderrFile`: Node's native debug lines are written
+ * to a non-blocking pipe and lost when the pipe is full (a busy machine, a slow reader), which once
+ * left got's chunk unnamed. Not spawnSync: a test's git server answers from this process.
+ */
+async function runLoggingLoads(args: string[], stderrFile: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const errFd = openSync(stderrFile, 'w');
+  try {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', errFd],
+      env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+    });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [status] = (await once(child, 'close')) as [number | null];
+    return { status, stdout, stderr: readFileSync(stderrFile, 'utf8') };
+  } finally {
+    closeSync(errFd);
+  }
+}
+
 /** The bundle's chunks Node's compile cache says it loaded (NODE_DEBUG_NATIVE=COMPILE_CACHE on stderr). */
 const chunksLoaded = (stderr: string): Set<string> => new Set([...stderr.matchAll(/for ESM (file:\S+?\.js)/g)].map(([, url]) => url!));
 
@@ -100,18 +122,8 @@ describe('work the bundle leaves until it is needed', () => {
     const config = join(dir, 'tagpilot.yaml');
     writeFileSync(config, `stateDir: ${join(dir, 'state')}\n`);
     const main = await builtMain();
-    // stderr into a file: Node's native debug lines are written to a non-blocking pipe and lost when
-    // the pipe is full (a busy machine, a slow reader), which once left got's chunk unnamed.
-    const errFile = join(dir, 'reconcile.stderr');
-    const errFd = openSync(errFile, 'w');
-    const run = spawnSync(process.execPath, ['--import', COUNT_LIST_FORMATS, main, 'reconcile', '--config', config], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', errFd],
-      env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
-    });
-    closeSync(errFd);
-    const stderr = readFileSync(errFile, 'utf8');
-    assert.equal(run.status, 0, run.stdout + stderr);
+    const { status, stdout, stderr } = await runLoggingLoads(['--import', COUNT_LIST_FORMATS, main, 'reconcile', '--config', config], join(dir, 'reconcile.stderr'));
+    assert.equal(status, 0, stdout + stderr);
     assert.match(stderr, /list formats built: 0\n/);
     // Node's compile cache names each module it loads: got's chunk was among them.
     const got = chunkHolding(main, 'got/dist/source/index.js');
@@ -135,18 +147,7 @@ automations: [{ name: fleet, git: { url: ${url} } }]
 `,
       );
       const main = await builtMain();
-      const errFile = join(dir, 'pushes.stderr');
-      const errFd = openSync(errFile, 'w');
-      // Not spawnSync: the git server answers from this process.
-      const child = spawn(process.execPath, [main, 'reconcile', '--config', config], {
-        stdio: ['ignore', 'pipe', errFd],
-        env: { ...process.env, TAGPILOT_LOG_LEVEL: 'silent', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
-      });
-      let stdout = '';
-      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-      const [status] = (await once(child, 'close')) as [number | null];
-      closeSync(errFd);
-      const stderr = readFileSync(errFile, 'utf8');
+      const { status, stdout, stderr } = await runLoggingLoads([main, 'reconcile', '--config', config], join(dir, 'pushes.stderr'));
       assert.equal(status, 0, stdout + stderr);
       assert.match(stdout, /fleet: pushed [0-9a-f]{12} to main/);
       assert.match(await git.readFile('fleet', 'main', 'app.yaml'), /:1\.1\.0 /);
@@ -208,12 +209,8 @@ automations: [{ name: fleet, git: { url: ${url} } }]
     ] as const) {
       const config = join(dir, `${name}.yaml`);
       writeFileSync(config, automation(extra));
-      const errFile = join(dir, `${name}.stderr`);
-      const errFd = openSync(errFile, 'w');
-      const run = spawnSync(process.execPath, [main, 'check', '--config', config], { encoding: 'utf8', stdio: ['ignore', 'pipe', errFd], env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
-      closeSync(errFd);
-      const stderr = readFileSync(errFile, 'utf8');
-      assert.equal(run.status, 0, run.stdout + stderr);
+      const { status, stdout, stderr } = await runLoggingLoads([main, 'check', '--config', config], join(dir, `${name}.stderr`));
+      assert.equal(status, 0, stdout + stderr);
       assert.equal(chunksLoaded(stderr).has(handlebars), loads, `${name}: ${stderr.slice(-2000)}`);
     }
   });

@@ -149,6 +149,8 @@ export function fetchAhead(automation: AutomationConfig, options: CloneOptions &
     const memo = await loadMemo(gitdir, screen);
     try {
       const repo = await openClone(automation, gitdir, screen, memo, { ...options, onRequest });
+      // The fetch's first request goes out now, while the branch record is read and the clone inspected.
+      repo.sendAdvertisementAhead('git-upload-pack');
       const fetched = await fetchBranch(repo, automation, await storedBranchRecord(options.state, automation.name));
       return { outcome: { fetched, at: Date.now() }, memo, screenKey: screen.key, packCache: repo.packCache };
     } catch (failure) {

@@ -258,6 +258,9 @@ async function attemptOnce(run: Run, attempt: number): Promise<AutomationResult 
   const changes = edit.changes.map(commitChange);
   const message = commitMessage(automation.name, changes, run.template, promotionNotes(run.picks, changes));
   const subject = message.split('\n', 1)[0]!;
+  // The push's first request (the remote's refs) goes out while the commit is written and signed;
+  // a review branch is looked up first, and may need no push at all.
+  if (!git.pushBranch) repo.sendAdvertisementAhead('git-receive-pack');
   const commit = await repo.writeCommit(head, edit.files, message, git.author, run.signer);
   if (git.pushBranch) {
     const existing = await run.remote(() => repo.remoteBranchHead(target));

@@ -18,6 +18,7 @@ import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
 import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { remoteFailure } from './remote-failure.js';
+import { RequestsAhead } from './requests-ahead.js';
 import { parseSshRemote } from './ssh-remote.js';
 
 /** Basic credentials for the remote (a token goes in `password`). */
@@ -143,6 +144,8 @@ export class GitRepository {
   /** Credentials travel in a header on every request, so none pays a 401 round trip first. */
   private readonly authorization: string | undefined;
   private readonly http: HttpClient;
+  /** Over HTTP(S), where a request can be sent before isomorphic-git asks for it (sendAdvertisementAhead). */
+  private readonly ahead: RequestsAhead | undefined;
   private readonly commits = new Map<string, HistoryCommit>();
   /** Trees read so far, by id: writeCommit rewrites the folders listFiles read without reading them again. */
   private readonly trees = new Map<string, TreeEntry[]>();
@@ -166,7 +169,7 @@ export class GitRepository {
     this.authorization = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
     const client = ssh
       ? createGitSshClient(ssh, options.ssh, this.remote, options.http?.timeouts?.requestMs)
-      : createGitHttpClient(this.remote, options.http);
+      : (this.ahead = new RequestsAhead(createGitHttpClient(this.remote, options.http)));
     const onRequest = options.onRequest;
     this.http = onRequest
       ? {
@@ -211,6 +214,8 @@ export class GitRepository {
    * objects the clone has (in bench/start.bench.ts's repository, 5,000 of the 7,700 it brought).
    */
   async fetchHead(branch: string, { history = 'recent' }: { history?: 'recent' | 'whole' } = {}): Promise<{ head: string; clone: CloneState }> {
+    // The fetch's first request goes out while the clone is inspected (a clone begins with the same one).
+    this.sendAdvertisementAhead('git-upload-pack');
     let clone = await this.inspect();
     if (clone === 'reused') {
       try {
@@ -544,6 +549,18 @@ export class GitRepository {
       }
     }
     return found;
+  }
+
+  /**
+   * Sends now the request a fetch (git-upload-pack) or a push (git-receive-pack) to this remote
+   * begins with, the refs the remote advertises, for the next fetchHead() or push() to take
+   * (requests-ahead.ts): sent while the clone is inspected or the commit written, the fetch or push
+   * does not wait a round trip for it. Over SSH the advertisement opens the session the rest is sent
+   * on, and is not sent early.
+   */
+  sendAdvertisementAhead(service: 'git-upload-pack' | 'git-receive-pack'): void {
+    // The URL and headers isomorphic-git's fetch and push ask with (GitRemoteHTTP.discover, protocol version 1).
+    this.ahead?.sendAhead(`${this.transportUrl}/info/refs?service=${service}`, this.remoteCall.headers);
   }
 
   /**

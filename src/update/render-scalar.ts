@@ -18,10 +18,25 @@ function isPlainSafe(value: string, inFlow: boolean): boolean {
   if (value === '' || hasControl(value) || INDICATOR_START.test(value) || /\s$/.test(value)) return false;
   if (value.includes(': ') || value.includes(' #') || value.endsWith(':')) return false;
   if (inFlow && /[,[\]{}]/.test(value)) return false;
-  return VERSIONS.every((version) => {
-    const contents = parseDocument(value, { version }).contents;
-    return isScalar(contents) && contents.value === value;
-  });
+  return readsAsString(value);
+}
+
+/** readsAsString's answers so far, oldest first: every file a pick changes renders the same value. */
+const readAsString = new Map<string, boolean>();
+const READ_AS_STRING_KEPT = 256;
+
+/** Whether `value` written plain reads back as that string under every version: two parses, asked once per value. */
+function readsAsString(value: string): boolean {
+  let reads = readAsString.get(value);
+  if (reads === undefined) {
+    reads = VERSIONS.every((version) => {
+      const contents = parseDocument(value, { version }).contents;
+      return isScalar(contents) && contents.value === value;
+    });
+    if (readAsString.size >= READ_AS_STRING_KEPT) readAsString.delete(readAsString.keys().next().value!);
+    readAsString.set(value, reads);
+  }
+  return reads;
 }
 
 /** Characters a YAML plain or single-quoted scalar cannot hold as written (C0, DEL, C1, line separators, BOM). */

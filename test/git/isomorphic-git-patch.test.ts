@@ -1,6 +1,7 @@
 // patches/isomorphic-git+1.44.11.patch swaps isomorphic-git's Node build onto Node's zlib and
-// SHA-1, fixes three slow paths and adds the onIndexedObject hook (patches/README.md). These check that
-// npm applied it, and that what the patched code writes, reads and reports is exactly what git has.
+// SHA-1, fixes slow paths, skips a fetch's request when there is nothing to bring, and adds the
+// onIndexedObject hook and push's `objects` (patches/README.md). These check that npm applied it, and
+// that what the patched code writes, reads and reports is exactly what git has.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -348,6 +349,35 @@ describe('isomorphic-git patch', () => {
       await push([blob, tree, commit]);
       assert.equal(serverHead(), commit);
       execFileSync('git', ['--git-dir', server.repoPath('hook'), 'fsck', '--strict', '--no-dangling']);
+    });
+
+    it('a fetch whose branch is where the clone has it asks for no pack, as git fetch does; a deepening one still asks', async () => {
+      const packsAsked = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/hook.git/git-upload-pack').length;
+      const serverHead = execFileSync('git', ['--git-dir', server.repoPath('hook'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      const fetchMain = (gitdir: string, extra: { depth?: number; relative?: boolean } = {}) =>
+        git.fetch({ fs, http, gitdir, url, ref: 'main', singleBranch: true, tags: false, ...extra });
+      // The clone's own main is behind the server's (the push above went from a commit on no branch): asked.
+      const before = packsAsked();
+      assert.equal((await fetchMain(clone)).fetchHead, serverHead);
+      assert.equal(packsAsked(), before + 1);
+      await git.writeRef({ fs, gitdir: clone, ref: 'refs/heads/main', value: serverHead, force: true });
+      // Now it is where the server's is: nothing to ask for, and the result and refs are a fetch's.
+      const quick = await fetchMain(clone);
+      assert.equal(packsAsked(), before + 1, 'no pack asked for');
+      assert.equal(quick.fetchHead, serverHead);
+      assert.equal(quick.defaultBranch, 'refs/heads/main');
+      assert.equal(gitCli(clone, 'rev-parse', 'refs/remotes/origin/main').trim(), serverHead);
+      gitCli(clone, 'fsck', '--strict', '--no-dangling');
+
+      // A one-commit clone deepened by one more, its head unchanged: the server is asked, and the parent arrives.
+      const shallow = join(dir, 'hook-shallow');
+      await git.clone({ fs, http, dir: shallow, gitdir: shallow, url, ref: 'main', singleBranch: true, depth: 1, noCheckout: true, noTags: true });
+      const { commit } = await git.readCommit({ fs, gitdir: shallow, oid: serverHead });
+      await assert.rejects(git.readCommit({ fs, gitdir: shallow, oid: commit.parent[0]! }));
+      const asked = packsAsked();
+      await fetchMain(shallow, { depth: 1, relative: true });
+      assert.equal(packsAsked(), asked + 1);
+      assert.equal((await git.readCommit({ fs, gitdir: shallow, oid: commit.parent[0]! })).oid, commit.parent[0]);
     });
   });
 });

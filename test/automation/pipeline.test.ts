@@ -40,6 +40,16 @@ async function store(): Promise<FileStateStore> {
   return new FileStateStore(dir);
 }
 
+/**
+ * Until Date.now() has moved on. A scan's start is the version its records are stored at, and a record
+ * no newer than the stored one is refused (another replica's scan got there first); the queue's retries
+ * and the schedule are seconds apart, but a test's next scan can start within the same millisecond.
+ */
+async function clockMoved(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() === now) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 describe('Pipeline.scanImage', () => {
   it('reports the changes it made even when another policy failed, and finds the failed one on retry', async () => {
     const { state, client } = registry(['1.0.0', '1.1.0']);
@@ -52,6 +62,7 @@ describe('Pipeline.scanImage', () => {
     assert.match(pipeline.policies.get('pinned')!.error ?? '', /503/);
 
     state.digestDown = false;
+    await clockMoved();
     const retry = await pipeline.scanImage('app');
     assert.deepEqual(retry.changed, ['pinned']);
     assert.equal(retry.failure, null);
@@ -113,6 +124,7 @@ describe('Pipeline.scanImage: a tag list the last scan saw already', () => {
     const pipeline = new Pipeline(plain, createLogger('silent'), { registry: client, state: await store() });
     for (const step of steps) {
       state.tags = step.tags;
+      await clockMoved();
       const before = pipeline.policies.get('by-tag')!.evaluation;
       const outcome = await pipeline.scanImage('app');
       const after = pipeline.policies.get('by-tag')!;
@@ -131,6 +143,7 @@ describe('Pipeline.scanImage: a tag list the last scan saw already', () => {
     const pipeline = new Pipeline(plain, createLogger('silent'), { registry: client, state: await store() });
     await pipeline.scanImage('app');
     state.digests.set('1.0.0', `sha256:${'f'.repeat(64)}`);
+    await clockMoved();
     const outcome = await pipeline.scanImage('app');
     assert.deepEqual(outcome.changed, ['pinned']);
     assert.equal(pipeline.policies.get('pinned')!.pick!.digest, `sha256:${'f'.repeat(64)}`);
@@ -145,6 +158,7 @@ describe('Pipeline.scanImage: a tag list the last scan saw already', () => {
     const narrower = Config.parse({ ...plainInput, policies: [{ name: 'by-tag', image: 'app', semver: '~1.0' }] });
     const reloaded = new Pipeline(narrower, createLogger('silent'), { registry: client, state: dir });
     reloaded.adoptStatus(first);
+    await clockMoved();
     const outcome = await reloaded.scanImage('app');
     assert.equal(reloaded.policies.get('by-tag')!.pick!.tag, '1.0.0');
     assert.deepEqual(outcome.changed, ['by-tag']);

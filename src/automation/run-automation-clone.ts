@@ -69,9 +69,10 @@ export async function openClone(
     http: options.http,
     packCache: options.packCache,
     onRequest: options.onRequest,
-    // Blobs are screened as their pack is indexed, so a first run reads back only the few that matter.
+    // Blobs are screened as their pack is indexed, and the few that matter are kept: a run reads none back from the pack.
     onBlobFetched: (oid, content) => {
       if (screen.ignores(content)) memo.markIrrelevant(oid);
+      else memo.keepRelevant(oid, content);
     },
   });
 }

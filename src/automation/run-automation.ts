@@ -377,8 +377,9 @@ function commitMessage(automation: string, changes: CommitChange[], template: Co
 
 /**
  * Applies the picks to every manifest under `paths` at `head`, reading only blobs the memo cannot rule
- * out. Where a pick is a fallback below held tags, a file already on one of those keeps it: a person
- * put it there after the revert, and tagpilot only moves files that are behind.
+ * out (those the fetch brought from the memo's copies). Where a pick is a fallback below held tags, a
+ * file already on one of those keeps it: a person put it there after the revert, and tagpilot only
+ * moves files that are behind.
  */
 async function editHead(run: Run, head: string, picks: ReadonlyMap<string, ImagePick>, fallbacks: ReadonlyMap<string, ReadonlySet<string>>): Promise<Edit> {
   const { repo, automation, memo, screen } = run;
@@ -392,7 +393,7 @@ async function editHead(run: Run, head: string, picks: ReadonlyMap<string, Image
   const options = { mode: automation.update, knownPolicies: run.options.knownPolicies };
   const unread = listing.files.filter((file) => !memo.isIrrelevant(file.oid));
   await forEachLimited(unread, READ_CONCURRENCY, async (file: TreeFile) => {
-    const bytes = await repo.readBlob(file.oid);
+    const bytes = memo.relevantContent(file.oid) ?? (await repo.readBlob(file.oid));
     if (screen.ignores(bytes)) {
       memo.markIrrelevant(file.oid);
       return;

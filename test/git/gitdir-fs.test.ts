@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import git from 'isomorphic-git';
 import { createGitdirFs } from '../../src/git/gitdir-fs.js';
-import { ScreenedBlobs } from '../../src/git/screened-blobs.js';
+import { RELEVANT_BYTES_KEPT, ScreenedBlobs } from '../../src/git/screened-blobs.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const OID = 'ab' + 'c'.repeat(38);
@@ -154,6 +154,32 @@ describe('screened blobs memo', () => {
 
       await writeFile(file, '{"format":1,"screen":"markers","irrelevant":["../../etc", 5');
       assert.equal((await ScreenedBlobs.load(file, 'markers')).isIrrelevant(b), false);
+    } finally {
+      await removeTempDir(dir);
+    }
+  });
+
+  it('keeps copies of relevant blobs for its own life, up to RELEVANT_BYTES_KEPT, and never saves them', async () => {
+    const dir = await makeTempDir('memo');
+    try {
+      const file = join(dir, 'memo.json');
+      const memo = await ScreenedBlobs.load(file, 'markers');
+      // isomorphic-git hands a view into a buffer it goes on using: the memo keeps its own copy.
+      const shared = Buffer.from('image: app:1.0.0 # {"$imagepolicy": "app"}\n');
+      memo.keepRelevant('a'.repeat(40), shared.subarray(0, 16));
+      shared.fill(0);
+      assert.equal(Buffer.from(memo.relevantContent('a'.repeat(40))!).toString(), 'image: app:1.0.0');
+      assert.equal(memo.relevantContent('b'.repeat(40)), undefined);
+      // Past the limit nothing more is kept; what was kept stays.
+      memo.keepRelevant('b'.repeat(40), new Uint8Array(RELEVANT_BYTES_KEPT - 16));
+      memo.keepRelevant('c'.repeat(40), new Uint8Array(1));
+      assert.equal(memo.relevantContent('b'.repeat(40))?.byteLength, RELEVANT_BYTES_KEPT - 16);
+      assert.equal(memo.relevantContent('c'.repeat(40)), undefined);
+      memo.markIrrelevant('d'.repeat(40));
+      await memo.save();
+      const loaded = await ScreenedBlobs.load(file, 'markers');
+      assert.equal(loaded.relevantContent('a'.repeat(40)), undefined);
+      assert.doesNotMatch(await readFile(file, 'utf8'), /a{40}/);
     } finally {
       await removeTempDir(dir);
     }

@@ -357,10 +357,10 @@ describe('runAutomation against a git server', () => {
     assert.deepEqual(afterPick.changes.map((c) => [c.file, c.to]), [['apps/web.yaml', 'ghcr.io/acme/web:2.0.0']]);
   });
 
-  it('a first run reads back only the blobs that could change: the rest were screened as the clone indexed them', async () => {
+  it('reads back from the clone only the blobs that could change and that no fetch brought: the rest were screened as the clone indexed them', async () => {
     const many: Record<string, string> = { ...FILES };
     for (let i = 0; i < 40; i++) many[`apps/svc-${i}.yaml`] = `kind: Service\nmetadata: { name: svc-${i} }\n`;
-    const { url, options } = await fixture(many);
+    const { name, url, options } = await fixture(many);
     const read: string[] = [];
     const readBlob = GitRepository.prototype.readBlob;
     GitRepository.prototype.readBlob = async function (this: GitRepository, oid: string) {
@@ -368,13 +368,20 @@ describe('runAutomation against a git server', () => {
       return readBlob.call(this, oid);
     };
     try {
+      // The marked file came with the clone's pack and was kept as it was screened; the 40 others were screened out.
       const result = await runAutomation(automation(url), picks('1.2.3'), options);
       assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
-      assert.equal(read.length, 1, `read back ${read.length} blobs`);
-      read.length = 0;
-      // The next run's memo holds the screened blobs: still one read.
+      assert.equal(read.length, 0, `read back ${read.length} blobs`);
+      // The next run's memo holds the screened blobs, and the marked file is the one it wrote last time: one read.
       await runAutomation(automation(url), picks('1.2.4'), options);
       assert.equal(read.length, 1, `read back ${read.length} blobs`);
+      read.length = 0;
+      // Someone else changes the marked file: the fetch brings it, and the run edits what it brought.
+      await server.commitAsHuman(name, 'main', { 'apps/app.yaml': `# owned by the app team\n${marked('1.2.4')}` }, 'Human edit');
+      const after = await runAutomation(automation(url), picks('1.2.5'), options);
+      assert.deepEqual(after.changes.map((c) => c.file), ['apps/app.yaml']);
+      assert.equal(read.length, 0, `read back ${read.length} blobs`);
+      assert.equal(await server.readFile(name, 'main', 'apps/app.yaml'), `# owned by the app team\n${marked('1.2.5')}`);
     } finally {
       GitRepository.prototype.readBlob = readBlob;
     }
@@ -514,7 +521,7 @@ describe('runAutomation against a git server', () => {
       }
     });
 
-    it('a first run still reads back only the blobs that could change: the clone made ahead screened the rest', async () => {
+    it('a first run reads back no blob: the clone made ahead screened them, and kept the one that could change', async () => {
       const many: Record<string, string> = { ...FILES };
       for (let i = 0; i < 40; i++) many[`apps/svc-${i}.yaml`] = `kind: Service\nmetadata: { name: svc-${i} }\n`;
       const { url, options } = await fixture(many);
@@ -528,7 +535,7 @@ describe('runAutomation against a git server', () => {
         ahead(url, options);
         const result = await runAutomation(automation(url), picks('1.2.3'), options);
         assert.deepEqual(result.changes.map((c) => c.file), ['apps/app.yaml']);
-        assert.equal(read.length, 1, `read back ${read.length} blobs`);
+        assert.equal(read.length, 0, `read back ${read.length} blobs`);
       } finally {
         GitRepository.prototype.readBlob = readBlob;
       }

@@ -53,6 +53,8 @@ export class RequestsAhead implements HttpClient {
   }
 
   async request(request: GitHttpRequest): Promise<GitHttpResponse> {
+    // Most requests come with nothing sent ahead (a fetch's POST, a push's pack): no key to make.
+    if (this.ahead.size === 0) return this.client.request(request);
     const key = keyOf(request);
     const entry = this.ahead.get(key);
     if (!entry) return this.client.request(request);

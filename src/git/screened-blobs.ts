@@ -4,8 +4,8 @@
 // over them on later runs). An id names its content forever, so "this content holds none of these
 // needles" stays true as long as the needles are the same; the memo is therefore keyed by the screen
 // (the caller's description of everything relevance depends on) and thrown away when that changes.
-// Only "irrelevant" is remembered: a relevant blob is always read again, so the memo can hide nothing
-// that needs a change. A file that is unreadable or of another screen is ignored.
+// Only "irrelevant" is remembered: a relevant blob is always looked at again, so the memo can hide
+// nothing that needs a change. A file that is unreadable or of another screen is ignored.
 // For the life of one instance it also holds what the screen let through as a clone or fetch indexed
 // it (keepRelevant): the blobs a run reads next, which isomorphic-git would otherwise find in the new
 // pack and inflate a second time. Never saved.

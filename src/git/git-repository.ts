@@ -17,6 +17,7 @@ import { createGitSshClient, type SshAuth } from './git-ssh-client.js';
 import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
 import { localDiskFailure, withPath } from './local-disk-failure.js';
+import { mergeSmallPacks } from './merge-packs.js';
 import { remoteFailure } from './remote-failure.js';
 import { RequestsAhead } from './requests-ahead.js';
 import { parseSshRemote } from './ssh-remote.js';
@@ -68,7 +69,10 @@ export interface HistoryCommit {
   time: number;
 }
 
-/** Why the clone was made afresh on this fetch, or 'reused' when an existing one was fetched into. */
+/**
+ * Why the clone was made afresh on this fetch ('compacted': what was fetched and written since it was
+ * made outweighed it, merge-packs.ts), or 'reused' when an existing one was fetched into.
+ */
 export type CloneState = 'reused' | 'missing' | 'other-remote' | 'corrupt' | 'compacted';
 
 /** 'rejected' when the remote moved on; `reason` is what the server said. A refusal that is not a race throws PushDeclinedError. */
@@ -87,8 +91,8 @@ export const CORRUPT_CLONE = 'GIT_CLONE_CORRUPT';
 export const HISTORY_DEPTH = 50;
 /**
  * Every fetch that brings something adds a pack, and every commit we write leaves its objects loose
- * (isomorphic-git writes objects one file each); nothing merges either. Past this many of the two
- * together the clone is rebuilt as one pack.
+ * (isomorphic-git writes objects one file each). Past this many of the two together they are merged
+ * into one pack (merge-packs.ts), or the clone is made afresh once they outweigh its own pack.
  */
 export const MAX_PACKS = 24;
 
@@ -217,6 +221,7 @@ export class GitRepository {
     // The fetch's first request goes out while the clone is inspected (a clone begins with the same one).
     this.sendAdvertisementAhead('git-upload-pack');
     let clone = await this.inspect();
+    if (clone === 'compacted') clone = await this.mergePacks();
     if (clone === 'reused') {
       try {
         return { head: await this.fetchInto(branch), clone };
@@ -252,6 +257,29 @@ export class GitRepository {
     this.gitFs = wrapForGit(this.fs);
     this.commits.clear();
     this.trees.clear();
+  }
+
+  /**
+   * Merges the packs and loose objects past MAX_PACKS into one pack: 'reused' when merged, 'compacted'
+   * when they outweigh the clone's own pack and it is to be made afresh, 'corrupt' when an object
+   * will not read. A full disk is thrown: cloning again would fail the same way.
+   */
+  private async mergePacks(): Promise<CloneState> {
+    const objects = { gitdir: this.gitdir, fs: this.fs, gitFs: this.gitFs, cache: this.cache };
+    let merged: Awaited<ReturnType<typeof mergeSmallPacks>>;
+    try {
+      merged = await mergeSmallPacks(objects);
+    } catch (err) {
+      const failure = corrupt(err);
+      if (failure instanceof TransientError && failure.code === CORRUPT_CLONE) return 'corrupt';
+      throw failure;
+    }
+    if (merged === 'outgrown') return 'compacted';
+    // Indexes of removed packs would stay in memory for nothing; the others load again on first use.
+    this.cache = {};
+    const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
+    await this.local(() => withPath(writtenFile, writeFile(writtenFile, '0\n')));
+    return 'reused';
   }
 
   /** Whether the clone on disk can be fetched into, and if not, why. */

@@ -689,7 +689,8 @@ describe('GitRepository push: what is sent', () => {
 });
 
 describe('GitRepository pack housekeeping', () => {
-  it('rebuilds the clone as one pack once too many packs piled up', async () => {
+  it('rebuilds the clone as one pack once too many packs piled up and they outweigh its own', async () => {
+    // FILES make a pack smaller than what two runs add: merging (test/git/merge-packs.test.ts) would keep more than cloning again.
     const server = await startGitServer();
     const dir = await makeTempDir('packs');
     try {

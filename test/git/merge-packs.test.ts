@@ -100,9 +100,14 @@ describe('merging the packs of a kept clone', () => {
     try {
       const gitdir = join(dir, 'repo.git');
       await runCommand('git', ['init', '--bare', '-q', gitdir]);
-      const oids = await Promise.all(
-        Array.from({ length: 300 }, async (_, i) => (await runCommand('git', ['--git-dir', gitdir, 'hash-object', '-w', '--stdin'], { input: `object ${i}\n` })).stdout.trim()),
+      const paths = await Promise.all(
+        Array.from({ length: 300 }, async (_, i) => {
+          const path = join(dir, `object-${i}.txt`);
+          await writeFile(path, `object ${i}\n`);
+          return path;
+        }),
       );
+      const oids = (await runCommand('git', ['--git-dir', gitdir, 'hash-object', '-w', ...paths])).stdout.trim().split('\n');
       await runCommand('git', ['--git-dir', gitdir, 'pack-objects', '-q', join(gitdir, 'objects', 'pack', 'pack')], { input: `${oids.join('\n')}\n` });
       const [index] = (await readdir(join(gitdir, 'objects', 'pack'))).filter((f) => f.endsWith('.idx'));
       const bytes = await readFile(join(gitdir, 'objects', 'pack', index!));

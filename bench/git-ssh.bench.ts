@@ -3,7 +3,6 @@
 // The CLI uses the same key and known_hosts (GIT_SSH_COMMAND). Each tagpilot run is a new
 // GitRepository, so it pays for its own SSH connection, as each CLI command pays for its own.
 // The repository is git.bench.ts's; sshd serves the folder the HTTP server seeded.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAutomation } from '../src/automation/run-automation.js';
 import { AutomationConfig } from '../src/config/schema.js';
@@ -13,18 +12,17 @@ import { startGitServer } from '../test/helpers/git-server.js';
 import { runCommand } from '../test/helpers/run-command.js';
 import { startSshGitServer } from '../test/helpers/ssh-git-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { onTmpfs } from './reconcile-fixture.js';
 import { median, type Benchmark } from './bench-result.js';
 import { cliEdit, gitEnv, MARKED, seedRepository } from './fleet-repository.js';
 import { IMAGE, RUNS, time } from './git.bench.js';
 
 export const run: Benchmark = async () => {
-  const savedTmp = process.env.TMPDIR;
-  if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
-  const scratch = await makeTempDir('bench-git-ssh');
-  const server = await startGitServer();
-  const sshd = await startSshGitServer(server.root);
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
+  const { scratch, server, sshd } = await onTmpfs(async () => {
+    const scratch = await makeTempDir('bench-git-ssh');
+    const server = await startGitServer();
+    return { scratch, server, sshd: await startSshGitServer(server.root) };
+  });
   const env = { ...gitEnv(scratch), GIT_SSH_COMMAND: sshd.gitSshCommand };
   try {
     await seedRepository(server, scratch, gitEnv(scratch), IMAGE);

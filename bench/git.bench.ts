@@ -3,7 +3,6 @@
 // Both sides talk to the same `git http-backend` over loopback, in the same process run. The
 // repository has a history of 50 updates, so the depth-50 clone tagpilot makes (to see reverts) pays
 // for history that `git clone --depth 1` does not; the third row says what that costs.
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import type { ImagePick } from '../src/update/apply-setters.js';
 import { startGitServer } from '../test/helpers/git-server.js';
 import { runCommand } from '../test/helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { onTmpfs } from './reconcile-fixture.js';
 import { median, type Benchmark, type BenchResult } from './bench-result.js';
 import { cliEdit, gitEnv, MARKED, seedRepository } from './fleet-repository.js';
 
@@ -29,13 +29,7 @@ export async function time(work: () => Promise<void>): Promise<number> {
 
 /** Cold and warm medians for tagpilot and the git CLI against one server. */
 export const run: Benchmark = async () => {
-  // tmpfs keeps disk noise out of the comparison (and the server's repositories live there too).
-  const savedTmp = process.env.TMPDIR;
-  if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
-  const scratch = await makeTempDir('bench-git');
-  const server = await startGitServer();
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
+  const { scratch, server } = await onTmpfs(async () => ({ scratch: await makeTempDir('bench-git'), server: await startGitServer() }));
   const env = gitEnv(scratch);
   const log = createLogger('silent');
   try {

@@ -8,12 +8,12 @@
 // (it asks for no thin pack), ~220 KB a run, and a clone of 430 KB is cheaper to download again than
 // to keep: there the merge declines and the clone is made afresh, as before.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitRepository, MAX_PACKS } from '../src/git/git-repository.js';
 import { HUMAN_AUTHOR, startGitServer } from '../test/helpers/git-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
+import { onTmpfs } from './reconcile-fixture.js';
 import { median, type Benchmark } from './bench-result.js';
 import { time } from './git.bench.js';
 
@@ -27,12 +27,7 @@ async function packsAndCommits(gitdir: string): Promise<number> {
 }
 
 export const run: Benchmark = async () => {
-  const savedTmp = process.env.TMPDIR;
-  if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
-  const scratch = await makeTempDir('bench-merge-packs');
-  const server = await startGitServer();
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
+  const { scratch, server } = await onTmpfs(async () => ({ scratch: await makeTempDir('bench-merge-packs'), server: await startGitServer() }));
   try {
     const files = Object.fromEntries(Array.from({ length: FILES }, (_, i) => [`f${i % FOLDERS}/${i}.txt`, randomBytes(768).toString('base64')]));
     const url = await server.createRepo('fleet', files);

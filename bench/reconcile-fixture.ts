@@ -1,6 +1,6 @@
 // What bench/start.bench.ts and bench/paired-reconcile.ts share to time whole `tagpilot reconcile`
 // processes: the config of the fleet repository's one automation, a new tag before each run, and a
-// run as a user's shell starts it (a fresh process, logs off).
+// run as a user's shell starts it (a fresh process, logs off). The git benches set up on tmpfs here too.
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,21 +11,28 @@ import { runCommand } from '../test/helpers/run-command.js';
 import { makeTempDir } from '../test/helpers/temp-dir.js';
 
 /**
- * A scratch folder and the two servers, on tmpfs where there is one: it keeps disk noise out of the
- * git comparison (the servers' repositories live there too). Stop the servers and remove the folder
- * when done.
+ * What `start` makes (a scratch folder, servers), made with TMPDIR on tmpfs where there is one: it
+ * keeps disk noise out of git comparisons (the servers' repositories live there too). TMPDIR is as
+ * it was afterwards.
  */
-export async function startOnTmpfs(prefix: string): Promise<{ scratch: string; git: TestGitServer; registry: TestRegistry }> {
+export async function onTmpfs<T>(start: () => Promise<T>): Promise<T> {
   const savedTmp = process.env.TMPDIR;
   if (existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
   try {
-    const scratch = await makeTempDir(prefix);
-    const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
-    return { scratch, git, registry };
+    return await start();
   } finally {
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
   }
+}
+
+/** A scratch folder and the two servers, on tmpfs (onTmpfs). Stop the servers and remove the folder when done. */
+export function startOnTmpfs(prefix: string): Promise<{ scratch: string; git: TestGitServer; registry: TestRegistry }> {
+  return onTmpfs(async () => {
+    const scratch = await makeTempDir(prefix);
+    const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
+    return { scratch, git, registry };
+  });
 }
 
 /** The repository fleet-repository.ts seeds and the registry its marked files name. */

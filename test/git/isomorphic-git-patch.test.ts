@@ -1,7 +1,8 @@
 // patches/isomorphic-git+1.44.11.patch swaps isomorphic-git's Node build onto Node's zlib and
-// SHA-1, fixes slow paths, skips a fetch's request when there is nothing to bring, and adds the
-// onIndexedObject hook and push's `objects` (patches/README.md). These check that npm applied it, and
-// that what the patched code writes, reads and reports is exactly what git has.
+// SHA-1, fixes slow paths and two wrong ones in indexing a pack, skips a fetch's request when there
+// is nothing to bring, and adds the onIndexedObject hook and push's `objects` (patches/README.md).
+// These check that npm applied it, and that what the patched code writes, reads and reports is
+// exactly what git has.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -379,5 +380,71 @@ describe('isomorphic-git patch', () => {
       assert.equal(packsAsked(), asked + 1);
       assert.equal((await git.readCommit({ fs, gitdir: shallow, oid: commit.parent[0]! })).oid, commit.parent[0]);
     });
+  });
+
+  // A delta can come before its base in a pack (git's own index-pack takes it), and indexing reads
+  // such a delta after the rest, as it does one whose base left its cache of inflated objects (a
+  // pack of more than 32 MB). Git's servers put bases first, so this pack is made here and handed
+  // to a clone by an HTTP client that answers as a smart server would.
+  it('onIndexedObject sees a delta that precedes its base in the pack', async () => {
+    const objectId = (type: string, content: Buffer) => createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest();
+    const base = Buffer.from('image: registry.example/app:1.0.0\n'.repeat(40));
+    const target = Buffer.concat([base, Buffer.from('# one line more\n')]);
+    const [baseId, targetId] = [objectId('blob', base), objectId('blob', target)];
+    const tree = Buffer.concat([Buffer.from('100644 a.yaml\0'), baseId, Buffer.from('100644 b.yaml\0'), targetId]);
+    const treeId = objectId('tree', tree);
+    const commit = Buffer.from(`tree ${treeId.toString('hex')}\nauthor t <t@example.test> 1700000000 +0000\ncommitter t <t@example.test> 1700000000 +0000\n\ndelta first\n`);
+    const commitId = objectId('commit', commit).toString('hex');
+    // A delta in git's format: the base's and the result's sizes (two 7-bit bytes each: both are
+    // under 16 KB), copy the whole base (offset 0, a two-byte size), then insert the last line.
+    const tail = target.subarray(base.length);
+    const delta = Buffer.from([
+      ...[(base.length & 0x7f) | 0x80, base.length >> 7],
+      ...[(target.length & 0x7f) | 0x80, target.length >> 7],
+      ...[0x80 | 0x10 | 0x20, base.length & 0xff, base.length >> 8],
+      ...[tail.length, ...tail],
+    ]);
+    const entry = (type: number, size: number, body: Buffer, prefix = Buffer.alloc(0)) => {
+      const header = [(type << 4) | (size & 0x0f) | (size > 0x0f ? 0x80 : 0)];
+      for (let rest = size >> 4; rest > 0; rest >>= 7) header.push((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
+      return Buffer.concat([Buffer.from(header), prefix, deflateSync(body)]);
+    };
+    const head = Buffer.from('PACK\0\0\0\x02\0\0\0\x04', 'latin1');
+    const body = Buffer.concat([head, entry(1, commit.length, commit), entry(2, tree.length, tree), entry(7, delta.length, delta, baseId), entry(3, base.length, base)]);
+    const pack = Buffer.concat([body, createHash('sha1').update(body).digest()]);
+
+    const pkt = (line: string | Buffer) => {
+      const data = typeof line === 'string' ? Buffer.from(line) : line;
+      return Buffer.concat([Buffer.from((data.length + 4).toString(16).padStart(4, '0')), data]);
+    };
+    const caps = 'multi_ack_detailed no-done side-band-64k ofs-delta symref=HEAD:refs/heads/main agent=test';
+    const advertisement = Buffer.concat([pkt('# service=git-upload-pack\n'), Buffer.from('0000'), pkt(`${commitId} HEAD\0${caps}\n`), pkt(`${commitId} refs/heads/main\n`), Buffer.from('0000')]);
+    const result = Buffer.concat([pkt('NAK\n'), pkt(Buffer.concat([Buffer.from([1]), pack])), Buffer.from('0000')]);
+    const server: typeof http = {
+      async request({ url, method }) {
+        const advertising = method === 'GET';
+        const kind = advertising ? 'advertisement' : 'result';
+        return {
+          url,
+          method,
+          statusCode: 200,
+          statusMessage: 'OK',
+          headers: { 'content-type': `application/x-git-upload-pack-${kind}` },
+          body: (async function* () {
+            yield advertising ? advertisement : result;
+          })(),
+        };
+      },
+    };
+
+    const clone = join(dir, 'delta-first');
+    const seen = new Map<string, Buffer>();
+    const url = 'http://git.example/delta-first.git';
+    const onIndexedObject = ({ oid, object }: { oid: string; object: Uint8Array }) => void seen.set(oid, Buffer.from(object));
+    await git.clone({ fs, http: server, dir: clone, gitdir: clone, url, ref: 'main', singleBranch: true, noCheckout: true, noTags: true, onIndexedObject });
+    assert.deepEqual([...seen.keys()].sort(), [commitId, treeId.toString('hex'), baseId.toString('hex'), targetId.toString('hex')].sort());
+    assert.ok(seen.get(targetId.toString('hex'))!.equals(target), 'the delta is reported with the content it makes');
+    gitCli(clone, 'fsck', '--strict', '--no-dangling');
+    assert.equal(gitCli(clone, 'cat-file', 'blob', `${commitId}:b.yaml`), target.toString('utf8'));
   });
 });

@@ -37,14 +37,16 @@ export function createGitdirFs(gitdir: string): GitdirFs {
   const written = new Map<string, Buffer>();
   let writtenBytes = 0;
 
+  const fanoutSet = (): Promise<Set<string>> =>
+    (fanouts ??= disk.readdir(objectsDir).then(
+      (list) => new Set(list),
+      () => new Set<string>(),
+    ));
+
   const looseNames = (fanout: string): Promise<Set<string>> => {
     let names = loose.get(fanout);
     if (!names) {
-      fanouts ??= disk.readdir(objectsDir).then(
-        (list) => new Set(list),
-        () => new Set<string>(),
-      );
-      names = fanouts.then((existing) => (existing.has(fanout) ? disk.readdir(`${objectsDir}${fanout}`) : [])).then(
+      names = fanoutSet().then((existing) => (existing.has(fanout) ? disk.readdir(`${objectsDir}${fanout}`) : [])).then(
         (list) => new Set(list),
         (err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return new Set<string>();
@@ -161,6 +163,14 @@ export function createGitdirFs(gitdir: string): GitdirFs {
       // Objects and packs are written whole or not at all: a crash mid-write must not leave a
       // truncated object that later reads (and the "already exists" check before writes) trust.
       const temp = `${path}.tmp-${process.pid}-${tempCount++}`;
+      const object = looseObject(path);
+      // A clone keeps its objects in packs, so most loose ones go to a fan-out folder not made yet:
+      // made first, instead of after the write has failed for want of it (a failed open, removing
+      // the temporary file, and isomorphic-git's own mkdir and second write, for each object).
+      if (object && !(await fanoutSet()).has(object.fanout)) {
+        await withPath(path, disk.mkdir(`${objectsDir}${object.fanout}`, { recursive: true }));
+        (await fanoutSet()).add(object.fanout);
+      }
       await withPath(path, disk.writeFile(temp, data as never, options as never)).catch(async (err: unknown) => {
         await disk.rm(temp, { force: true });
         throw err;
@@ -171,10 +181,8 @@ export function createGitdirFs(gitdir: string): GitdirFs {
         await disk.rm(temp, { force: true });
         throw err;
       }
-      const object = looseObject(path);
       if (object) {
         remember(path, data);
-        if (fanouts) (await fanouts).add(object.fanout);
         const names = loose.get(object.fanout);
         if (names) (await names).add(object.name);
       } else if (path.startsWith(packDir)) {

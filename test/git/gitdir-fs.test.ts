@@ -1,6 +1,7 @@
 // The in-memory answers of the gitdir fs must stay true as objects and packs are written through it.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import git from 'isomorphic-git';
@@ -110,6 +111,25 @@ describe('gitdir fs: objects written through it', () => {
       const fromDisk = createGitdirFs(gitdir);
       assert.equal(Buffer.from((await git.readBlob({ fs: fromDisk, gitdir, oid: blobs[1]! })).blob).toString(), texts[1]);
       assert.deepEqual(await fromDisk.promises.readFile(join(gitdir, 'objects', tree.slice(0, 2), tree.slice(2))), await fs.promises.readFile(join(gitdir, 'objects', tree.slice(0, 2), tree.slice(2))));
+    } finally {
+      await removeTempDir(gitdir);
+    }
+  });
+
+  it('writes a loose object into a fan-out folder not made yet, and into one removed behind its back', async () => {
+    const gitdir = await makeTempDir('gitdir-fs');
+    try {
+      const fs = createGitdirFs(gitdir);
+      await git.init({ fs, gitdir, bare: true });
+      const first = await git.writeBlob({ fs, gitdir, blob: Buffer.from('first\n') });
+      const fanout = join(gitdir, 'objects', first.slice(0, 2));
+      assert.deepEqual(await readdir(fanout), [first.slice(2)], 'the object, and no temporary file left beside it');
+      // Another process (a merge of packs) empties and removes the folder; this fs still believes it is there.
+      await rm(fanout, { recursive: true });
+      const again = await git.writeBlob({ fs, gitdir, blob: Buffer.from('first\n') });
+      assert.equal(again, first);
+      assert.deepEqual(await readdir(fanout), [first.slice(2)]);
+      assert.equal(execFileSync('git', ['--git-dir', gitdir, 'cat-file', 'blob', first], { encoding: 'utf8' }), 'first\n');
     } finally {
       await removeTempDir(gitdir);
     }

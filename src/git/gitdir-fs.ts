@@ -14,6 +14,7 @@ export interface GitdirFs {
 }
 
 const LOOSE_OBJECT = /^([0-9a-f]{2})\/([0-9a-f]{38})$/;
+const FANOUT = /^[0-9a-f]{2}$/;
 /** Bytes of written objects kept for reading back (a run writes a few dozen small ones); past this, new ones are read from disk. */
 const WRITTEN_LIMIT = 8 * 1024 * 1024;
 const NO_PATH = new TypeError('path must be a string');
@@ -91,6 +92,8 @@ export function createGitdirFs(gitdir: string): GitdirFs {
       const dir = `${objectsDir}${fanout}`;
       if (dir.startsWith(path) || path.startsWith(dir)) loose.delete(fanout);
     }
+    // A fan-out folder removed (a merge of packs empties them): which exist is read again when next asked.
+    if (path.startsWith(objectsDir) && FANOUT.test(path.slice(objectsDir.length))) fanouts = undefined;
   };
 
   // isomorphic-git probes a missing loose object on every object read and throws the error away;

@@ -40,9 +40,15 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
  * as it loads, after crypto and http, and got and the registry client import them while only an
  * https:// registry or git remote uses them. Their importers get a CommonJS stand-in whose
  * properties load the built-in when read (the names are the built-in's, taken at build time, so
- * esbuild's interop copies them without loading it).
+ * esbuild's interop copies them without loading it). `node:timers/promises` is one too: got imports
+ * it for its retry delays, which a run without retries never takes.
+ * REQUIRED_ON_FIRST_USE_BUILTINS get the same stand-in where a bundled package require()s them:
+ * `node:assert` (~1.5 ms, nine of Node's internal modules) is required by sonic-boom, pino's
+ * destination, for one check as a stream closes. A built-in that is itself a function (assert) gets
+ * a stand-in that can be called.
  */
-const LOADED_ON_FIRST_USE_BUILTINS = new Set(['tls', 'https', 'child_process']);
+const LOADED_ON_FIRST_USE_BUILTINS = new Set(['tls', 'https', 'child_process', 'timers/promises']);
+const REQUIRED_ON_FIRST_USE_BUILTINS = new Set(['assert']);
 const SKIPPED_GETTERS = {
   http: ['WebSocket', 'CloseEvent', 'MessageEvent'],
   tls: ['rootCertificates'],
@@ -60,15 +66,18 @@ function namesSkippedGetter(name, importer) {
   return new RegExp(`\\b(${skipped.join('|')})\\b`).test(readFileSync(importer, 'utf8'));
 }
 
-const builtinsByRequire = {
+export const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(build) {
     const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
     const nodeRequire = createRequire(import.meta.url);
     build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind, importer, namespace }) => {
       const name = path.replace(/^node:/, '');
-      if (kind !== 'import-statement' || !builtins.has(name)) return undefined;
-      if (LOADED_ON_FIRST_USE_BUILTINS.has(name)) return { path: name, namespace: 'builtin-on-first-use' };
+      if (!builtins.has(name)) return undefined;
+      // A package's file: the stand-ins' own require of the built-in must reach Node.
+      if (kind === 'require-call' && namespace === 'file' && REQUIRED_ON_FIRST_USE_BUILTINS.has(name)) return { path: name, namespace: 'builtin-on-first-use' };
+      if (kind === 'import-statement' && LOADED_ON_FIRST_USE_BUILTINS.has(name)) return { path: name, namespace: 'builtin-on-first-use' };
+      if (kind !== 'import-statement') return undefined;
       return { path: name, namespace: namespace === 'file' && namesSkippedGetter(name, importer) ? 'builtin-commonjs' : 'builtin' };
     });
     build.onLoad({ filter: /.*/, namespace: 'builtin-commonjs' }, ({ path: name }) => ({
@@ -92,7 +101,7 @@ const standIn = (key) => {
   return standIns.get(key);
 };
 const read = (key) => (loaded === undefined && functions.has(key) ? standIn(key) : load()[key]);
-module.exports = new Proxy({}, {
+module.exports = new Proxy(${typeof builtin === 'function' ? `(...args) => load()(...args)` : '{}'}, {
   get: (_, key) => read(key),
   has: (_, key) => key in load(),
   ownKeys: () => [...names],

@@ -26,6 +26,7 @@ import { pickVerified } from '../verify/pick-verified.js';
 import type { PipelineEvents } from './pipeline-events.js';
 import type { AutomationResult, BranchRead, RankedPick } from './run-automation.js';
 import type { PromotionEvaluation, PromotionOrigin, PromotionStatus } from '../promotion/evaluate-promotion.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 // The git side (isomorphic-git, commit templates, pull requests) loads when a write or a promotion
 // first needs it: a serve that only scans, or scans for minutes before a pick changes, never parses it.
@@ -197,8 +198,8 @@ export class Pipeline {
   async scanImage(name: string, { oneShot = false }: { oneShot?: boolean } = {}): Promise<ScanOutcome> {
     const image = this.image(name);
     const status = this.images.get(name)!;
-    // performance.now(), not prom-client's startTimer(): that is two closures and a merged labels object per scan.
-    const timerStart = performance.now();
+    // Not prom-client's startTimer(): that is two closures and a merged labels object per scan.
+    const timerStart = monotonicMs();
     // The scan's start orders it against other replicas' scans: a slower, older one never overwrites.
     const startedAt = Date.now();
     const policies = this.policiesByImage.get(name) ?? [];
@@ -227,7 +228,7 @@ export class Pipeline {
       this.events?.imageScanned(name, err);
       return { changed: [], writesDue: [], failure: err };
     } finally {
-      this.metrics?.scanDuration.observe({ image: name }, (performance.now() - timerStart) / 1000);
+      this.metrics?.scanDuration.observe({ image: name }, (monotonicMs() - timerStart) / 1000);
     }
     const outcome: ScanOutcome = { changed: [], writesDue: [], failure: null };
     // The tags push notifications named come with the picks: one read of the store per scan.

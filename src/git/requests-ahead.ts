@@ -10,6 +10,7 @@
 // handed out past AHEAD_FRESH_MS, after which the request is sent again as if it had never been sent
 // ahead.
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { monotonicMs } from '../monotonic-ms.js';
 
 /** How long an answer sent ahead stays usable: about a commit's writing and signing, not a long wait. */
 export const AHEAD_FRESH_MS = 5_000;
@@ -30,7 +31,7 @@ export class RequestsAhead implements HttpClient {
   /** `now` is the clock freshness is measured by, in ms; tests move it. */
   constructor(
     private readonly client: HttpClient,
-    { freshMs = AHEAD_FRESH_MS, now = () => performance.now() }: { freshMs?: number; now?: () => number } = {},
+    { freshMs = AHEAD_FRESH_MS, now = monotonicMs }: { freshMs?: number; now?: () => number } = {},
   ) {
     this.freshMs = freshMs;
     this.now = now;

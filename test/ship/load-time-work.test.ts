@@ -11,6 +11,7 @@ import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { build as esbuild, type Plugin } from 'esbuild';
 import { builtMain } from '../helpers/built-dist.js';
 import { startGitServer } from '../helpers/git-server.js';
 import { startRegistry } from '../helpers/registry-server.js';
@@ -130,7 +131,7 @@ describe('work the bundle leaves until it is needed', () => {
     assert.ok(got && chunksLoaded(stderr).has(got), `got's chunk (${got}) was not loaded:\n${stderr}`);
   });
 
-  it('a reconcile that pushes, for an automation without pullRequest or commitMessage, loads no pull request client, plan renderer or Handlebars', { timeout: 60_000 }, async () => {
+  it('a reconcile that pushes, for an automation without pullRequest or commitMessage, loads no pull request client, plan renderer or Handlebars, nor assert, timers/promises or perf_hooks', { timeout: 60_000 }, async () => {
     const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
     try {
       const image = `${registry.host}/acme/app`;
@@ -147,9 +148,15 @@ automations: [{ name: fleet, git: { url: ${url} } }]
 `,
       );
       const main = await builtMain();
-      const { status, stdout, stderr } = await runLoggingLoads([main, 'reconcile', '--config', config], join(dir, 'pushes.stderr'));
+      const { status, stdout, stderr } = await runLoggingLoads(['--import', LIST_BUILTINS, main, 'reconcile', '--config', config], join(dir, 'pushes.stderr'));
       assert.equal(status, 0, stdout + stderr);
       assert.match(stdout, /fleet: pushed [0-9a-f]{12} to main/);
+      // Nor the built-ins a run without retries or a closing log stream does not use, nor perf_hooks
+      // (the `performance` global: durations are read from process.hrtime, src/monotonic-ms.ts).
+      const builtins = JSON.parse(/builtins: (.*)\n/.exec(stderr)?.[1] ?? 'null') as string[] | null;
+      assert.ok(builtins && builtins.some((m) => m.endsWith(' http')), `reconcile loaded http: ${stderr.slice(-2000)}`);
+      const unwanted = ['assert', 'timers/promises', 'perf_hooks', 'internal/perf/performance'];
+      assert.deepEqual(builtins.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
       assert.match(await git.readFile('fleet', 'main', 'app.yaml'), /:1\.1\.0 /);
       const loaded = chunksLoaded(stderr);
       const automation = chunkHolding(main, 'src/automation/run-automation.ts');
@@ -164,7 +171,7 @@ automations: [{ name: fleet, git: { url: ${url} } }]
     }
   });
 
-  it('a reconcile against plain-HTTP peers loads neither TLS nor child_process (loaded when first used)', async () => {
+  it('a reconcile against plain-HTTP peers loads neither TLS nor child_process, nor assert or timers/promises (loaded when first used)', async () => {
     const config = join(dir, 'plain-http.yaml');
     writeFileSync(config, `stateDir: ${join(dir, 'state-plain')}\nregistries:\n  - host: 127.0.0.1:9\n    insecure: true\n`);
     const run = spawnSync(process.execPath, ['--import', LIST_BUILTINS, await builtMain(), 'reconcile', '--config', config], {
@@ -175,8 +182,41 @@ automations: [{ name: fleet, git: { url: ${url} } }]
     const loaded = JSON.parse(/builtins: (.*)\n/.exec(run.stderr)?.[1] ?? 'null') as string[] | null;
     // got's request code and our http client were loaded: http is there, https and tls are not.
     assert.ok(loaded && loaded.some((m) => m.endsWith(' http')), `reconcile loaded http: ${run.stderr}`);
-    const unwanted = ['tls', 'https', '_tls_wrap', 'internal/tls/wrap', 'child_process'];
+    // assert: sonic-boom's require, for a check as a log stream closes; timers/promises: got's retry delays.
+    const unwanted = ['tls', 'https', '_tls_wrap', 'internal/tls/wrap', 'child_process', 'assert', 'timers/promises'];
     assert.deepEqual(loaded.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
+  });
+
+  it("a bundled package's require('assert') loads assert at its first call, and fails as assert does", async () => {
+    const source = join(dir, 'requires-assert.cjs');
+    writeFileSync(source, "const assert = require('assert');\nexports.check = (value) => assert(value, 'the value must be true');\nexports.strict = () => assert.strict.equal(1, 2);\n");
+    const bundle = join(dir, 'requires-assert-bundle.cjs');
+    // A package's file the way scripts/build.mjs bundles it: builtins-by-require gives it the stand-in.
+    const buildScript = '../../scripts/build.mjs';
+    const { builtinsByRequire } = (await import(buildScript)) as { builtinsByRequire: Plugin };
+    await esbuild({ entryPoints: [source], outfile: bundle, bundle: true, format: 'cjs', platform: 'node', plugins: [builtinsByRequire], logLevel: 'error' });
+    const probe = `
+const before = new Set(process.moduleLoadList);
+const loadedAssert = () => process.moduleLoadList.some((m) => !before.has(m) && m === 'NativeModule assert');
+const { check, strict } = require(${JSON.stringify(bundle)});
+const onLoad = loadedAssert();
+check(true);
+const afterPass = loadedAssert();
+let failure;
+try { check(false); } catch (err) { failure = { name: err.name, code: err.code, message: err.message }; }
+let strictFailure;
+try { strict(); } catch (err) { strictFailure = err.code; }
+console.log(JSON.stringify({ onLoad, afterPass, failure, strictFailure }));
+`;
+    const run = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      onLoad: false,
+      // The real assert decides, so the first call loads it, passing or not.
+      afterPass: true,
+      failure: { name: 'AssertionError', code: 'ERR_ASSERTION', message: 'the value must be true' },
+      strictFailure: 'ERR_ASSERTION',
+    });
   });
 
   it("a reconcile resolves the bundle's imports of its own chunks itself, each to the chunk's real path", async () => {

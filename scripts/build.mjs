@@ -221,6 +221,9 @@ function isCommonJs(file) {
   return true;
 }
 
+/** What every output file begins with, where its code may call require(): dropUnusedRequireBanner. */
+const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 /** Builds dist/ (or `outdir`); resolves to esbuild's metafile (inputs and outputs). */
 export async function buildDist(outdir = OUT_DIR) {
   rmSync(outdir, { recursive: true, force: true });
@@ -234,7 +237,7 @@ export async function buildDist(outdir = OUT_DIR) {
     target: 'node22',
     external: Object.keys(pkg.dependencies ?? {}),
     // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none of its own.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: { js: REQUIRE_BANNER },
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
     sourcesContent: false,
@@ -245,10 +248,31 @@ export async function buildDist(outdir = OUT_DIR) {
     metafile: true,
     logLevel: 'warning',
   });
+  for (const file of Object.keys(result.metafile.outputs)) if (file.endsWith('.js')) dropUnusedRequireBanner(file);
   // The bundle is ES modules wherever it is copied (a bench's temp folder, an image without our
   // package.json): without this Node would parse each chunk as CommonJS first, fail, and start again.
   writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
   return result.metafile;
+}
+
+/**
+ * Bundled CommonJS packages call require() for Node's built-ins; an ES module has none of its own, so
+ * every output file starts with one (esbuild's banner). Most chunks never use it: the built-ins reach
+ * them through the wrapper chunks above, which call esbuild's `__require` from its runtime chunk. Each
+ * banner costs its chunk an import of node:module and a createRequire() as it loads, ~0.05-0.1 ms for
+ * each of the ~60 chunks a `reconcile` loads. A file whose code does not mention `require` outside a
+ * property access (`x.require`) gets the banner's line emptied, not removed, so its source map's
+ * lines still match; any mention keeps it.
+ */
+function dropUnusedRequireBanner(file) {
+  const text = readFileSync(file, 'utf8');
+  // main.js keeps its shebang line first.
+  const at = text.indexOf(`${REQUIRE_BANNER}\n`);
+  if (at !== 0 && !(at > 0 && text.startsWith('#!') && at === text.indexOf('\n') + 1)) {
+    throw new Error(`${file}: does not begin with the require banner; update scripts/build.mjs`);
+  }
+  const code = text.slice(at + REQUIRE_BANNER.length);
+  if (!/(^|[^.\w$])require\b/.test(code)) writeFileSync(file, text.slice(0, at) + code);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildDist(process.argv[2]);

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { build as esbuild, type Plugin } from 'esbuild';
-import { builtMain } from '../helpers/built-dist.js';
+import { builtDist, builtMain } from '../helpers/built-dist.js';
 import { startGitServer } from '../helpers/git-server.js';
 import { startRegistry } from '../helpers/registry-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
@@ -185,6 +185,29 @@ automations: [{ name: fleet, git: { url: ${url} } }]
     // assert: sonic-boom's require, for a check as a log stream closes; timers/promises: got's retry delays.
     const unwanted = ['tls', 'https', '_tls_wrap', 'internal/tls/wrap', 'child_process', 'assert', 'timers/promises'];
     assert.deepEqual(loaded.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
+  });
+
+  it('every chunk loads, and only those that call require() carry the createRequire banner', async () => {
+    const dist = await builtDist();
+    const files = [join(dist, 'main.js'), ...readdirSync(join(dist, 'chunks')).filter((name) => name.endsWith('.js')).map((name) => join(dist, 'chunks', name))];
+    const banner = 'const require = __createRequire(import.meta' + '.url);';
+    const withBanner = files.filter((file) => readFileSync(file, 'utf8').includes(banner));
+    // esbuild's runtime chunk (its __require) and the bundled CommonJS packages that require() keep it.
+    assert.ok(withBanner.length > 0 && withBanner.length < files.length / 4, `${withBanner.length} of ${files.length} files keep the banner`);
+    // Each chunk evaluated in a fresh process: a require() left without its binding would throw here.
+    const dependencies = Object.keys((JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+    const probe = `
+const failed = [];
+for (const file of ${JSON.stringify(files.filter((file) => !file.endsWith('main.js')))}) {
+  try { await import(file); } catch (err) { failed.push(file + ': ' + err.message); }
+}
+console.log(JSON.stringify(failed));
+`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    // The packages installed beside the bundle (bullmq, ioredis) are not beside this copy of it.
+    const failed = (JSON.parse(run.stdout) as string[]).filter((line) => !dependencies.some((name) => line.includes(`Cannot find package '${name}'`)));
+    assert.deepEqual(failed, []);
   });
 
   it("a bundled package's require('assert') loads assert at its first call, and fails as assert does", async () => {

@@ -74,7 +74,7 @@ export const builtinsByRequire = {
     build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind, importer, namespace }) => {
       const name = path.replace(/^node:/, '');
       if (!builtins.has(name)) return undefined;
-      // A package's file: the stand-ins' own require of the built-in must reach Node.
+      // Only from a package's own file: the stand-in's require('node:assert') must reach Node, not the stand-in.
       if (kind === 'require-call' && namespace === 'file' && REQUIRED_ON_FIRST_USE_BUILTINS.has(name)) return { path: name, namespace: 'builtin-on-first-use' };
       if (kind === 'import-statement' && LOADED_ON_FIRST_USE_BUILTINS.has(name)) return { path: name, namespace: 'builtin-on-first-use' };
       if (kind !== 'import-statement') return undefined;

@@ -3,7 +3,9 @@
 // where the first one cost ~20 ms of every command that loads got; Handlebars compiles templates
 // without source-map; a reconcile loads the pull request clients only for an automation that opens
 // pull requests, the plan renderer (and its diff library) only for `plan`, and Handlebars only for a
-// config with a commitMessage (issue 18: each command loads only what it uses).
+// config with a commitMessage; node:assert, node:timers/promises and perf_hooks load only when used;
+// and only the chunks that call require() pay for the createRequire banner (issue 18: each command
+// loads only what it uses).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -190,6 +192,7 @@ automations: [{ name: fleet, git: { url: ${url} } }]
   it('every chunk loads, and only those that call require() carry the createRequire banner', async () => {
     const dist = await builtDist();
     const files = [join(dist, 'main.js'), ...readdirSync(join(dist, 'chunks')).filter((name) => name.endsWith('.js')).map((name) => join(dist, 'chunks', name))];
+    // Split: scripts/run-tests.mjs replaces that expression in test files with the file's own URL.
     const banner = 'const require = __createRequire(import.meta' + '.url);';
     const withBanner = files.filter((file) => readFileSync(file, 'utf8').includes(banner));
     // esbuild's runtime chunk (its __require) and the bundled CommonJS packages that require() keep it.
@@ -214,7 +217,8 @@ console.log(JSON.stringify(failed));
     const source = join(dir, 'requires-assert.cjs');
     writeFileSync(source, "const assert = require('assert');\nexports.check = (value) => assert(value, 'the value must be true');\nexports.strict = () => assert.strict.equal(1, 2);\n");
     const bundle = join(dir, 'requires-assert-bundle.cjs');
-    // A package's file the way scripts/build.mjs bundles it: builtins-by-require gives it the stand-in.
+    // A package's file bundled with scripts/build.mjs's plugin, which gives it the stand-in (a CommonJS
+    // module in the ES module bundle too). Imported by a variable: the .mjs has no type declarations.
     const buildScript = '../../scripts/build.mjs';
     const { builtinsByRequire } = (await import(buildScript)) as { builtinsByRequire: Plugin };
     await esbuild({ entryPoints: [source], outfile: bundle, bundle: true, format: 'cjs', platform: 'node', plugins: [builtinsByRequire], logLevel: 'error' });

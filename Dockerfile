@@ -31,8 +31,8 @@ FROM ${NODE_IMAGE} AS runtime
 # semi-spaces of 64), and a serve scanning 1,000 images gets there and stays; capped at 2 × 16 MB its
 # peak RSS is 30-40 MB lower at no CPU cost measured (bench/service.bench.ts runs a serve with this
 # NODE_OPTIONS beside the npm bin's). The flags of SERVE_V8_FLAGS in src/main.ts that NODE_OPTIONS may
-# carry: serve re-executes itself once to add the other (--no-concurrent-recompilation, which Node
-# refuses in NODE_OPTIONS), as the npm bin does.
+# carry: serve re-executes itself once to add the others (--no-concurrent-recompilation and
+# --no-concurrent-sweeping, which Node refuses in NODE_OPTIONS), as the npm bin does.
 ENV NODE_ENV=production \
     TAGPILOT_CONFIG=/config \
     NODE_OPTIONS=--max-semi-space-size=16

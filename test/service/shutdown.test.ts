@@ -36,7 +36,7 @@ describe('tagpilot serve process', () => {
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       // Started as the npm bin starts it, it runs with serve's V8 flags, as the same process (the
       // signals below reach it); see v8FlagsOf for the Node versions without process.execve.
-      assert.deepEqual(await v8FlagsOf(child.pid!), REEXEC ? ['--max-semi-space-size=16', '--no-concurrent-recompilation'] : []);
+      assert.deepEqual(await v8FlagsOf(child.pid!), REEXEC ? ['--max-semi-space-size=16', '--no-concurrent-recompilation', '--no-concurrent-sweeping'] : []);
       // What `npm start` shows a person: where to browse, and which config is in force.
       assert.match(log.text(), new RegExp(`"msg":"serving http://127\\.0\\.0\\.1:${port}/ with config ${configPath.replace(/[.]/g, '\\.')}"`));
 
@@ -93,22 +93,23 @@ describe("serve's V8 flags", () => {
     if (dir) await removeTempDir(dir);
   });
 
-  // The container sets what NODE_OPTIONS may carry (the Dockerfile); Node refuses --no-concurrent-recompilation there.
+  // The container sets what NODE_OPTIONS may carry (the Dockerfile); Node refuses --no-concurrent-recompilation and --no-concurrent-sweeping there.
   it('adds only those NODE_OPTIONS does not set', async () => {
-    assert.deepEqual(await serveFlags(dir, { NODE_OPTIONS: '--max_semi_space_size=8' }), REEXEC ? ['--no-concurrent-recompilation'] : []);
+    assert.deepEqual(await serveFlags(dir, { NODE_OPTIONS: '--max_semi_space_size=8' }), REEXEC ? ['--no-concurrent-recompilation', '--no-concurrent-sweeping'] : []);
   });
 
   it('keeps those given on the command line, and adds only the others', async () => {
     assert.deepEqual(
       await serveFlags(dir, {}, ['--max-semi-space-size=4']),
-      REEXEC ? ['--max-semi-space-size=4', '--no-concurrent-recompilation'] : ['--max-semi-space-size=4'],
+      REEXEC ? ['--max-semi-space-size=4', '--no-concurrent-recompilation', '--no-concurrent-sweeping'] : ['--max-semi-space-size=4'],
     );
   });
 
   it('adds none when each is given, either way', async () => {
-    assert.deepEqual(await serveFlags(dir, {}, ['--max-semi-space-size=4', '--concurrent-recompilation']), [
+    assert.deepEqual(await serveFlags(dir, {}, ['--max-semi-space-size=4', '--concurrent-recompilation', '--concurrent-sweeping']), [
       '--max-semi-space-size=4',
       '--concurrent-recompilation',
+      '--concurrent-sweeping',
     ]);
   });
 

@@ -125,21 +125,39 @@ module.exports = new Proxy(${typeof builtin === 'function' ? `(...args) => load(
 
 /**
  * got imports http2-wrapper, which builds a TLS socket as it loads (createSecureContext, ~40 ms);
- * tagpilot never asks got for HTTP/2. got's import gets a stand-in that loads the real module on
- * first use, so nothing changes if it is ever used.
+ * tagpilot never asks got for HTTP/2. And it imports cacheable-lookup, whose loading loads
+ * `node:dns` and builds a resolver, for its `dnsCache` option, which tagpilot never sets (~0.7 ms of
+ * every command that loads got). got's import of each gets a stand-in that loads the real module on
+ * first use, so nothing changes if it is ever used: the stand-in is a function, so that a default
+ * export that is a class (cacheable-lookup's) can be constructed through it, or one that is a function
+ * called.
  */
-const LOADED_ON_FIRST_USE = ['http2-wrapper'];
-const loadedOnFirstUse = {
+const LOADED_ON_FIRST_USE = ['http2-wrapper', 'cacheable-lookup'];
+export const loadedOnFirstUse = {
   name: 'loaded-on-first-use',
   setup(build) {
     const filter = new RegExp(`^(${LOADED_ON_FIRST_USE.join('|')})$`);
+    const nodeRequire = createRequire(join(process.cwd(), 'package.json'));
     build.onResolve({ filter }, ({ path, kind }) => (kind === 'import-statement' ? { path, namespace: 'first-use' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'first-use' }, ({ path }) => ({
-      contents: `const load = () => require(${JSON.stringify(path)});
-export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
-      resolveDir: process.cwd(),
-      loader: 'js',
-    }));
+    build.onLoad({ filter: /.*/, namespace: 'first-use' }, ({ path }) => {
+      // What `import x from` an ES module gives is its default export; from CommonJS, module.exports.
+      const esModule = !isCommonJs(nodeRequire.resolve(path));
+      return {
+        contents: `let loaded;
+const real = () => {
+  loaded ??= require(${JSON.stringify(path)});
+  return ${esModule ? 'loaded.default' : 'loaded'};
+};
+export default new Proxy(function () {}, {
+  get: (_, key) => real()[key],
+  has: (_, key) => key in real(),
+  construct: (_, args) => Reflect.construct(real(), args),
+  apply: (_, self, args) => Reflect.apply(real(), self, args),
+});`,
+        resolveDir: process.cwd(),
+        loader: 'js',
+      };
+    });
   },
 };
 

@@ -133,7 +133,7 @@ describe('work the bundle leaves until it is needed', () => {
     assert.ok(got && chunksLoaded(stderr).has(got), `got's chunk (${got}) was not loaded:\n${stderr}`);
   });
 
-  it('a reconcile that pushes, for an automation without pullRequest or commitMessage, loads no pull request client, plan renderer or Handlebars, nor assert, timers/promises or perf_hooks', { timeout: 60_000 }, async () => {
+  it('a reconcile that pushes, for an automation without pullRequest or commitMessage, loads no pull request client, plan renderer or Handlebars, nor assert, timers/promises, perf_hooks or dns', { timeout: 60_000 }, async () => {
     const [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
     try {
       const image = `${registry.host}/acme/app`;
@@ -154,10 +154,11 @@ automations: [{ name: fleet, git: { url: ${url} } }]
       assert.equal(status, 0, stdout + stderr);
       assert.match(stdout, /fleet: pushed [0-9a-f]{12} to main/);
       // Nor the built-ins a run without retries or a closing log stream does not use, nor perf_hooks
-      // (the `performance` global: durations are read from process.hrtime, src/monotonic-ms.ts).
+      // (the `performance` global: durations are read from process.hrtime, src/monotonic-ms.ts), nor
+      // dns (got's cacheable-lookup, for a dnsCache option tagpilot does not set).
       const builtins = JSON.parse(/builtins: (.*)\n/.exec(stderr)?.[1] ?? 'null') as string[] | null;
       assert.ok(builtins && builtins.some((m) => m.endsWith(' http')), `reconcile loaded http: ${stderr.slice(-2000)}`);
-      const unwanted = ['assert', 'timers/promises', 'perf_hooks', 'internal/perf/performance'];
+      const unwanted = ['assert', 'timers/promises', 'perf_hooks', 'internal/perf/performance', 'dns'];
       assert.deepEqual(builtins.filter((m) => unwanted.some((name) => m.endsWith(` ${name}`))), []);
       assert.match(await git.readFile('fleet', 'main', 'app.yaml'), /:1\.1\.0 /);
       const loaded = chunksLoaded(stderr);
@@ -244,6 +245,27 @@ console.log(JSON.stringify({ onLoad, afterPass, failure, strictFailure }));
       failure: { name: 'AssertionError', code: 'ERR_ASSERTION', message: 'the value must be true' },
       strictFailure: 'ERR_ASSERTION',
     });
+  });
+
+  it("got's cacheable-lookup, bundled as scripts/build.mjs bundles it, loads (and loads dns) when first constructed", async () => {
+    const entry = join(dir, 'constructs-lookup.mjs');
+    writeFileSync(entry, "import CacheableLookup from 'cacheable-lookup';\nexport const make = () => new CacheableLookup();\n");
+    const bundle = join(dir, 'constructs-lookup-bundle.cjs');
+    const buildScript = '../../scripts/build.mjs';
+    const { loadedOnFirstUse } = (await import(buildScript)) as { loadedOnFirstUse: Plugin };
+    // Resolved from this checkout's node_modules, as the build resolves got's import.
+    await esbuild({ entryPoints: [entry], outfile: bundle, bundle: true, format: 'cjs', platform: 'node', nodePaths: [join(process.cwd(), 'node_modules')], plugins: [loadedOnFirstUse], logLevel: 'error' });
+    const probe = `
+const before = new Set(process.moduleLoadList);
+const loadedDns = () => process.moduleLoadList.some((m) => !before.has(m) && m === 'NativeModule dns');
+const { make } = require(${JSON.stringify(bundle)});
+const onLoad = loadedDns();
+const lookup = make();
+console.log(JSON.stringify({ onLoad, afterNew: loadedDns(), lookup: typeof lookup.lookup, servers: Array.isArray(lookup.servers) }));
+`;
+    const run = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { onLoad: false, afterNew: true, lookup: 'function', servers: true });
   });
 
   it("a reconcile resolves the bundle's imports of its own chunks itself, each to the chunk's real path", async () => {

@@ -85,6 +85,43 @@ async function runLoggingLoads(args: string[], stderrFile: string): Promise<{ st
   }
 }
 
+/** What probeBundled builds and runs. */
+interface BundleProbe {
+  /** Which of scripts/build.mjs's plugins bundles `source`. */
+  plugin: 'builtinsByRequire' | 'loadedOnFirstUse';
+  /** Where `source` is written; the bundle goes beside it. */
+  file: string;
+  source: string;
+  /** The Node built-in whose loading `loaded()` reports. */
+  builtin: string;
+  /** A function body run with the bundle required as `bundle`; what it returns is the result. */
+  probe: string;
+}
+
+/**
+ * Bundles `source` (CommonJS, packages resolved from this checkout's node_modules as the build
+ * resolves them) with one of scripts/build.mjs's plugins, and runs `probe` in a fresh node, where
+ * `loaded()` says whether `builtin` has loaded since the bundle's require began. The script is
+ * imported by a variable: the .mjs has no type declarations.
+ */
+async function probeBundled({ plugin, file, source, builtin, probe }: BundleProbe): Promise<unknown> {
+  writeFileSync(file, source);
+  const bundle = file.replace(/\.[cm]?js$/, '-bundle.cjs');
+  const buildScript = '../../scripts/build.mjs';
+  const plugins = (await import(buildScript)) as Record<BundleProbe['plugin'], Plugin>;
+  const nodePaths = [join(process.cwd(), 'node_modules')];
+  await esbuild({ entryPoints: [file], outfile: bundle, bundle: true, format: 'cjs', platform: 'node', nodePaths, plugins: [plugins[plugin]], logLevel: 'error' });
+  const script = `
+const before = new Set(process.moduleLoadList);
+const loaded = () => process.moduleLoadList.some((m) => !before.has(m) && m === ${JSON.stringify(`NativeModule ${builtin}`)});
+const bundle = require(${JSON.stringify(bundle)});
+console.log(JSON.stringify((() => {${probe}})()));
+`;
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout);
+}
+
 /** The bundle's chunks Node's compile cache says it loaded (NODE_DEBUG_NATIVE=COMPILE_CACHE on stderr). */
 const chunksLoaded = (stderr: string): Set<string> => new Set([...stderr.matchAll(/for ESM (file:\S+?\.js)/g)].map(([, url]) => url!));
 
@@ -215,30 +252,23 @@ console.log(JSON.stringify(failed));
   });
 
   it("a bundled package's require('assert') loads assert at its first call, and fails as assert does", async () => {
-    const source = join(dir, 'requires-assert.cjs');
-    writeFileSync(source, "const assert = require('assert');\nexports.check = (value) => assert(value, 'the value must be true');\nexports.strict = () => assert.strict.equal(1, 2);\n");
-    const bundle = join(dir, 'requires-assert-bundle.cjs');
-    // A package's file bundled with scripts/build.mjs's plugin, which gives it the stand-in (a CommonJS
-    // module in the ES module bundle too). Imported by a variable: the .mjs has no type declarations.
-    const buildScript = '../../scripts/build.mjs';
-    const { builtinsByRequire } = (await import(buildScript)) as { builtinsByRequire: Plugin };
-    await esbuild({ entryPoints: [source], outfile: bundle, bundle: true, format: 'cjs', platform: 'node', plugins: [builtinsByRequire], logLevel: 'error' });
-    const probe = `
-const before = new Set(process.moduleLoadList);
-const loadedAssert = () => process.moduleLoadList.some((m) => !before.has(m) && m === 'NativeModule assert');
-const { check, strict } = require(${JSON.stringify(bundle)});
-const onLoad = loadedAssert();
+    // A package's file: the stand-in is a CommonJS module in the ES module bundle too.
+    const seen = await probeBundled({
+      plugin: 'builtinsByRequire',
+      file: join(dir, 'requires-assert.cjs'),
+      source: "const assert = require('assert');\nexports.check = (value) => assert(value, 'the value must be true');\nexports.strict = () => assert.strict.equal(1, 2);\n",
+      builtin: 'assert',
+      probe: `const { check, strict } = bundle;
+const onLoad = loaded();
 check(true);
-const afterPass = loadedAssert();
+const afterPass = loaded();
 let failure;
 try { check(false); } catch (err) { failure = { name: err.name, code: err.code, message: err.message }; }
 let strictFailure;
 try { strict(); } catch (err) { strictFailure = err.code; }
-console.log(JSON.stringify({ onLoad, afterPass, failure, strictFailure }));
-`;
-    const run = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), {
+return { onLoad, afterPass, failure, strictFailure };`,
+    });
+    assert.deepEqual(seen, {
       onLoad: false,
       // The real assert decides, so the first call loads it, passing or not.
       afterPass: true,
@@ -248,24 +278,16 @@ console.log(JSON.stringify({ onLoad, afterPass, failure, strictFailure }));
   });
 
   it("got's cacheable-lookup, bundled as scripts/build.mjs bundles it, loads (and loads dns) when first constructed", async () => {
-    const entry = join(dir, 'constructs-lookup.mjs');
-    writeFileSync(entry, "import CacheableLookup from 'cacheable-lookup';\nexport const make = () => new CacheableLookup();\n");
-    const bundle = join(dir, 'constructs-lookup-bundle.cjs');
-    const buildScript = '../../scripts/build.mjs';
-    const { loadedOnFirstUse } = (await import(buildScript)) as { loadedOnFirstUse: Plugin };
-    // Resolved from this checkout's node_modules, as the build resolves got's import.
-    await esbuild({ entryPoints: [entry], outfile: bundle, bundle: true, format: 'cjs', platform: 'node', nodePaths: [join(process.cwd(), 'node_modules')], plugins: [loadedOnFirstUse], logLevel: 'error' });
-    const probe = `
-const before = new Set(process.moduleLoadList);
-const loadedDns = () => process.moduleLoadList.some((m) => !before.has(m) && m === 'NativeModule dns');
-const { make } = require(${JSON.stringify(bundle)});
-const onLoad = loadedDns();
-const lookup = make();
-console.log(JSON.stringify({ onLoad, afterNew: loadedDns(), lookup: typeof lookup.lookup, servers: Array.isArray(lookup.servers) }));
-`;
-    const run = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { onLoad: false, afterNew: true, lookup: 'function', servers: true });
+    const seen = await probeBundled({
+      plugin: 'loadedOnFirstUse',
+      file: join(dir, 'constructs-lookup.mjs'),
+      source: "import CacheableLookup from 'cacheable-lookup';\nexport const make = () => new CacheableLookup();\n",
+      builtin: 'dns',
+      probe: `const onLoad = loaded();
+const lookup = bundle.make();
+return { onLoad, afterNew: loaded(), lookup: typeof lookup.lookup, servers: Array.isArray(lookup.servers) };`,
+    });
+    assert.deepEqual(seen, { onLoad: false, afterNew: true, lookup: 'function', servers: true });
   });
 
   it("a reconcile resolves the bundle's imports of its own chunks itself, each to the chunk's real path", async () => {

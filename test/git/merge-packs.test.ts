@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GitRepository } from '../../src/git/git-repository.js';
 import { packIndexOids } from '../../src/git/merge-packs.js';
-import { HUMAN_AUTHOR, startGitServer } from '../helpers/git-server.js';
+import { HUMAN_AUTHOR, withGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
@@ -27,9 +27,7 @@ const git = async (gitdir: string, ...args: string[]) => (await runCommand('git'
 
 describe('merging the packs of a kept clone', () => {
   it('merges fetched packs and loose objects into one pack past maxPacks, keeping the clone it downloaded', async () => {
-    const server = await startGitServer();
-    const dir = await makeTempDir('merge-packs');
-    try {
+    await withGitServer('merge-packs', async (server, dir) => {
       const url = await server.createRepo('fleet', FILES);
       const gitdir = join(dir, 'clone');
       let repo = new GitRepository(gitdir, url, { maxPacks: 2 });
@@ -66,16 +64,11 @@ describe('merging the packs of a kept clone', () => {
       assert.equal(clone, 'reused');
       const { files } = await again.listFiles(head, ['apps'], () => true);
       assert.equal(Buffer.from(await again.readBlob(files.find((f) => f.path === 'apps/app.yaml')!.oid)).toString('utf8'), marked('9.3.0'));
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   });
 
   it('clones afresh once what was fetched since outweighs the clone it downloaded', async () => {
-    const server = await startGitServer();
-    const dir = await makeTempDir('merge-packs');
-    try {
+    await withGitServer('merge-packs', async (server, dir) => {
       const url = await server.createRepo('fleet', FILES);
       const gitdir = join(dir, 'clone');
       const repo = new GitRepository(gitdir, url, { maxPacks: 2 });
@@ -89,10 +82,7 @@ describe('merging the packs of a kept clone', () => {
       // The third fetch left three packs (> maxPacks); the two fetched ones outweigh the first.
       assert.deepEqual(states, ['missing', 'reused', 'reused', 'compacted']);
       assert.equal((await packsIn(gitdir)).length, 1, 'one fresh pack');
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   });
 
   it('reads the object ids of a pack index as git show-index does, and refuses anything else', async () => {

@@ -18,7 +18,7 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { createLogger } from '../../src/log.js';
 import type { ImagePick } from '../../src/update/apply-setters.js';
 import { humanCommitThenRejectHook, rejectingHook } from '../helpers/git-scripts.js';
-import { HUMAN_AUTHOR, startGitServer, type TestGitServer } from '../helpers/git-server.js';
+import { HUMAN_AUTHOR, startGitServer, withGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
@@ -574,9 +574,7 @@ describe('runAutomation with credentials', () => {
 
 describe('GitRepository push', () => {
   it('does not overwrite a branch that moved since the fetch unless told to force', async () => {
-    const server = await startGitServer();
-    const dir = await makeTempDir('push');
-    try {
+    await withGitServer('push', async (server, dir) => {
       const url = await server.createRepo('fleet', FILES);
       const repo = new GitRepository(join(dir, 'clone'), url);
       const { head } = await repo.fetchHead('main');
@@ -590,18 +588,13 @@ describe('GitRepository push', () => {
 
       assert.equal((await repo.push(commit, 'review', { force: true })).outcome, 'pushed');
       assert.equal((await server.log('fleet', 'review'))[0]!.sha, commit);
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   });
 });
 
 describe('GitRepository onRequest', () => {
   it('is told of each request as it starts: a fetch and a push each ask once (GET) and then send (POST)', async () => {
-    const server = await startGitServer();
-    const dir = await makeTempDir('on-request');
-    try {
+    await withGitServer('on-request', async (server, dir) => {
       const url = await server.createRepo('fleet', FILES);
       const methods: string[] = [];
       const repo = new GitRepository(join(dir, 'clone'), url, { onRequest: (method) => methods.push(method) });
@@ -610,18 +603,13 @@ describe('GitRepository onRequest', () => {
       const commit = await repo.writeCommit(head, new Map([['apps/app.yaml', marked('6.0.0')]]), 'edit', HUMAN_AUTHOR);
       assert.equal((await repo.push(commit, 'main')).outcome, 'pushed');
       assert.deepEqual(methods, ['GET', 'POST', 'GET', 'POST']);
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   });
 });
 
 describe('GitRepository writeCommit', () => {
   it('changes files at any depth and leaves every other path as it was', async () => {
-    const server = await startGitServer();
-    const dir = await makeTempDir('write-commit');
-    try {
+    await withGitServer('write-commit', async (server, dir) => {
       const deep = { 'deep/a/b/c.yaml': marked('1.0.0'), 'deep/a/b/d.yaml': 'kind: Other\n', 'deep/a/e.yaml': marked('1.0.0'), 'deep/f.yaml': 'f\n' };
       const url = await server.createRepo('fleet', { ...FILES, ...deep });
       const repo = new GitRepository(join(dir, 'clone'), url);
@@ -643,19 +631,14 @@ describe('GitRepository writeCommit', () => {
       assert.deepEqual(changed, [...edits.keys()].sort());
       for (const [path, text] of edits) assert.equal(await server.readFile('fleet', 'main', path), text);
       await runCommand('git', ['--git-dir', server.repoPath('fleet'), 'fsck', '--strict', '--no-dangling']);
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   });
 });
 
 describe('GitRepository push: what is sent', () => {
   /** A clone of a 150-file repository, one edit committed, and how many objects the server gained from pushing it to `branch`. */
   async function pushOneEdit(branch: string, force: boolean): Promise<{ inPack: boolean; added: number }> {
-    const server = await startGitServer();
-    const dir = await makeTempDir('push-pack');
-    try {
+    return withGitServer('push-pack', async (server, dir) => {
       // More files than http-backend's unpackLimit (100): a push of the whole tree would be kept as a pack.
       const files = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`apps/svc-${i}.yaml`, `kind: Service\nname: svc-${i}\n`]));
       const url = await server.createRepo('fleet', { ...files, 'apps/app.yaml': marked('1.0.0') });
@@ -671,10 +654,7 @@ describe('GitRepository push: what is sent', () => {
       assert.equal((await server.log('fleet', branch))[0]!.sha, commit);
       const after = await objects();
       return { inPack: after['in-pack'] !== before['in-pack'], added: Number(after.count) - Number(before.count) };
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   }
 
   it('sends only the objects the commit adds to the checkout branch', async () => {
@@ -691,9 +671,7 @@ describe('GitRepository push: what is sent', () => {
 describe('GitRepository pack housekeeping', () => {
   it('rebuilds the clone as one pack once too many packs piled up and they outweigh its own', async () => {
     // FILES make a pack smaller than what two runs add: merging (test/git/merge-packs.test.ts) would keep more than cloning again.
-    const server = await startGitServer();
-    const dir = await makeTempDir('packs');
-    try {
+    await withGitServer('packs', async (server, dir) => {
       const url = await server.createRepo('fleet', FILES);
       const repo = new GitRepository(join(dir, 'clone'), url, { maxPacks: 2 });
       const states: string[] = [];
@@ -708,10 +686,7 @@ describe('GitRepository pack housekeeping', () => {
       const packs = (await readdir(join(dir, 'clone', 'objects', 'pack'))).filter((f) => f.endsWith('.pack'));
       assert.ok(packs.length <= 4, `packs: ${packs.length}`);
       assert.equal(await server.readFile('fleet', 'main', 'apps/app.yaml'), marked('9.3.0'));
-    } finally {
-      await server.stop();
-      await removeTempDir(dir);
-    }
+    });
   });
 });
 

@@ -74,6 +74,18 @@ export const HUMAN_AUTHOR: GitIdentity = { name: 'Human Dev', email: 'human@exam
 
 const OUTPUT_LIMIT = 64 * 1024;
 
+/** Runs `work` with a new git server and a temporary folder (named by `prefix`), and stops and removes both after, however it ends. */
+export async function withGitServer<T>(prefix: string, work: (server: TestGitServer, dir: string) => Promise<T>): Promise<T> {
+  const server = await startGitServer();
+  const dir = await makeTempDir(prefix);
+  try {
+    return await work(server, dir);
+  } finally {
+    await server.stop();
+    await removeTempDir(dir);
+  }
+}
+
 export async function startGitServer(options: StartGitServerOptions = {}): Promise<TestGitServer> {
   const root = await makeTempDir('git');
   const home = join(root, '.home');

@@ -13,8 +13,10 @@ export interface GitdirFs {
   promises: typeof disk;
 }
 
+/** A loose object's folder under objects/ (its id's first two hex digits), and its file's name in it (the other 38). */
+export const LOOSE_FANOUT = /^[0-9a-f]{2}$/;
+export const LOOSE_NAME = /^[0-9a-f]{38}$/;
 const LOOSE_OBJECT = /^([0-9a-f]{2})\/([0-9a-f]{38})$/;
-const FANOUT = /^[0-9a-f]{2}$/;
 /** Bytes of written objects kept for reading back (a run writes a few dozen small ones); past this, new ones are read from disk. */
 const WRITTEN_LIMIT = 8 * 1024 * 1024;
 const NO_PATH = new TypeError('path must be a string');
@@ -93,7 +95,7 @@ export function createGitdirFs(gitdir: string): GitdirFs {
       if (dir.startsWith(path) || path.startsWith(dir)) loose.delete(fanout);
     }
     // A fan-out folder removed (a merge of packs empties them): which exist is read again when next asked.
-    if (path.startsWith(objectsDir) && FANOUT.test(path.slice(objectsDir.length))) fanouts = undefined;
+    if (path.startsWith(objectsDir) && LOOSE_FANOUT.test(path.slice(objectsDir.length))) fanouts = undefined;
   };
 
   // isomorphic-git probes a missing loose object on every object read and throws the error away;

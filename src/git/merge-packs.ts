@@ -6,7 +6,7 @@
 // pack outweighs the clone's own (the largest), fetching afresh is cheaper than keeping them, and the
 // caller clones again: what is downloaded again is at most about what was fetched since.
 import git from 'isomorphic-git';
-import type { GitdirFs } from './gitdir-fs.js';
+import { LOOSE_FANOUT, LOOSE_NAME, type GitdirFs } from './gitdir-fs.js';
 
 /** isomorphic-git's `fs` option, as git-repository.ts passes it. */
 type GitFs = Parameters<typeof git.packObjects>[0]['fs'];
@@ -20,8 +20,6 @@ export interface CloneObjects {
 }
 
 const PACK_INDEX_MAGIC = 0xff744f63;
-const LOOSE_FANOUT = /^[0-9a-f]{2}$/;
-const LOOSE_NAME = /^[0-9a-f]{38}$/;
 
 /**
  * Merges every pack but the largest, and every loose object, into one new pack; 'outgrown' (nothing

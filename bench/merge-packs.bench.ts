@@ -8,9 +8,9 @@
 // (it asks for no thin pack), ~220 KB a run, and a clone of 430 KB is cheaper to download again than
 // to keep: there the merge declines and the clone is made afresh, as before.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { GitRepository, MAX_PACKS } from '../src/git/git-repository.js';
+import { GitRepository, MAX_PACKS, packsAndCommits } from '../src/git/git-repository.js';
 import { HUMAN_AUTHOR, startGitServer } from '../test/helpers/git-server.js';
 import { makeTempDir, removeTempDir } from '../test/helpers/temp-dir.js';
 import { onTmpfs } from './reconcile-fixture.js';
@@ -19,12 +19,6 @@ import { time } from './git.bench.js';
 
 const FILES = 2_000;
 const FOLDERS = 40;
-
-/** Packs plus commits written in the clone: past MAX_PACKS, its next fetch merges them. */
-async function packsAndCommits(gitdir: string): Promise<number> {
-  const packs = (await readdir(join(gitdir, 'objects', 'pack'))).filter((name) => name.endsWith('.pack')).length;
-  return packs + (Number.parseInt(await readFile(join(gitdir, 'tagpilot-commits-written'), 'utf8').catch(() => '0'), 10) || 0);
-}
 
 export const run: Benchmark = async () => {
   const { scratch, server } = await onTmpfs(async () => ({ scratch: await makeTempDir('bench-merge-packs'), server: await startGitServer() }));
@@ -37,7 +31,7 @@ export const run: Benchmark = async () => {
     for (let i = 0; merging === undefined && i < 2 * MAX_PACKS; i++) {
       // Each run in a new instance, as each `tagpilot reconcile` is a new process.
       const repo = new GitRepository(gitdir, url);
-      const due = i > 0 && (await packsAndCommits(gitdir)) > MAX_PACKS;
+      const due = i > 0 && (await packsAndCommits(gitdir, fs)) > MAX_PACKS;
       let fetched: { head: string; clone: string } | undefined;
       const ms = await time(async () => {
         fetched = await repo.fetchHead('main');

@@ -293,8 +293,7 @@ export class GitRepository {
     if (origin !== this.remote) return 'other-remote';
     try {
       await git.resolveRef({ ...this.base, ref: 'HEAD' });
-      const packs = (await this.fs.promises.readdir(`${this.gitdir}/objects/pack`)).filter((f) => f.endsWith('.pack'));
-      if (packs.length + (await this.commitsWritten()) > (this.options.maxPacks ?? MAX_PACKS)) return 'compacted';
+      if ((await packsAndCommits(this.gitdir, this.fs.promises)) > (this.options.maxPacks ?? MAX_PACKS)) return 'compacted';
       return 'reused';
     } catch {
       return 'corrupt';
@@ -497,7 +496,7 @@ export class GitRepository {
       throw corrupt(err);
     }
     const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
-    await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await this.commitsWritten()) + 1}\n`)));
+    await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await commitsWritten(this.gitdir)) + 1}\n`)));
     this.added.set(oid, [...added, oid]);
     return oid;
   }
@@ -535,11 +534,6 @@ export class GitRepository {
     const { tree } = await git.readTree({ ...this.base, oid });
     this.trees.set(oid, tree);
     return tree;
-  }
-
-  private async commitsWritten(): Promise<number> {
-    const text = await readFile(`${this.gitdir}/${WRITTEN_FILE}`, 'utf8').catch(() => '0');
-    return Number.parseInt(text, 10) || 0;
   }
 
   /** A commit's parents, tree and message, or null when the clone does not have it (shallow, or never fetched). */
@@ -649,6 +643,18 @@ export class GitRepository {
       throw corrupt(err);
     }
   }
+}
+
+/** A kept clone's packs plus the commits written into it since it was made or merged: what MAX_PACKS bounds. */
+export async function packsAndCommits(gitdir: string, fs: Pick<GitdirFs['promises'], 'readdir'>): Promise<number> {
+  const packs = (await fs.readdir(`${gitdir}/objects/pack`)).filter((f) => f.endsWith('.pack'));
+  return packs.length + (await commitsWritten(gitdir));
+}
+
+/** How many commits writeCommit has made in the clone at `gitdir` since it was made or merged. */
+async function commitsWritten(gitdir: string): Promise<number> {
+  const text = await readFile(`${gitdir}/${WRITTEN_FILE}`, 'utf8').catch(() => '0');
+  return Number.parseInt(text, 10) || 0;
 }
 
 /** The `fs` option's type: isomorphic-git's typings leave out its own FileSystem, which it accepts. */

@@ -18,6 +18,8 @@ import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
 import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { mergeSmallPacks } from './merge-packs.js';
+import { gitObject, readLooseObject, treeObject, type GitObject } from './git-objects.js';
+import { buildPack, type BuiltPack } from './write-pack.js';
 import { remoteFailure } from './remote-failure.js';
 import { RequestsAhead } from './requests-ahead.js';
 import { parseSshRemote } from './ssh-remote.js';
@@ -90,9 +92,9 @@ export const CORRUPT_CLONE = 'GIT_CLONE_CORRUPT';
  */
 export const HISTORY_DEPTH = 50;
 /**
- * Every fetch that brings something adds a pack, and every commit we write leaves its objects loose
- * (isomorphic-git writes objects one file each). Past this many of the two together they are merged
- * into one pack (merge-packs.ts), or the clone is made afresh once they outweigh its own pack.
+ * Every fetch that brings something adds a pack, and so does every commit we write (write-pack.ts).
+ * Past this many they are merged into one pack (merge-packs.ts), or the clone is made afresh once
+ * they outweigh its own pack.
  */
 export const MAX_PACKS = 24;
 
@@ -102,7 +104,10 @@ const TREE_MODE = '040000';
 const SYMLINK_MODE = 0o120000;
 /** Written last by a clone: a gitdir without it is an interrupted clone, rebuilt. */
 const ORIGIN_FILE = 'tagpilot-origin';
-/** How many commits we wrote into this clone: their loose objects count towards MAX_PACKS. */
+/**
+ * How many commits an earlier tagpilot wrote into this clone as loose objects, one file each: they
+ * count towards MAX_PACKS until a merge packs them and removes this file. Nothing writes it now.
+ */
 const WRITTEN_FILE = 'tagpilot-commits-written';
 
 export interface GitRepositoryOptions {
@@ -153,8 +158,11 @@ export class GitRepository {
   private readonly commits = new Map<string, HistoryCommit>();
   /** Trees read so far, by id: writeCommit rewrites the folders listFiles read without reading them again. */
   private readonly trees = new Map<string, TreeEntry[]>();
-  /** Commit → every object writeCommit made for it (its new blobs and trees, and itself): what a push of it sends. */
-  private readonly added = new Map<string, string[]>();
+  /**
+   * Commit → every object writeCommit made for it (its new blobs and trees, and itself) and the pack
+   * it stored them in: what a push of it sends, as it is.
+   */
+  private readonly added = new Map<string, { objects: string[]; pack: Buffer }>();
   /** The branch the last fetch moved to: pushing our commit there moves the local ref along. */
   private fetchedBranch: string | undefined;
 
@@ -278,7 +286,7 @@ export class GitRepository {
     // Indexes of removed packs would stay in memory for nothing; the others load again on first use.
     this.cache = {};
     const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
-    await this.local(() => withPath(writtenFile, writeFile(writtenFile, '0\n')));
+    await this.local(() => withPath(writtenFile, rm(writtenFile, { force: true })));
     return 'reused';
   }
 
@@ -292,8 +300,10 @@ export class GitRepository {
     }
     if (origin !== this.remote) return 'other-remote';
     try {
-      await git.resolveRef({ ...this.base, ref: 'HEAD' });
-      if ((await packsAndCommits(this.gitdir, this.fs.promises)) > (this.options.maxPacks ?? MAX_PACKS)) return 'compacted';
+      // The head must read. A damaged store is met here, before a fetch that finds nothing it can use
+      // asks for everything again, and the objects read from that pack never touch the damaged ones.
+      if (!(await this.readCommit(await git.resolveRef({ ...this.base, ref: 'HEAD' })))) return 'corrupt';
+      if ((await packsAndLooseCommits(this.gitdir, this.fs.promises)) > (this.options.maxPacks ?? MAX_PACKS)) return 'compacted';
       return 'reused';
     } catch {
       return 'corrupt';
@@ -466,14 +476,6 @@ export class GitRepository {
   ): Promise<string> {
     const parentCommit = await this.readCommit(parent);
     if (!parentCommit) throw corrupt(new Error(`commit ${parent} is missing`));
-    const added: string[] = [];
-    const tree = await this.local(async () => {
-      const written = await Promise.all(
-        [...files].map(async ([path, text]) => [path, await git.writeBlob({ fs: this.gitFs, gitdir: this.gitdir, blob: Buffer.from(text, 'utf8') })] as const),
-      );
-      added.push(...written.map(([, oid]) => oid));
-      return this.rewriteTree(parentCommit.tree, '', new Map(written), foldersOf(files.keys()), added);
-    });
     const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
     let signingFailure: { err: unknown } | undefined;
     const signing = signer && {
@@ -487,30 +489,50 @@ export class GitRepository {
         }
       },
     };
-    let oid: string;
+    // The blobs and trees are made here and the commit by isomorphic-git (which signs it), held in
+    // memory instead of written as a file; all are stored as one pack (write-pack.ts).
+    const objects = new Map<string, GitObject>();
+    const add = (object: GitObject): string => (objects.set(object.oid, object), object.oid);
+    const blobs = new Map([...files].map(([path, text]) => [path, add(gitObject('blob', Buffer.from(text, 'utf8')))]));
+    const tree = await this.local(() => this.rewriteTree(parentCommit.tree, '', blobs, foldersOf(files.keys()), add));
+    let made: { result: string; objects: Map<string, Buffer> };
     try {
-      oid = await git.commit({ ...this.base, message, author: person, committer: person, tree, parent: [parent], noUpdateBranch: true, ...signing });
+      made = await this.fs.holdingObjects(() =>
+        git.commit({ ...this.base, message, author: person, committer: person, tree, parent: [parent], noUpdateBranch: true, ...signing }),
+      );
     } catch (err) {
       // A key that will not sign is not a damaged clone.
       if (signingFailure) throw signingFailure.err;
       throw corrupt(err);
     }
-    const writtenFile = `${this.gitdir}/${WRITTEN_FILE}`;
-    await this.local(async () => withPath(writtenFile, writeFile(writtenFile, `${(await commitsWritten(this.gitdir)) + 1}\n`)));
-    this.added.set(oid, [...added, oid]);
+    const oid = made.result;
+    const pack = await this.local(async () => {
+      for (const [id, loose] of made.objects) add(readLooseObject(id, loose));
+      const built = buildPack(objects.values());
+      await this.storePack(built);
+      return built.pack;
+    });
+    this.added.set(oid, { objects: [...objects.keys()], pack });
     return oid;
+  }
+
+  /** Writes a pack and then its index: isomorphic-git and git read a pack through its index, so a pack cut short is never read. */
+  private async storePack({ name, pack, index }: BuiltPack): Promise<void> {
+    const packDir = `${this.gitdir}/objects/pack`;
+    await this.fs.promises.writeFile(`${packDir}/${name}.pack`, pack);
+    await this.fs.promises.writeFile(`${packDir}/${name}.idx`, index);
   }
 
   /**
    * Rebuilds the tree at `prefix` with new blob ids; only `folders` (those holding a changed file)
-   * are rebuilt, the others keep their tree as it is. Every tree it writes is added to `added`.
+   * are rebuilt, the others keep their tree as it is. Every tree it makes goes to `add`.
    */
   private async rewriteTree(
     treeOid: string,
     prefix: string,
     blobs: ReadonlyMap<string, string>,
     folders: ReadonlySet<string>,
-    added: string[],
+    add: (object: GitObject) => string,
   ): Promise<string> {
     const tree = await this.readTree(treeOid);
     const entries = await Promise.all(
@@ -518,13 +540,11 @@ export class GitRepository {
         const path = prefix ? `${prefix}/${entry.path}` : entry.path;
         const blob = blobs.get(path);
         if (blob) return { ...entry, oid: blob };
-        if (entry.mode === TREE_MODE && folders.has(path)) return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, folders, added) };
+        if (entry.mode === TREE_MODE && folders.has(path)) return { ...entry, oid: await this.rewriteTree(entry.oid, path, blobs, folders, add) };
         return entry;
       }),
     );
-    const oid = await git.writeTree({ fs: this.gitFs, gitdir: this.gitdir, tree: entries });
-    added.push(oid);
-    return oid;
+    return add(treeObject(entries));
   }
 
   /** A tree's entries; kept for the life of this instance (a tree id names its entries for ever). */
@@ -588,13 +608,13 @@ export class GitRepository {
   /**
    * Pushes `commit` (made by this instance's writeCommit) to `remoteBranch`. Without `force` only a
    * fast-forward of the branch from the commit we built on is sent; anything else is 'rejected'
-   * before any object is packed. The pack holds the objects writeCommit made: the commit was built
-   * on one fetched from this remote, which has everything else.
+   * before anything is sent. What is sent is the pack writeCommit stored: the commit was built on one
+   * fetched from this remote, which has everything else.
    */
   async push(commit: string, remoteBranch: string, options: { force?: boolean } = {}): Promise<PushResult> {
     const written = await this.readCommit(commit);
-    const objects = this.added.get(commit);
-    if (!written || !objects) throw new Error(`commit ${commit} was not written by this clone of ${this.remote}`);
+    const added = this.added.get(commit);
+    if (!written || !added) throw new Error(`commit ${commit} was not written by this clone of ${this.remote}`);
     const force = options.force ?? false;
     let refusal: string | undefined;
     const remoteSaid: string[] = [];
@@ -605,7 +625,8 @@ export class GitRepository {
         ref: commit,
         remoteRef: `refs/heads/${remoteBranch}`,
         force,
-        objects,
+        objects: added.objects,
+        packfile: added.pack,
         onMessage: (line) => void remoteSaid.push(line.trim()),
         onPrePush: ({ remoteRef }) => {
           if (force || remoteRef.oid === commit || remoteRef.oid === written.parents[0]) return true;
@@ -645,14 +666,14 @@ export class GitRepository {
   }
 }
 
-/** A kept clone's packs plus the commits written into it since it was made or merged: what MAX_PACKS bounds. */
-export async function packsAndCommits(gitdir: string, fs: Pick<GitdirFs['promises'], 'readdir'>): Promise<number> {
+/** A kept clone's packs, plus the commits an earlier tagpilot left loose in it (WRITTEN_FILE): what MAX_PACKS bounds. */
+export async function packsAndLooseCommits(gitdir: string, fs: Pick<GitdirFs['promises'], 'readdir'>): Promise<number> {
   const packs = (await fs.readdir(`${gitdir}/objects/pack`)).filter((f) => f.endsWith('.pack'));
-  return packs.length + (await commitsWritten(gitdir));
+  return packs.length + (await looseCommits(gitdir));
 }
 
-/** How many commits writeCommit has made in the clone at `gitdir` since it was made or merged. */
-async function commitsWritten(gitdir: string): Promise<number> {
+/** How many commits an earlier tagpilot left loose in the clone at `gitdir`. */
+async function looseCommits(gitdir: string): Promise<number> {
   const text = await readFile(`${gitdir}/${WRITTEN_FILE}`, 'utf8').catch(() => '0');
   return Number.parseInt(text, 10) || 0;
 }

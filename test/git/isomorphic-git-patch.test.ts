@@ -1,6 +1,6 @@
 // patches/isomorphic-git+1.44.11.patch swaps isomorphic-git's Node build onto Node's zlib and
 // SHA-1, fixes slow paths and two wrong ones in indexing a pack, skips a fetch's request when there
-// is nothing to bring, and adds the onIndexedObject hook and push's `objects` (patches/README.md).
+// is nothing to bring, and adds the onIndexedObject hook and push's `objects` and `packfile` (patches/README.md).
 // These check that npm applied it, and that what the patched code writes, reads and reports is
 // exactly what git has.
 import assert from 'node:assert/strict';
@@ -349,6 +349,24 @@ describe('isomorphic-git patch', () => {
       assert.equal(serverHead(), head);
       await push([blob, tree, commit]);
       assert.equal(serverHead(), commit);
+      execFileSync('git', ['--git-dir', server.repoPath('hook'), 'fsck', '--strict', '--no-dangling']);
+    });
+
+    it('push sends the pack it is given (`packfile`) as it is, instead of packing the objects again', async () => {
+      const serverHead = () => execFileSync('git', ['--git-dir', server.repoPath('hook'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
+      const head = serverHead();
+      const { commit: parent } = await git.readCommit({ fs, gitdir: clone, oid: head });
+      const blob = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('pushed in a given pack\n') });
+      const { tree: entries } = await git.readTree({ fs, gitdir: clone, oid: parent.tree });
+      const tree = await git.writeTree({ fs, gitdir: clone, tree: [...entries, { mode: '100644', path: 'GIVEN.md', oid: blob, type: 'blob' }] });
+      const author = { name: 't', email: 't@example.test', timestamp: 1_700_000_100, timezoneOffset: 0 };
+      const commit = await git.writeCommit({ fs, gitdir: clone, commit: { message: 'given\n', tree, parent: [head], author, committer: author } });
+      // One object more than `objects` names: only a pack sent as it is brings it to the server.
+      const extra = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('only in the given pack\n') });
+      const packfile = execFileSync('git', ['--git-dir', clone, 'pack-objects', '--stdout', '-q'], { input: [blob, tree, commit, extra].join('\n') + '\n' });
+      await git.push({ fs, http, gitdir: clone, url, ref: commit, remoteRef: 'refs/heads/main', objects: [blob, tree, commit], packfile });
+      assert.equal(serverHead(), commit);
+      assert.equal(execFileSync('git', ['--git-dir', server.repoPath('hook'), 'cat-file', 'blob', extra], { encoding: 'utf8' }), 'only in the given pack\n');
       execFileSync('git', ['--git-dir', server.repoPath('hook'), 'fsck', '--strict', '--no-dangling']);
     });
 

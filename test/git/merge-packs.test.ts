@@ -1,6 +1,7 @@
-// Pack housekeeping of a kept clone (src/git/merge-packs.ts): the packs fetches add and the objects our
-// commits leave loose are merged into one pack locally, and the clone is downloaded again only once
-// they outweigh its own pack. Checked against git http-backend and the git CLI (fsck, show-index).
+// Pack housekeeping of a kept clone (src/git/merge-packs.ts): the packs fetches and our commits add,
+// and the loose objects an earlier tagpilot left, are merged into one pack locally, and the clone is
+// downloaded again only once they outweigh its own pack. Checked against git http-backend and the git
+// CLI (fsck, show-index).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -26,7 +27,7 @@ const looseIn = async (gitdir: string) => (await readdir(join(gitdir, 'objects')
 const git = async (gitdir: string, ...args: string[]) => (await runCommand('git', ['--git-dir', gitdir, ...args])).stdout;
 
 describe('merging the packs of a kept clone', () => {
-  it('merges fetched packs and loose objects into one pack past maxPacks, keeping the clone it downloaded', async () => {
+  it('merges fetched packs and our commits’ packs into one pack past maxPacks, keeping the clone it downloaded', async () => {
     await withGitServer('merge-packs', async (server, dir) => {
       const url = await server.createRepo('fleet', FILES);
       const gitdir = join(dir, 'clone');
@@ -64,6 +65,33 @@ describe('merging the packs of a kept clone', () => {
       assert.equal(clone, 'reused');
       const { files } = await again.listFiles(head, ['apps'], () => true);
       assert.equal(Buffer.from(await again.readBlob(files.find((f) => f.path === 'apps/app.yaml')!.oid)).toString('utf8'), marked('9.3.0'));
+    });
+  });
+
+  it('merges the loose objects an earlier tagpilot left, counting its commits until then', async () => {
+    await withGitServer('merge-packs', async (server, dir) => {
+      const url = await server.createRepo('fleet', FILES);
+      const gitdir = join(dir, 'clone');
+      await new GitRepository(gitdir, url, { maxPacks: 2 }).fetchHead('main');
+      // What an earlier version left: its commits' objects loose, and how many commits it wrote.
+      const paths = await Promise.all(
+        ['one', 'two', 'three'].map(async (name) => {
+          const path = join(dir, name);
+          await writeFile(path, `loose ${name}\n`);
+          return path;
+        }),
+      );
+      const loose = (await git(gitdir, 'hash-object', '-w', ...paths)).trim().split('\n');
+      const counter = join(gitdir, 'tagpilot-commits-written');
+      await writeFile(counter, '2\n');
+      // One pack and two loose commits: past maxPacks 2.
+      const { clone } = await new GitRepository(gitdir, url, { maxPacks: 2 }).fetchHead('main');
+      assert.equal(clone, 'reused');
+      assert.equal(await looseIn(gitdir), 0, 'no loose objects or their folders left');
+      await assert.rejects(readFile(counter), { code: 'ENOENT' }, 'the count goes with the objects it counted');
+      for (const [i, oid] of loose.entries()) assert.equal(await git(gitdir, 'cat-file', 'blob', oid), `loose ${['one', 'two', 'three'][i]}\n`);
+      await git(gitdir, 'fsck', '--no-dangling');
+      assert.equal((await packsIn(gitdir)).length, 2, 'the downloaded pack and the merged one');
     });
   });
 

@@ -11,6 +11,9 @@ const name = z.string().check(z.regex(NAME_RE, 'expected a name of lowercase let
 /** A string that is not empty. */
 const nonEmpty = () => z.string().check(z.minLength(1));
 
+/** A commit author's name or email: git records neither with `<`, `>` or a line break in it. */
+const identPart = () => nonEmpty().check(z.regex(/^[^<>\r\n\0]*$/, { message: 'must not contain <, > or a line break (git cannot record them)' }));
+
 /** An integer above 0. */
 const positiveInt = () => z.int().check(z.positive());
 
@@ -131,7 +134,7 @@ export const GitConfig = z
     branch: z._default(nonEmpty(), 'main'),
     pushBranch: z.optional(nonEmpty()),
     auth: z.optional(z.union([basicAuth, sshAuth, githubAppAuth])),
-    author: z._default(z.strictObject({ name: nonEmpty(), email: nonEmpty() }), { name: 'tagpilot', email: 'tagpilot@localhost' }),
+    author: z._default(z.strictObject({ name: identPart(), email: identPart() }), { name: 'tagpilot', email: 'tagpilot@localhost' }),
     signingKeyFile: z.optional(nonEmpty()),
   })
   .check(

@@ -1,8 +1,9 @@
 // Git objects made in memory, named by their SHA-1 as git names them (`type size\0content`): the
-// blobs and trees of a commit writeCommit builds, stored together as one pack (write-pack.ts) rather
-// than handed one by one to isomorphic-git, which would deflate each into a file of its own.
+// blobs, trees and commit writeCommit builds, stored together as one pack (write-pack.ts) rather than
+// handed one by one to isomorphic-git, which deflates each into a file of its own (and, for a commit,
+// reads HEAD, the refs, the index and the config four times first). Formats as git writes them:
+// Documentation/gitformat-signature.txt for a signed commit.
 import { createHash } from 'node:crypto';
-import * as zlib from 'node:zlib';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
@@ -19,8 +20,25 @@ export interface TreeEntryLike {
   oid: string;
 }
 
-const TYPES = new Set<string>(['blob', 'tree', 'commit', 'tag']);
+/** An author or committer: the time is UTC (`+0000`), in seconds. */
+export interface Ident {
+  name: string;
+  email: string;
+  timestamp: number;
+}
+
+/** What a commit records. */
+export interface CommitFields {
+  tree: string;
+  parents: readonly string[];
+  author: Ident;
+  committer: Ident;
+  message: string;
+}
+
 const FOLDER_MODE = '040000';
+/** What git refuses in a name or email: the brackets that delimit the email, and line breaks. */
+const IDENT_BREAKING = /[<>\n\r\0]/;
 
 /** An object and the id git gives it. */
 export function gitObject(type: ObjectType, content: Buffer): GitObject {
@@ -44,23 +62,31 @@ export function treeObject(entries: readonly TreeEntryLike[]): GitObject {
 }
 
 /**
- * The object a loose object file holds (a deflated `type size\0` header and content). A file that
- * does not inflate, or whose header is not git's, is refused rather than read as a wrong type or size.
+ * A commit's text without a signature: what a signature signs, and the commit itself when unsigned.
+ * The message as git stores it: without carriage returns or leading blank lines, one final newline.
  */
-export function readLooseObject(oid: string, loose: Uint8Array): GitObject {
-  let raw: Buffer;
-  try {
-    raw = zlib.inflateSync(loose);
-  } catch (err) {
-    throw new Error(`object ${oid} does not inflate: ${(err as Error).message}`, { cause: err });
+export function commitPayload({ tree, parents, author, committer, message }: CommitFields): string {
+  const headers = [`tree ${tree}`, ...parents.map((parent) => `parent ${parent}`), `author ${ident(author)}`, `committer ${ident(committer)}`];
+  const body = `${message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '')}\n`;
+  return `${headers.join('\n')}\n\n${body}`;
+}
+
+/**
+ * The commit object for `payload` (commitPayload's), with `signature` (armored, OpenPGP or SSH) as
+ * its gpgsig header when given: the header's first line after the name, each further line indented
+ * by one space, as git writes and `git verify-commit` reads it.
+ */
+export function commitObject(payload: string, signature?: string): GitObject {
+  if (signature === undefined) return gitObject('commit', Buffer.from(payload, 'utf8'));
+  const end = payload.indexOf('\n\n');
+  const lines = signature.replace(/\r/g, '').trim().split('\n');
+  const header = `gpgsig ${lines.join('\n ')}\n`;
+  return gitObject('commit', Buffer.from(`${payload.slice(0, end + 1)}${header}${payload.slice(end + 1)}`, 'utf8'));
+}
+
+function ident({ name, email, timestamp }: Ident): string {
+  for (const [what, value] of [['name', name], ['email', email]]) {
+    if (IDENT_BREAKING.test(value!)) throw new Error(`commit ${what} ${JSON.stringify(value)} holds <, > or a line break, which git cannot record`);
   }
-  const space = raw.indexOf(0x20);
-  const nul = raw.indexOf(0, space + 1);
-  const type = raw.toString('latin1', 0, Math.max(space, 0));
-  const size = nul > space ? raw.toString('latin1', space + 1, nul) : '';
-  const content = raw.subarray(nul + 1);
-  if (!TYPES.has(type) || !/^(0|[1-9][0-9]*)$/.test(size) || Number(size) !== content.length) {
-    throw new Error(`object ${oid} is not a git object (header ${JSON.stringify(raw.toString('latin1', 0, Math.min(Math.max(nul, 0), 32)))})`);
-  }
-  return { oid, type: type as ObjectType, content };
+  return `${name} <${email}> ${timestamp} +0000`;
 }

@@ -18,7 +18,7 @@ import { createGitdirFs, type GitdirFs } from './gitdir-fs.js';
 import { redactUrl } from './redact-url.js';
 import { localDiskFailure, withPath } from './local-disk-failure.js';
 import { mergeSmallPacks } from './merge-packs.js';
-import { gitObject, readLooseObject, treeObject, type GitObject } from './git-objects.js';
+import { commitObject, commitPayload, gitObject, treeObject, type GitObject } from './git-objects.js';
 import { buildPack, type BuiltPack } from './write-pack.js';
 import { remoteFailure } from './remote-failure.js';
 import { RequestsAhead } from './requests-ahead.js';
@@ -464,8 +464,8 @@ export class GitRepository {
   }
 
   /**
-   * Writes a commit on `parent` whose tree differs only in `files` (path → new content), signed
-   * through isomorphic-git's onSign when a signer is given. The branch refs are left alone.
+   * Writes a commit on `parent` whose tree differs only in `files` (path → new content), signed when
+   * a signer is given. The branch refs are left alone.
    */
   async writeCommit(
     parent: string,
@@ -476,43 +476,18 @@ export class GitRepository {
   ): Promise<string> {
     const parentCommit = await this.readCommit(parent);
     if (!parentCommit) throw corrupt(new Error(`commit ${parent} is missing`));
-    const person = { ...author, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
-    let signingFailure: { err: unknown } | undefined;
-    const signing = signer && {
-      signingKey: signer.fingerprint,
-      onSign: async ({ payload }: { payload: string }) => {
-        try {
-          return { signature: await signer.sign(payload) };
-        } catch (err) {
-          signingFailure = { err };
-          throw err;
-        }
-      },
-    };
-    // The blobs and trees are made here and the commit by isomorphic-git (which signs it), held in
-    // memory instead of written as a file; all are stored as one pack (write-pack.ts).
+    // Every object is made here and stored with the others as one pack (write-pack.ts).
     const objects = new Map<string, GitObject>();
     const add = (object: GitObject): string => (objects.set(object.oid, object), object.oid);
     const blobs = new Map([...files].map(([path, text]) => [path, add(gitObject('blob', Buffer.from(text, 'utf8')))]));
     const tree = await this.local(() => this.rewriteTree(parentCommit.tree, '', blobs, foldersOf(files.keys()), add));
-    let made: { result: string; objects: Map<string, Buffer> };
-    try {
-      made = await this.fs.holdingObjects(() =>
-        git.commit({ ...this.base, message, author: person, committer: person, tree, parent: [parent], noUpdateBranch: true, ...signing }),
-      );
-    } catch (err) {
-      // A key that will not sign is not a damaged clone.
-      if (signingFailure) throw signingFailure.err;
-      throw corrupt(err);
-    }
-    const oid = made.result;
-    const pack = await this.local(async () => {
-      for (const [id, loose] of made.objects) add(readLooseObject(id, loose));
-      const built = buildPack(objects.values());
-      await this.storePack(built);
-      return built.pack;
-    });
-    this.added.set(oid, { objects: [...objects.keys()], pack });
+    const person = { ...author, timestamp: Math.floor(Date.now() / 1000) };
+    const payload = commitPayload({ tree, parents: [parent], author: person, committer: person, message });
+    // A key that will not sign is the signer's error, not a damaged clone.
+    const oid = add(commitObject(payload, signer && (await signer.sign(payload))));
+    const built = buildPack(objects.values());
+    await this.local(() => this.storePack(built));
+    this.added.set(oid, { objects: [...objects.keys()], pack: built.pack });
     return oid;
   }
 

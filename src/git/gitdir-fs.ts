@@ -11,13 +11,6 @@ import { withPath } from './local-disk-failure.js';
 /** What isomorphic-git's `fs` option needs: a promise API under an enumerable `promises`. */
 export interface GitdirFs {
   promises: typeof disk;
-  /**
-   * Runs `work` with the loose objects written through here kept in memory instead of on disk, read
-   * back from there meanwhile; then gives them, by id, as isomorphic-git wrote them (deflated with
-   * their header), for the caller to store (write-pack.ts). Whatever `work` throws, nothing it wrote
-   * as an object is left on disk or in memory. One at a time.
-   */
-  holdingObjects<T>(work: () => Promise<T>): Promise<{ result: T; objects: Map<string, Buffer> }>;
 }
 
 /** A loose object's folder under objects/ (its id's first two hex digits), and its file's name in it (the other 38). */
@@ -46,8 +39,6 @@ export function createGitdirFs(gitdir: string): GitdirFs {
    */
   const written = new Map<string, Buffer>();
   let writtenBytes = 0;
-  /** While holdingObjects runs: the loose objects written meanwhile, by path. */
-  let held: Map<string, Buffer> | undefined;
 
   const fanoutSet = (): Promise<Set<string>> =>
     (fanouts ??= disk.readdir(objectsDir).then(
@@ -131,7 +122,7 @@ export function createGitdirFs(gitdir: string): GitdirFs {
   };
 
   const readPresent = async (path: string, options?: unknown) => {
-    const bytes = held?.get(path) ?? written.get(path);
+    const bytes = written.get(path);
     if (bytes) {
       const encoding = typeof options === 'string' ? (options as BufferEncoding) : (options as { encoding?: BufferEncoding } | undefined)?.encoding;
       // A copy: the caller may change what it gets.
@@ -176,12 +167,8 @@ export function createGitdirFs(gitdir: string): GitdirFs {
       if (!path.startsWith(objectsDir)) return withPath(path, disk.writeFile(path, data as never, options as never));
       // Objects and packs are written whole or not at all: a crash mid-write must not leave a
       // truncated object that later reads (and the "already exists" check before writes) trust.
-      const object = looseObject(path);
-      if (object && held) {
-        held.set(path, Buffer.from(data as Uint8Array));
-        return;
-      }
       const temp = `${path}.tmp-${process.pid}-${tempCount++}`;
+      const object = looseObject(path);
       // A clone keeps its objects in packs, so most loose ones go to a fan-out folder not made yet:
       // made first, instead of after the write has failed for want of it (a failed open, removing
       // the temporary file, and isomorphic-git's own mkdir and second write, for each object).
@@ -225,19 +212,5 @@ export function createGitdirFs(gitdir: string): GitdirFs {
       return disk.rename(from, to);
     },
   };
-  const holdingObjects = async <T>(work: () => Promise<T>): Promise<{ result: T; objects: Map<string, Buffer> }> => {
-    if (held) throw new Error(`${root}: objects are already being held`);
-    const holding = new Map<string, Buffer>();
-    held = holding;
-    try {
-      const result = await work();
-      return { result, objects: new Map([...holding].map(([path, bytes]) => [path.slice(objectsDir.length).replace('/', ''), bytes])) };
-    } finally {
-      held = undefined;
-    }
-  };
-  return Object.defineProperties({} as GitdirFs, {
-    promises: { value: promises, enumerable: true },
-    holdingObjects: { value: holdingObjects },
-  });
+  return Object.defineProperty({} as GitdirFs, 'promises', { value: promises, enumerable: true });
 }

@@ -122,6 +122,11 @@ automations:
       expect: [/:10:13: .*policies p1 and p2 apart \(both watch docker\.io\/library\/nginx\)/],
     },
     {
+      label: 'an author git cannot record in a commit',
+      text: "automations:\n  - name: a\n    git:\n      url: 'https://g.example.com/x.git'\n      author: { name: 'Bot <ci>', email: \"a@b\\nc\" }\n",
+      expect: [/:5:23: automations\[0\]\.git\.author\.name: must not contain <, > or a line break/, /:5:42: automations\[0\]\.git\.author\.email: must not contain/],
+    },
+    {
       label: 'a commitMessage template that does not compile',
       text: "automations:\n  - name: a\n    git: { url: 'https://g.example.com/x.git' }\n    commitMessage: '{{#each changes}}{{file}}'\n",
       expect: [/:4:20: automation a: commitMessage: /],

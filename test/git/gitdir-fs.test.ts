@@ -42,48 +42,6 @@ describe('gitdir fs', () => {
   });
 });
 
-describe('gitdir fs: holding objects', () => {
-  it('keeps the loose objects written meanwhile in memory, readable, and hands them over by id', async () => {
-    const gitdir = await makeTempDir('gitdir-fs');
-    try {
-      await mkdir(join(gitdir, 'objects', 'pack'), { recursive: true });
-      const fs = createGitdirFs(gitdir);
-      const loose = join(gitdir, 'objects', 'ab', OID.slice(2));
-      const config = join(gitdir, 'config');
-      const { result, objects } = await fs.holdingObjects(async () => {
-        await fs.promises.writeFile(loose, Buffer.from('held'));
-        // Read back while held, but not on disk; files that are not objects are written as ever.
-        assert.equal(String(await fs.promises.readFile(loose)), 'held');
-        await fs.promises.writeFile(config, '[core]\n');
-        // Another hold meanwhile is refused: whose objects would they be?
-        await assert.rejects(fs.holdingObjects(async () => undefined), /already being held/);
-        return 'done';
-      });
-      assert.equal(result, 'done');
-      assert.deepEqual([...objects.keys()], [OID]);
-      assert.equal(String(objects.get(OID)), 'held');
-      assert.deepEqual(await readdir(join(gitdir, 'objects')), ['pack'], 'nothing held reached the disk');
-      assert.equal(await readFile(config, 'utf8'), '[core]\n');
-      // Handed over, the object is the caller's to store: not read from memory any more.
-      await assert.rejects(fs.promises.readFile(loose), { code: 'ENOENT' });
-
-      // A hold whose work fails leaves nothing behind, and the next hold starts empty.
-      await assert.rejects(
-        fs.holdingObjects(async () => {
-          await fs.promises.writeFile(loose, Buffer.from('lost'));
-          throw new Error('signing failed');
-        }),
-        /signing failed/,
-      );
-      await assert.rejects(fs.promises.readFile(loose), { code: 'ENOENT' });
-      assert.equal((await fs.holdingObjects(async () => undefined)).objects.size, 0);
-      assert.deepEqual(await readdir(join(gitdir, 'objects')), ['pack']);
-    } finally {
-      await removeTempDir(gitdir);
-    }
-  });
-});
-
 describe('gitdir fs: objects written through it', () => {
   it('reads back exactly the latest bytes written, and nothing after a removal or rename', async () => {
     const gitdir = await makeTempDir('gitdir-fs');

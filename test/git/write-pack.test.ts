@@ -10,20 +10,35 @@ import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import { GitRepository } from '../../src/git/git-repository.js';
 import { packIndexOids } from '../../src/git/merge-packs.js';
-import { gitObject, readLooseObject, treeObject } from '../../src/git/git-objects.js';
+import { commitObject, commitPayload, gitObject, treeObject, type GitObject, type ObjectType } from '../../src/git/git-objects.js';
 import { buildIndex, buildPack, crc32ByTable } from '../../src/git/write-pack.js';
 import { HUMAN_AUTHOR, withGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
+/** The git CLI's author and committer, at `seconds` UTC. */
+const identEnv = (seconds: number) => ({
+  GIT_AUTHOR_NAME: 'Tag Pilot',
+  GIT_AUTHOR_EMAIL: 'tagpilot@example.test',
+  GIT_AUTHOR_DATE: `@${seconds} +0000`,
+  GIT_COMMITTER_NAME: 'Tag Pilot',
+  GIT_COMMITTER_EMAIL: 'tagpilot@example.test',
+  GIT_COMMITTER_DATE: `@${seconds} +0000`,
+});
+
 const git = async (gitdir: string, args: readonly string[], input?: string | Buffer) =>
   (await runCommand('git', ['--git-dir', gitdir, ...args], { input })).stdout;
 
-/** The loose objects of a bare repository the git CLI wrote, by id, as their files hold them. */
-async function looseObjects(gitdir: string): Promise<Map<string, Buffer>> {
-  const objects = new Map<string, Buffer>();
+/** The loose objects of a bare repository the git CLI wrote, read from their files. */
+async function looseObjects(gitdir: string): Promise<GitObject[]> {
+  const objects: GitObject[] = [];
   for (const fanout of (await readdir(join(gitdir, 'objects'))).filter((name) => /^[0-9a-f]{2}$/.test(name))) {
-    for (const name of await readdir(join(gitdir, 'objects', fanout))) objects.set(fanout + name, await readFile(join(gitdir, 'objects', fanout, name)));
+    for (const name of await readdir(join(gitdir, 'objects', fanout))) {
+      const raw = zlib.inflateSync(await readFile(join(gitdir, 'objects', fanout, name)));
+      const nul = raw.indexOf(0);
+      const [type] = raw.toString('latin1', 0, nul).split(' ');
+      objects.push({ oid: fanout + name, type: type as ObjectType, content: raw.subarray(nul + 1) });
+    }
   }
   return objects;
 }
@@ -46,14 +61,14 @@ describe('write-pack', () => {
       const blobs = (await git(source, ['hash-object', '-w', ...paths])).trim().split('\n');
       const tree = (await git(source, ['mktree'], blobs.map((oid, i) => `100644 blob ${oid}\tblob-${i}\n`).join(''))).trim();
       const outer = (await git(source, ['mktree'], `040000 tree ${tree}\tinner\n100755 blob ${blobs[1]}\trun.sh\n`)).trim();
-      const env = { GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@example.test', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@example.test' };
-      const commit = (await runCommand('git', ['--git-dir', source, 'commit-tree', outer, '-m', 'packed'], { env: { ...process.env, ...env } })).stdout.trim();
+      const commit = (await runCommand('git', ['--git-dir', source, 'commit-tree', outer, '-m', 'packed'], { env: { ...process.env, ...identEnv(1_700_000_000) } })).stdout.trim();
       const objects = await looseObjects(source);
-      assert.equal(objects.size, new Set([...blobs, tree, outer, commit]).size);
+      assert.equal(objects.length, new Set([...blobs, tree, outer, commit]).size);
+      // Each made as git made it.
+      for (const object of objects) assert.equal(gitObject(object.type, object.content).oid, object.oid);
 
       // Each object twice: packed once.
-      const made = [...objects].map(([oid, loose]) => readLooseObject(oid, loose));
-      const built = buildPack([...made, ...made]);
+      const built = buildPack([...objects, ...objects]);
       const packed = join(dir, 'packed.git');
       await runCommand('git', ['init', '--bare', '-q', packed]);
       const packPath = join(packed, 'objects', 'pack', `${built.name}.pack`);
@@ -69,15 +84,6 @@ describe('write-pack', () => {
       for (const [i, oid] of blobs.entries()) assert.equal(await git(packed, ['cat-file', 'blob', oid]), await readFile(paths[i]!, 'utf8'));
     } finally {
       await removeTempDir(dir);
-    }
-  });
-
-  it('reads a loose object file, and refuses one that does not inflate or whose header is not a git object’s', () => {
-    const oid = 'a'.repeat(40);
-    assert.deepEqual(readLooseObject(oid, zlib.deflateSync('tree 0\0')), { oid, type: 'tree', content: Buffer.alloc(0) });
-    assert.throws(() => readLooseObject(oid, Buffer.from('not deflated')), new RegExp(`object ${oid} does not inflate`));
-    for (const raw of ['blob 3\0ab', 'blob 3\0abcd', 'blub 2\0ab', 'blob 02\0ab', 'blob', 'blob x\0']) {
-      assert.throws(() => readLooseObject(oid, zlib.deflateSync(raw)), /is not a git object/, JSON.stringify(raw));
     }
   });
 
@@ -111,6 +117,38 @@ describe('write-pack', () => {
       assert.equal(ours.oid, theirs);
       await writeFile(join(dir, 'tree'), ours.content);
       assert.equal((await git(repo, ['hash-object', '-t', 'tree', join(dir, 'tree')])).trim(), theirs);
+    } finally {
+      await removeTempDir(dir);
+    }
+  });
+
+  it('writes commits as git commit-tree does, and a signature as the gpgsig header git verify-commit reads', async () => {
+    const dir = await makeTempDir('write-pack');
+    try {
+      const repo = join(dir, 'repo.git');
+      await runCommand('git', ['init', '--bare', '-q', repo]);
+      const tree = (await git(repo, ['mktree'], '')).trim();
+      const parent = (await runCommand('git', ['--git-dir', repo, 'commit-tree', tree, '-m', 'root'], { env: { ...process.env, ...identEnv(1_700_000_000) } })).stdout.trim();
+      const theirs = (await runCommand('git', ['--git-dir', repo, 'commit-tree', tree, '-p', parent, '-m', 'Update app to 1.2.3\n\nBody ünïcode'], { env: { ...process.env, ...identEnv(1_700_000_100) } })).stdout.trim();
+      const person = { name: 'Tag Pilot', email: 'tagpilot@example.test', timestamp: 1_700_000_100 };
+      const payload = commitPayload({ tree, parents: [parent], author: person, committer: person, message: 'Update app to 1.2.3\n\nBody ünïcode' });
+      assert.equal(commitObject(payload).oid, theirs);
+      // The message as git stores it: no carriage returns or leading blank lines, one final newline.
+      assert.match(commitPayload({ tree, parents: [], author: person, committer: person, message: '\n\nsubject\r\n\r\nbody\n\n\n' }), /\n\nsubject\n\nbody\n$/);
+      assert.throws(() => commitPayload({ tree, parents: [], author: { ...person, name: 'a <b>' }, committer: person, message: 'm' }), /commit name "a <b>" holds </);
+
+      const signature = '-----BEGIN SSH SIGNATURE-----\r\nAAAA\r\n\r\nBBBB\r\n-----END SSH SIGNATURE-----\r\n';
+      const signed = commitObject(payload, signature);
+      assert.equal(
+        signed.content.toString('utf8'),
+        payload.replace('\n\n', '\ngpgsig -----BEGIN SSH SIGNATURE-----\n AAAA\n \n BBBB\n -----END SSH SIGNATURE-----\n\n'),
+      );
+      // git reads the header back as the signature, as written.
+      await writeFile(join(dir, 'signed'), signed.content);
+      const oid = (await git(repo, ['hash-object', '-t', 'commit', '-w', join(dir, 'signed')])).trim();
+      assert.equal(oid, signed.oid);
+      assert.match(await git(repo, ['cat-file', '-p', oid]), /^gpgsig -----BEGIN SSH SIGNATURE-----\n AAAA\n \n BBBB\n -----END SSH SIGNATURE-----$/m);
+      await git(repo, ['fsck', '--strict', '--no-dangling']);
     } finally {
       await removeTempDir(dir);
     }

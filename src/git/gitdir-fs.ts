@@ -17,8 +17,6 @@ export interface GitdirFs {
 export const LOOSE_FANOUT = /^[0-9a-f]{2}$/;
 export const LOOSE_NAME = /^[0-9a-f]{38}$/;
 const LOOSE_OBJECT = /^([0-9a-f]{2})\/([0-9a-f]{38})$/;
-/** Bytes of written objects kept for reading back (a run writes a few dozen small ones); past this, new ones are read from disk. */
-const WRITTEN_LIMIT = 8 * 1024 * 1024;
 const NO_PATH = new TypeError('path must be a string');
 
 /** An fs for `gitdir` (an absolute path) that remembers listings it made and keeps them current on writes. */
@@ -33,12 +31,6 @@ export function createGitdirFs(gitdir: string): GitdirFs {
   let packs: Promise<string[]> | undefined;
   let rootStat: Promise<Stats> | undefined;
   let tempCount = 0;
-  /**
-   * Loose objects written through here, by path, as written: isomorphic-git reads each one back
-   * (writeTree's parents, push's walk and pack), and memory answers without four trips to the disk.
-   */
-  const written = new Map<string, Buffer>();
-  let writtenBytes = 0;
 
   const fanoutSet = (): Promise<Set<string>> =>
     (fanouts ??= disk.readdir(objectsDir).then(
@@ -76,12 +68,6 @@ export function createGitdirFs(gitdir: string): GitdirFs {
 
   /** Forgets what a removal or an unknown change under `path` may have made stale. */
   const forget = (path: string): void => {
-    for (const file of written.keys()) {
-      if (file === path || file.startsWith(`${path}/`)) {
-        writtenBytes -= written.get(file)!.byteLength;
-        written.delete(file);
-      }
-    }
     if (root.startsWith(path) || path === objectsDir.slice(0, -1)) {
       loose.clear();
       fanouts = undefined;
@@ -110,24 +96,7 @@ export function createGitdirFs(gitdir: string): GitdirFs {
     }
   };
 
-  const remember = (path: string, data: unknown): void => {
-    const previous = written.get(path);
-    if (previous) {
-      writtenBytes -= previous.byteLength;
-      written.delete(path);
-    }
-    if (!(data instanceof Uint8Array) || writtenBytes + data.byteLength > WRITTEN_LIMIT) return;
-    written.set(path, Buffer.from(data));
-    writtenBytes += data.byteLength;
-  };
-
   const readPresent = async (path: string, options?: unknown) => {
-    const bytes = written.get(path);
-    if (bytes) {
-      const encoding = typeof options === 'string' ? (options as BufferEncoding) : (options as { encoding?: BufferEncoding } | undefined)?.encoding;
-      // A copy: the caller may change what it gets.
-      return encoding ? bytes.toString(encoding) : Buffer.from(bytes);
-    }
     if (await isMissingLoose(path)) throw notFound(path);
     return disk.readFile(path, options as never);
   };
@@ -187,7 +156,6 @@ export function createGitdirFs(gitdir: string): GitdirFs {
         throw err;
       }
       if (object) {
-        remember(path, data);
         const names = loose.get(object.fanout);
         if (names) (await names).add(object.name);
       } else if (path.startsWith(packDir)) {

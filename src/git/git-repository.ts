@@ -1,11 +1,12 @@
 // A persistent, tree-less clone of one remote branch, worked on through git objects only: no
-// checkout of thousands of files, just the blobs under `paths`. Every git operation is
-// isomorphic-git's own (clone, fetch, readTree/readBlob, writeBlob/writeTree/commit, push). What
-// makes it fast enough is in shared/notes/isomorphic-git-performance.md: one `cache` for every call,
-// the in-memory fs (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only
-// the folders that changed; plus, patched into isomorphic-git (patches/README.md), native zlib and
-// SHA-1, a hook that shows us each fetched blob as it is indexed (onBlobFetched), and a push told
-// which objects to send (the ones writeCommit made) instead of walking the trees to find them.
+// checkout of thousands of files, just the blobs under `paths`. isomorphic-git clones, fetches, reads
+// and pushes; a commit's new objects (blobs, the trees above them, the commit) are made here and
+// stored as one pack (git-objects.ts, write-pack.ts). What makes it fast enough is in
+// shared/notes/isomorphic-git-performance.md: one `cache` for every call, the in-memory fs
+// (gitdir-fs.ts), fetch without depth into an existing clone, and rewriting only the folders that
+// changed; plus, patched into isomorphic-git (patches/README.md), native zlib and SHA-1, a hook that
+// shows us each fetched blob as it is indexed (onBlobFetched), and a push handed the commit's pack
+// and the ids in it instead of walking the trees to find them and packing them again.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import git, { Errors, type HttpClient, type TreeEntry } from 'isomorphic-git';

@@ -334,14 +334,20 @@ describe('isomorphic-git patch', () => {
       for (const [oid, { content }] of expected) assert.ok(seen.get(oid)!.content.equals(content), `${oid}: content differs from git cat-file`);
     });
 
+    /** A commit on `head`, written loose into the clone, that adds one file: its blob, tree and commit ids. */
+    async function commitAddingFile(head: string, path: string, text: string, timestamp: number) {
+      const { commit: parent } = await git.readCommit({ fs, gitdir: clone, oid: head });
+      const blob = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from(text) });
+      const { tree: entries } = await git.readTree({ fs, gitdir: clone, oid: parent.tree });
+      const tree = await git.writeTree({ fs, gitdir: clone, tree: [...entries, { mode: '100644', path, oid: blob, type: 'blob' }] });
+      const author = { name: 't', email: 't@example.test', timestamp, timezoneOffset: 0 };
+      const commit = await git.writeCommit({ fs, gitdir: clone, commit: { message: `${path}\n`, tree, parent: [head], author, committer: author } });
+      return { blob, tree, commit };
+    }
+
     it('push sends the objects it is told to send (`objects`), without walking for them', async () => {
       const head = await git.resolveRef({ fs, gitdir: clone, ref: 'refs/remotes/origin/main' });
-      const { commit: parent } = await git.readCommit({ fs, gitdir: clone, oid: head });
-      const blob = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('pushed by name\n') });
-      const { tree: entries } = await git.readTree({ fs, gitdir: clone, oid: parent.tree });
-      const tree = await git.writeTree({ fs, gitdir: clone, tree: [...entries, { mode: '100644', path: 'NAMED.md', oid: blob, type: 'blob' }] });
-      const author = { name: 't', email: 't@example.test', timestamp: 1_700_000_000, timezoneOffset: 0 };
-      const commit = await git.writeCommit({ fs, gitdir: clone, commit: { message: 'named\n', tree, parent: [head], author, committer: author } });
+      const { blob, tree, commit } = await commitAddingFile(head, 'NAMED.md', 'pushed by name\n', 1_700_000_000);
       const push = (objects: string[]) => git.push({ fs, http, gitdir: clone, url, ref: commit, remoteRef: 'refs/heads/main', objects });
       const serverHead = () => execFileSync('git', ['--git-dir', server.repoPath('hook'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
       // Named too few, the pack lacks the blob (a walk would have found it) and the server refuses the update.
@@ -355,12 +361,7 @@ describe('isomorphic-git patch', () => {
     it('push sends the pack it is given (`packfile`) as it is, instead of packing the objects again', async () => {
       const serverHead = () => execFileSync('git', ['--git-dir', server.repoPath('hook'), 'rev-parse', 'main'], { encoding: 'utf8' }).trim();
       const head = serverHead();
-      const { commit: parent } = await git.readCommit({ fs, gitdir: clone, oid: head });
-      const blob = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('pushed in a given pack\n') });
-      const { tree: entries } = await git.readTree({ fs, gitdir: clone, oid: parent.tree });
-      const tree = await git.writeTree({ fs, gitdir: clone, tree: [...entries, { mode: '100644', path: 'GIVEN.md', oid: blob, type: 'blob' }] });
-      const author = { name: 't', email: 't@example.test', timestamp: 1_700_000_100, timezoneOffset: 0 };
-      const commit = await git.writeCommit({ fs, gitdir: clone, commit: { message: 'given\n', tree, parent: [head], author, committer: author } });
+      const { blob, tree, commit } = await commitAddingFile(head, 'GIVEN.md', 'pushed in a given pack\n', 1_700_000_100);
       // One object more than `objects` names: only a pack sent as it is brings it to the server.
       const extra = await git.writeBlob({ fs, gitdir: clone, blob: Buffer.from('only in the given pack\n') });
       const packfile = execFileSync('git', ['--git-dir', clone, 'pack-objects', '--stdout', '-q'], { input: [blob, tree, commit, extra].join('\n') + '\n' });

@@ -26,6 +26,18 @@ const identEnv = (seconds: number) => ({
   GIT_COMMITTER_DATE: `@${seconds} +0000`,
 });
 
+/** Runs `work` with a temporary folder and an empty bare repository in it, removed afterwards. */
+async function withBareRepo(work: (dir: string, repo: string) => Promise<void>): Promise<void> {
+  const dir = await makeTempDir('write-pack');
+  try {
+    const repo = join(dir, 'repo.git');
+    await runCommand('git', ['init', '--bare', '-q', repo]);
+    await work(dir, repo);
+  } finally {
+    await removeTempDir(dir);
+  }
+}
+
 const git = async (gitdir: string, args: readonly string[], input?: string | Buffer) =>
   (await runCommand('git', ['--git-dir', gitdir, ...args], { input })).stdout;
 
@@ -45,10 +57,7 @@ async function looseObjects(gitdir: string): Promise<GitObject[]> {
 
 describe('write-pack', () => {
   it('packs loose objects into a pack git reads, with the index git index-pack writes for it', async () => {
-    const dir = await makeTempDir('write-pack');
-    try {
-      const source = join(dir, 'source.git');
-      await runCommand('git', ['init', '--bare', '-q', source]);
+    await withBareRepo(async (dir, source) => {
       // Sizes either side of each step of the entry header's size bytes (4 bits, then 7 a byte).
       const sizes = [0, 1, 15, 16, 17, 2047, 2048, 2049, 262_143, 262_144, 300_000];
       const paths = await Promise.all(
@@ -82,16 +91,11 @@ describe('write-pack', () => {
       await git(packed, ['update-ref', 'refs/heads/main', commit]);
       await git(packed, ['fsck', '--strict', '--no-dangling']);
       for (const [i, oid] of blobs.entries()) assert.equal(await git(packed, ['cat-file', 'blob', oid]), await readFile(paths[i]!, 'utf8'));
-    } finally {
-      await removeTempDir(dir);
-    }
+    });
   });
 
   it('names objects as git hash-object does, and writes trees as git mktree does: every mode, names beyond ASCII, git’s order', async () => {
-    const dir = await makeTempDir('write-pack');
-    try {
-      const repo = join(dir, 'repo.git');
-      await runCommand('git', ['init', '--bare', '-q', repo]);
+    await withBareRepo(async (dir, repo) => {
       const text = 'image: app:2.0.0\n';
       const blob = gitObject('blob', Buffer.from(text));
       assert.equal(blob.oid, (await git(repo, ['hash-object', '--stdin'], text)).trim());
@@ -117,16 +121,11 @@ describe('write-pack', () => {
       assert.equal(ours.oid, theirs);
       await writeFile(join(dir, 'tree'), ours.content);
       assert.equal((await git(repo, ['hash-object', '-t', 'tree', join(dir, 'tree')])).trim(), theirs);
-    } finally {
-      await removeTempDir(dir);
-    }
+    });
   });
 
   it('writes commits as git commit-tree does, and a signature as the gpgsig header git verify-commit reads', async () => {
-    const dir = await makeTempDir('write-pack');
-    try {
-      const repo = join(dir, 'repo.git');
-      await runCommand('git', ['init', '--bare', '-q', repo]);
+    await withBareRepo(async (dir, repo) => {
       const tree = (await git(repo, ['mktree'], '')).trim();
       const parent = (await runCommand('git', ['--git-dir', repo, 'commit-tree', tree, '-m', 'root'], { env: { ...process.env, ...identEnv(1_700_000_000) } })).stdout.trim();
       const theirs = (await runCommand('git', ['--git-dir', repo, 'commit-tree', tree, '-p', parent, '-m', 'Update app to 1.2.3\n\nBody ünïcode'], { env: { ...process.env, ...identEnv(1_700_000_100) } })).stdout.trim();
@@ -149,9 +148,7 @@ describe('write-pack', () => {
       assert.equal(oid, signed.oid);
       assert.match(await git(repo, ['cat-file', '-p', oid]), /^gpgsig -----BEGIN SSH SIGNATURE-----\n AAAA\n \n BBBB\n -----END SSH SIGNATURE-----$/m);
       await git(repo, ['fsck', '--strict', '--no-dangling']);
-    } finally {
-      await removeTempDir(dir);
-    }
+    });
   });
 
   it('writes offsets past 2 GiB to the table of 64-bit offsets, as git show-index reads them', async () => {

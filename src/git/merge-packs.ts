@@ -1,10 +1,11 @@
-// Housekeeping for a clone tagpilot keeps: every fetch that brings something adds a pack, and every
-// commit we write leaves its objects loose. Past a few dozen of those, isomorphic-git loads more
-// indexes per process and probes more files per read, so they are merged into one pack on the spot,
-// as `git gc --auto` would, instead of downloading the whole clone again. The objects they hold that
-// no commit needs any more stay in the merged pack (nothing here walks the history); once the merged
-// pack outweighs the clone's own (the largest), fetching afresh is cheaper than keeping them, and the
-// caller clones again: what is downloaded again is at most about what was fetched since.
+// Housekeeping for a clone tagpilot keeps: every fetch that brings something adds a pack, and so does
+// every commit we write (write-pack.ts; an earlier tagpilot left a commit's objects loose, which are
+// merged too). Past a few dozen of those, isomorphic-git loads more indexes per process and probes
+// more files per read, so they are merged into one pack on the spot, as `git gc --auto` would,
+// instead of downloading the whole clone again. The objects they hold that no commit needs any more
+// stay in the merged pack (nothing here walks the history); once the merged pack outweighs the
+// clone's own (the largest), fetching afresh is cheaper than keeping them, and the caller clones
+// again: what is downloaded again is at most about what was fetched since.
 import git from 'isomorphic-git';
 import { LOOSE_FANOUT, LOOSE_NAME, type GitdirFs } from './gitdir-fs.js';
 

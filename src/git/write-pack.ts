@@ -1,8 +1,9 @@
 // A commit's new objects as one pack and its index, the way `git index-pack` would index it, instead
 // of one loose file each: isomorphic-git writes an object as a temporary file, renamed, after a probe
 // of its fan-out folder, ~6 trips to the disk each and ~42 objects a commit (20 edited files and the
-// folders above them). Here they are two files. Every object is stored whole (no deltas): these are
-// the few objects one commit adds, and the clone's housekeeping (merge-packs.ts) merges them later.
+// folders above them). Here they are two files, and the pack is what the push sends. Every object is
+// stored whole (no deltas): these are the few objects one commit adds, and the clone's housekeeping
+// (merge-packs.ts) merges them later.
 // Formats: git's Documentation/gitformat-pack.txt (pack version 2, index version 2).
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';

@@ -3,18 +3,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runAutomation } from '../../src/automation/run-automation.js';
 import { AutomationConfig } from '../../src/config/schema.js';
 import { LocalDiskError, TransientError } from '../../src/errors.js';
+import { GitRepository } from '../../src/git/git-repository.js';
 import { localDiskFailure } from '../../src/git/local-disk-failure.js';
 import { remoteFailure } from '../../src/git/remote-failure.js';
 import { ScreenedBlobs } from '../../src/git/screened-blobs.js';
 import { createLogger } from '../../src/log.js';
-import { startGitServer, type TestGitServer } from '../helpers/git-server.js';
+import { HUMAN_AUTHOR, startGitServer, type TestGitServer } from '../helpers/git-server.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 const errno = (code: string, syscall: string, path?: string) =>
@@ -93,6 +94,28 @@ describe('a stateDir on a full disk, for real', () => {
     const logged = lines.join('');
     assert.doesNotMatch(logged, /git server unreachable/);
     assert.doesNotMatch(logged, /rebuilding/);
+  });
+
+  it('a commit that fills the disk says so, names its pack, and leaves no part of it behind', async (t) => {
+    if (!mounted) return t.skip('cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN); the cases above still hold');
+    const url = await server.createRepo('commit-fills', { 'apps/app.yaml': 'image: ghcr.io/acme/app:1.0.0\n' });
+    const gitdir = join(dir, 'state', 'commit-fills');
+    try {
+      const repo = new GitRepository(gitdir, url);
+      const { head } = await repo.fetchHead('main');
+      const packDir = join(gitdir, 'objects', 'pack');
+      const before = await readdir(packDir);
+      // Random bytes do not compress: this commit's pack is bigger than the whole disk.
+      const files = new Map([['apps/app.yaml', randomBytes(300 * 1024).toString('base64')]]);
+      await assert.rejects(repo.writeCommit(head, files, 'too big', HUMAN_AUTHOR), (err: Error) => {
+        assert.ok(err instanceof LocalDiskError, `${err.name}: ${err.message}`);
+        assert.match(err.message, /^local disk: no space left on device writing .*\/commit-fills\/objects\/pack\/pack-[0-9a-f]{40}\.pack$/);
+        return true;
+      });
+      assert.deepEqual(await readdir(packDir), before, 'no pack, index or temporary file left');
+    } finally {
+      await rm(gitdir, { recursive: true, force: true });
+    }
   });
 
   it('the blob memo written to a full disk says so too', async (t) => {

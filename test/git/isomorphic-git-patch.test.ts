@@ -234,6 +234,47 @@ describe('isomorphic-git patch', () => {
     await assert.rejects(git.readObject({ fs, gitdir, oid: absent, cache }), (err: Error) => err.name === 'NotFoundError');
   });
 
+  it('starts loading every pack index of the folder at once, and still looks in them in order', async () => {
+    const packed = join(dir, 'many-packs.git');
+    execFileSync('git', ['init', '--bare', '-q', packed]);
+    const packDir = join(packed, 'objects', 'pack');
+    // Six packs of one blob each. isomorphic-git looks in them in the order of their names.
+    const blobs: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const oid = execFileSync('git', ['--git-dir', packed, 'hash-object', '-w', '--stdin'], { input: `pack ${i}\n`, encoding: 'utf8' }).trim();
+      execFileSync('git', ['--git-dir', packed, 'pack-objects', '-q', join(packDir, 'pack')], { input: `${oid}\n` });
+      blobs.push(oid);
+    }
+    execFileSync('git', ['--git-dir', packed, 'prune-packed']);
+    const last = fs.readdirSync(packDir).filter((name) => name.endsWith('.idx')).sort().at(-1)!;
+    const inLast = execFileSync('git', ['show-index'], { input: fs.readFileSync(join(packDir, last)), encoding: 'utf8' }).split(' ')[1]!;
+    let reading = 0;
+    let mostAtOnce = 0;
+    const countingFs = {
+      promises: {
+        ...fs.promises,
+        readFile: async (path: string, options?: unknown) => {
+          if (typeof path !== 'string' || !path.endsWith('.idx')) return fs.promises.readFile(path as never, options as never);
+          mostAtOnce = Math.max(mostAtOnce, ++reading);
+          try {
+            return await fs.promises.readFile(path, options as never);
+          } finally {
+            reading--;
+          }
+        },
+      },
+    };
+    const read = (oid: string) => git.readBlob({ fs: countingFs, gitdir: packed, oid, cache: {} });
+    assert.equal(Buffer.from((await read(inLast)).blob).toString(), `pack ${blobs.indexOf(inLast)}\n`);
+    assert.equal(mostAtOnce, 6, 'the six indexes read at once, not one after another');
+    // An index that will not load is met where the loop reaches it: named after every other, it is
+    // never used; named before them, the read fails as it always did.
+    fs.writeFileSync(join(packDir, `pack-${'f'.repeat(40)}.idx`), 'not an index');
+    assert.equal(Buffer.from((await read(blobs[0]!)).blob).toString(), 'pack 0\n');
+    fs.writeFileSync(join(packDir, `pack-${'0'.repeat(40)}.idx`), 'not an index');
+    await assert.rejects(read(blobs[0]!));
+  });
+
   it('writes trees as git mktree does: every mode, names beyond ASCII, git\'s order', async () => {
     const blob = execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: 'x\n', encoding: 'utf8' }).trim();
     const tree = execFileSync('git', ['-C', dir, 'mktree'], { input: `100644 blob ${blob}\tinner.yaml\n`, encoding: 'utf8' }).trim();

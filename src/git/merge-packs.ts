@@ -8,6 +8,7 @@
 // again: what is downloaded again is at most about what was fetched since.
 import git from 'isomorphic-git';
 import { LOOSE_FANOUT, LOOSE_NAME, type GitdirFs } from './gitdir-fs.js';
+import { packIndexOids } from './write-pack.js';
 
 /** isomorphic-git's `fs` option, as git-repository.ts passes it. */
 type GitFs = Parameters<typeof git.packObjects>[0]['fs'];
@@ -19,8 +20,6 @@ export interface CloneObjects {
   gitFs: GitFs;
   cache: object;
 }
-
-const PACK_INDEX_MAGIC = 0xff744f63;
 
 /**
  * Merges every pack but the largest, and every loose object, into one new pack; 'outgrown' (nothing
@@ -87,19 +86,4 @@ async function looseObjects(fs: GitdirFs, gitdir: string): Promise<Array<{ oid: 
     }),
   );
   return found.flat();
-}
-
-/**
- * The object ids a pack index lists (version 2, the only one git and isomorphic-git write): after the
- * 8-byte header, 256 fan-out counts, the last of which is the number of objects, then their ids.
- */
-export function packIndexOids(index: Uint8Array): string[] {
-  const bytes = Buffer.from(index.buffer, index.byteOffset, index.byteLength);
-  if (bytes.length < 8 + 256 * 4 || bytes.readUInt32BE(0) !== PACK_INDEX_MAGIC || bytes.readUInt32BE(4) !== 2) {
-    throw new Error('not a version 2 pack index');
-  }
-  const count = bytes.readUInt32BE(8 + 255 * 4);
-  const start = 8 + 256 * 4;
-  if (bytes.length < start + count * 20) throw new Error(`a pack index of ${count} objects cut short`);
-  return Array.from({ length: count }, (_, i) => bytes.toString('hex', start + i * 20, start + (i + 1) * 20));
 }

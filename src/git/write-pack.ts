@@ -4,7 +4,8 @@
 // folders above them). Here they are two files, and the pack is what the push sends. Every object is
 // stored whole (no deltas): these are the few objects one commit adds, and the clone's housekeeping
 // (merge-packs.ts) merges them later.
-// Formats: git's Documentation/gitformat-pack.txt (pack version 2, index version 2).
+// Formats: git's Documentation/gitformat-pack.txt (pack version 2, index version 2); packIndexOids
+// reads back the ids of any such index (merge-packs.ts).
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import type { GitObject, ObjectType } from './git-objects.js';
@@ -12,6 +13,8 @@ import type { GitObject, ObjectType } from './git-objects.js';
 /** A pack's object types, as its entry headers number them. */
 const TYPE_CODES: Readonly<Record<ObjectType, number>> = { commit: 1, tree: 2, blob: 3, tag: 4 };
 const INDEX_MAGIC = 0xff744f63;
+/** Where an index's sorted ids begin: after the magic, the version and 256 fan-out counts. */
+const INDEX_IDS = 8 + 256 * 4;
 /** Offsets at or past this go to the index's table of 64-bit offsets. */
 const LARGE_OFFSET = 0x80000000;
 
@@ -67,11 +70,11 @@ export function buildIndex(entries: ReadonlyArray<{ oid: Buffer; offset: number;
   const sorted = [...entries].sort((a, b) => Buffer.compare(a.oid, b.oid));
   const count = sorted.length;
   const largeCount = sorted.filter((e) => e.offset >= LARGE_OFFSET).length;
-  const index = Buffer.alloc(8 + 256 * 4 + count * (20 + 4 + 4) + largeCount * 8 + 40);
+  const index = Buffer.alloc(INDEX_IDS + count * (20 + 4 + 4) + largeCount * 8 + 40);
   index.writeUInt32BE(INDEX_MAGIC, 0);
   index.writeUInt32BE(2, 4);
   const fanout = 8;
-  const ids = fanout + 256 * 4;
+  const ids = INDEX_IDS;
   const crcs = ids + count * 20;
   const offsets = crcs + count * 4;
   const largeOffsets = offsets + count * 4;
@@ -94,6 +97,20 @@ export function buildIndex(entries: ReadonlyArray<{ oid: Buffer; offset: number;
   packChecksum.copy(index, end);
   createHash('sha1').update(index.subarray(0, end + 20)).digest().copy(index, end + 20);
   return index;
+}
+
+/**
+ * The object ids a pack index lists (version 2, the only one git and isomorphic-git write): after the
+ * 8-byte header, 256 fan-out counts, the last of which is the number of objects, then their ids.
+ */
+export function packIndexOids(index: Uint8Array): string[] {
+  const bytes = Buffer.from(index.buffer, index.byteOffset, index.byteLength);
+  if (bytes.length < INDEX_IDS || bytes.readUInt32BE(0) !== INDEX_MAGIC || bytes.readUInt32BE(4) !== 2) {
+    throw new Error('not a version 2 pack index');
+  }
+  const count = bytes.readUInt32BE(INDEX_IDS - 4);
+  if (bytes.length < INDEX_IDS + count * 20) throw new Error(`a pack index of ${count} objects cut short`);
+  return Array.from({ length: count }, (_, i) => bytes.toString('hex', INDEX_IDS + i * 20, INDEX_IDS + (i + 1) * 20));
 }
 
 /** zlib's CRC-32 (Node ≥ 22.2), else the same polynomial computed here. */

@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GitRepository } from '../../src/git/git-repository.js';
-import { packIndexOids } from '../../src/git/merge-packs.js';
+import { packIndexOids } from '../../src/git/write-pack.js';
 import { HUMAN_AUTHOR, withGitServer } from '../helpers/git-server.js';
 import { runCommand } from '../helpers/run-command.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';

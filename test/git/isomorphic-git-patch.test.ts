@@ -275,25 +275,6 @@ describe('isomorphic-git patch', () => {
     await assert.rejects(read(blobs[0]!));
   });
 
-  it('writes trees as git mktree does: every mode, names beyond ASCII, git\'s order', async () => {
-    const blob = execFileSync('git', ['-C', dir, 'hash-object', '-w', '--stdin'], { input: 'x\n', encoding: 'utf8' }).trim();
-    const tree = execFileSync('git', ['-C', dir, 'mktree'], { input: `100644 blob ${blob}\tinner.yaml\n`, encoding: 'utf8' }).trim();
-    const commit = gitCli(dir, 'rev-parse', 'HEAD').trim();
-    const entries = [
-      { mode: '100644', path: 'café.yaml', oid: blob, type: 'blob' as const },
-      { mode: '100755', path: 'run.sh', oid: blob, type: 'blob' as const },
-      { mode: '120000', path: 'link', oid: blob, type: 'blob' as const },
-      { mode: '040000', path: 'a', oid: tree, type: 'tree' as const },
-      { mode: '100644', path: 'a.yaml', oid: blob, type: 'blob' as const },
-      { mode: '100644', path: '日本.yaml', oid: blob, type: 'blob' as const },
-      { mode: '160000', path: 'vendor', oid: commit, type: 'commit' as const },
-    ];
-    const ours = await git.writeTree({ fs, gitdir, tree: entries });
-    const listing = entries.map((e) => `${e.mode} ${e.type} ${e.oid}\t${e.path}\n`).join('');
-    const theirs = execFileSync('git', ['-C', dir, 'mktree', '--missing'], { input: listing, encoding: 'utf8' }).trim();
-    assert.equal(ours, theirs);
-  });
-
   it('writes loose objects git reads back, and reads the ones git wrote', async () => {
     const text = 'image: app:2.0.0 # written by isomorphic-git\n';
     const oid = await git.writeBlob({ fs, gitdir, blob: Buffer.from(text) });

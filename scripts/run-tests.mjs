@@ -33,13 +33,15 @@ import { tap } from 'node:test/reporters';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { buildDist } from './build.mjs';
+import { waitingFilesEntry } from './waiting-files.mjs';
 
 /** Per test (`it`), generous for a loaded two-core machine; a hook or test past it fails. */
 const TEST_TIMEOUT_MS = 120_000;
 /**
  * Test processes (a file, or files sharing one) run at once: twice the two cores this suite is
  * measured on, as they spend much of their time waiting on peers and timers; more only made each
- * process slower (measured: 2, 4 and 6).
+ * process slower (measured: 2, 4 and 6). The process of the files that mostly wait (WAITING) runs
+ * beside them.
  */
 const CONCURRENCY = 4;
 const ROOTS = ['src', 'test', 'bench', 'scripts'];
@@ -142,6 +144,24 @@ const STARTS_PROCESSES =
   /\b(spawn|spawnSync|execFile|execFileSync|runCommand|startGitServer|startRegistry|startRedis|startSshGitServer|startDaemon|builtDist|builtMain)\b|(?<![.\w])exec\(|Service\.start/;
 /** About this much of the shared files' time goes into one process (a longer file has one to itself). */
 const SHARED_PROCESS_MS = 20_000;
+/**
+ * Files that mostly wait (a promotion's soak, a killed process's restart, a git server silent for
+ * 6 s, BullMQ's check for stalled jobs), each on the CPU for under a quarter of its wall time (measured with
+ * TAGPILOT_TEST_ISOLATE=1 TAGPILOT_TEST_CPU=1: the six took ~59 s one after another, ~6 s of it on
+ * the CPU). They run side by side in one process of their own, started first, beside the
+ * CONCURRENCY others rather than in one of their places: npm test 57-58 s → 49-52 s on two cores.
+ * One that changes what its process holds (CHANGES_PROCESS) runs alone instead.
+ */
+const WAITING = [
+  'test/promotion/promotion-due.test.ts',
+  'test/service/serve-crash-recovery.test.ts',
+  'test/git/slow-git-server.test.ts',
+  'test/queue/bullmq-crash.test.ts',
+  'test/service/config-watch.test.ts',
+  'test/state/redis-state-store.test.ts',
+];
+
+for (const path of WAITING) if (!sources.includes(path)) throw new Error(`scripts/run-tests.mjs: WAITING names ${path}, which does not exist`);
 
 const timedHere = readDurations();
 const took = { ...readDurations(COMMITTED_DURATIONS_FILE), ...timedHere };
@@ -149,10 +169,10 @@ const took = { ...readDurations(COMMITTED_DURATIONS_FILE), ...timedHere };
 // processes, and otherwise runs alone until it has been timed.
 const estimate = (path) => took[path] ?? (STARTS_PROCESSES.test(readFileSync(path, 'utf8')) ? undefined : 200);
 // TAGPILOT_TEST_ISOLATE=1 runs every file in a process of its own, to rule out one file's effect on another.
-const shared = tests.filter(
-  (path) => !process.env.TAGPILOT_TEST_ISOLATE && !CHANGES_PROCESS.test(readFileSync(path, 'utf8')) && estimate(path) !== undefined,
-);
-const alone = tests.filter((path) => !shared.includes(path));
+const shareable = tests.filter((path) => !process.env.TAGPILOT_TEST_ISOLATE && !CHANGES_PROCESS.test(readFileSync(path, 'utf8')));
+const waiting = shareable.filter((path) => WAITING.includes(path));
+const shared = shareable.filter((path) => !waiting.includes(path) && estimate(path) !== undefined);
+const alone = tests.filter((path) => !shared.includes(path) && !waiting.includes(path));
 
 /** Replaces import.meta.url (and .dirname/.filename) with the original file's, per file. */
 const originalLocation = {
@@ -245,6 +265,12 @@ groups.forEach((group, i) => {
 // Longest first, so that none of them is what the suite waits for at the end: by how long each took
 // last time, or before any run by the peers it starts. (`node --test` would sort the files by name.)
 units.sort((a, b) => b.ms - a.ms || b.weight - a.weight || a.file.localeCompare(b.file));
+// The waiting files first, in a process of their own beside the others.
+if (waiting.length > 0) {
+  const entry = join(out, 'test', 'waiting-files.test.js');
+  writeFileSync(entry, waitingFilesEntry(waiting.map((path) => ({ path, url: pathToFileURL(compiledPath(path)).href }))));
+  units.unshift({ file: entry, files: waiting, ms: Infinity, weight: Infinity });
+}
 // Each test file's process also loads a watchdog that ends it, failed, if a timed-out test left
 // something behind that keeps it alive (scripts/test-file-watchdog.mjs). `timeout` is per test on
 // Node 24, per file on Node 22 (as `node --test --test-timeout` is on each).
@@ -258,7 +284,7 @@ if (cpuLog) process.env.TAGPILOT_TEST_CPU_LOG = cpuLog;
 process.env.NODE_COMPILE_CACHE = join(out, 'compile-cache');
 const stream = run({
   files: units.map((u) => u.file),
-  concurrency: CONCURRENCY,
+  concurrency: CONCURRENCY + (waiting.length > 0 ? 1 : 0),
   timeout: TEST_TIMEOUT_MS,
   execArgv: ['--enable-source-maps', '--import', pathToFileURL(resolve('scripts/test-file-watchdog.mjs')).href],
 });
@@ -270,7 +296,7 @@ const durations = {};
 const ownProcess = new Map(units.filter((u) => u.files.length === 1).map((u) => [u.file, u.files[0]]));
 const inSharedProcess = new Set(units.filter((u) => u.files.length > 1).flatMap((u) => u.files));
 stream.on('test:complete', ({ name, file, nesting, details }) => {
-  const path = name === file ? ownProcess.get(file) : nesting === 0 && inSharedProcess.has(name) ? name : undefined;
+  const path = name === file ? ownProcess.get(file) : nesting === (waiting.includes(name) ? 1 : 0) && inSharedProcess.has(name) ? name : undefined;
   if (path) durations[path] = Math.round(details.duration_ms);
 });
 for await (const chunk of stream.compose(tap)) process.stdout.write(chunk);

@@ -91,7 +91,7 @@ function writeDurations(latest) {
 const CHECKS_NICENESS = 10;
 /**
  * `npm run typecheck` and `npm run lint`, remembering between runs what they found in unchanged
- * files (tsc's build info and ESLint's cache, both keyed by content): ~12 s of CPU the first time
+ * files (tsc's build info and ESLint's cache, both keyed by content): ~10 s of CPU the first time
  * (~3 s of it TypeScript 7's native tsc, where TypeScript 5's took ~12 s alone), ~2 s when a few
  * files changed. A fresh checkout (CI after npm ci) checks everything.
  */
@@ -150,7 +150,7 @@ const SHARED_PROCESS_MS = 20_000;
  * 6 s, BullMQ's check for stalled jobs), each on the CPU for under a quarter of its wall time (measured with
  * TAGPILOT_TEST_ISOLATE=1 TAGPILOT_TEST_CPU=1: the six took ~59 s one after another, ~6 s of it on
  * the CPU). They run side by side in one process of their own, started first, beside the
- * CONCURRENCY others rather than in one of their places: npm test 57-58 s → 49-52 s on two cores.
+ * CONCURRENCY others rather than in one of their places: npm test 57-58 s → 48-55 s on two cores.
  * One that changes what its process holds (CHANGES_PROCESS) runs alone instead.
  */
 const WAITING = [

@@ -147,11 +147,11 @@ const STARTS_PROCESSES =
 const SHARED_PROCESS_MS = 20_000;
 /**
  * Files that mostly wait (a promotion's soak, a killed process's restart, a git server silent for
- * 6 s, BullMQ's check for stalled jobs), each on the CPU for under a quarter of its wall time (measured with
- * TAGPILOT_TEST_ISOLATE=1 TAGPILOT_TEST_CPU=1: the six took ~59 s one after another, ~6 s of it on
- * the CPU). They run side by side in one process of their own, started first, beside the
- * CONCURRENCY others rather than in one of their places: npm test 57-58 s → 48-55 s on two cores.
- * One that changes what its process holds (CHANGES_PROCESS) runs alone instead.
+ * 6 s, BullMQ's check for stalled jobs), each on the CPU for under a quarter of its wall time
+ * (measured with TAGPILOT_TEST_ISOLATE=1 TAGPILOT_TEST_CPU=1: the six took ~59 s one after another,
+ * ~6 s of it on the CPU). They run side by side in one process of their own, started first, beside
+ * the CONCURRENCY others rather than in one of their places: npm test 57-58 s → 48-55 s on two
+ * cores. One that changes what its process holds (CHANGES_PROCESS) runs alone instead.
  */
 const WAITING = [
   'test/promotion/promotion-due.test.ts',

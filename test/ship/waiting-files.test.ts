@@ -1,10 +1,9 @@
 // The process that runs the files that mostly wait (scripts/waiting-files.mjs, WAITING in
 // scripts/run-tests.mjs): its files run at once, and each file's tests one after another, as they
 // do in a process of their own. Here on two small files of our own: the first file's first test
-// ends only once the second file has started, which never happens if the files run in turn (node
-// then cancels the test whose promise the empty event loop can no longer settle), and its second
-// test checks that it started after the first one ended. (node:test would wait for that promise for
-// ever: the test gives up after WAIT_MS, long enough to be reached only when the files run in turn.)
+// ends only once the second file has started, which never happens if the files run in turn (node:test
+// would wait for it for ever: the test gives up after WAIT_MS, long enough to be reached only then),
+// and its second test checks that it started after the first one ended.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -71,7 +70,7 @@ describe('the process of the files that mostly wait', () => {
     assert.match(tap, /# Subtest: first\.test\.mjs\n/);
   });
 
-  it('is what the check above relies on: the first file alone never ends its first test', async () => {
+  it('fails when the second file never starts: what the check above relies on', async () => {
     const { ok, tap } = await runEntry(['first.test.mjs'], 500);
     assert.ok(!ok, tap);
     assert.match(tap, /not ok 1 - waits for the second file to start/);
